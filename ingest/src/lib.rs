@@ -1,0 +1,9 @@
+//! Sources: where report bytes come from, before `parse` turns them into
+//! reports and the bus carries them to a store.
+//!
+//! Data flows `ingest -> parse -> schemas -> bus -> store`. Today this crate
+//! holds the backfill source ([`files`]: files, directories, maildirs and
+//! mbox); the IMAP, SMTP/LMTP and HTTPS sources join it, each acknowledging
+//! a message only once what it produced is durable.
+
+pub mod files;

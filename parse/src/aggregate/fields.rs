@@ -1,0 +1,183 @@
+//! Reading leaf values: enums, numbers, addresses and ids, each tolerance
+//! noted as a warning on the report.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use dmarcflow_schemas::{Match, TextEnum, Warnings};
+
+/// Trims a value, keeping it borrowed.
+pub(crate) fn trim<'x>(value: Cow<'x, str>) -> Cow<'x, str> {
+    match value {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+    }
+}
+
+/// An optional text: empty means absent.
+pub(crate) fn text<'x>(value: Cow<'x, str>) -> Option<Cow<'x, str>> {
+    Some(value).filter(|v| !v.is_empty())
+}
+
+/// Reads an enum leniently; an empty value is absent.
+pub(crate) fn enum_value<'x, T: TextEnum<'x>>(
+    value: Cow<'x, str>,
+    element: &str,
+    warnings: &mut Warnings,
+) -> Option<T> {
+    if value.is_empty() {
+        return None;
+    }
+    let shown = value.clone();
+    let (parsed, how) = T::read(value);
+    match how {
+        Match::Exact => {}
+        Match::Folded => warnings.push(format!(
+            "non-canonical value {shown:?} in <{element}> read case-insensitively"
+        )),
+        Match::Alias => warnings.push(format!(
+            "non-standard value {shown:?} in <{element}> read as a synonym"
+        )),
+        Match::Unknown => warnings.push(format!(
+            "unknown value {shown:?} in <{element}> kept verbatim"
+        )),
+    }
+    Some(parsed)
+}
+
+/// Reads an unsigned integer; `12.0` and `+12` are tolerated, anything else
+/// is absent with a warning.
+pub(crate) fn unsigned(value: &str, element: &str, warnings: &mut Warnings) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    if let Ok(n) = value.parse::<u64>() {
+        return Some(n);
+    }
+    match value.parse::<f64>() {
+        Ok(f) if f >= 0.0 && f.fract() == 0.0 && f < 1.8e19 => {
+            warnings.push(format!(
+                "non-integer text {value:?} in <{element}> read as {f}"
+            ));
+            Some(f as u64)
+        }
+        _ => {
+            warnings.push(format!("unreadable number {value:?} in <{element}>"));
+            None
+        }
+    }
+}
+
+/// Reads a timestamp in seconds since the epoch.
+pub(crate) fn timestamp(value: &str, element: &str, warnings: &mut Warnings) -> Option<i64> {
+    if let Ok(n) = value.parse::<i64>() {
+        return Some(n);
+    }
+    match value.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.abs() < 1e15 => {
+            warnings.push(format!("non-integer timestamp {value:?} in <{element}>"));
+            Some(f as i64)
+        }
+        _ => {
+            warnings.push(format!("unreadable timestamp {value:?} in <{element}>"));
+            None
+        }
+    }
+}
+
+/// An IP address in canonical form (borrowed when already canonical); a
+/// value that is not an address is kept verbatim with a warning.
+pub(crate) fn source_ip<'x>(value: Cow<'x, str>, warnings: &mut Warnings) -> Cow<'x, str> {
+    match value.parse::<IpAddr>() {
+        Ok(ip) => {
+            let canonical = match ip {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+                v4 => v4,
+            };
+            let text = canonical.to_string();
+            if text == *value {
+                value
+            } else {
+                Cow::Owned(text)
+            }
+        }
+        Err(_) if value.is_empty() => {
+            warnings.push("record without <source_ip>".to_string());
+            value
+        }
+        Err(_) => {
+            warnings.push(format!(
+                "<source_ip> {value:?} is not an IP address, kept verbatim"
+            ));
+            value
+        }
+    }
+}
+
+/// parsedmarc's report id normalisation: `<` and `>` removed, anything from
+/// the first `@` on dropped. Returns the normalised id and whether it changed.
+pub(crate) fn report_id<'x>(value: Cow<'x, str>) -> (Cow<'x, str>, bool) {
+    let needs = value.contains(['<', '>', '@']);
+    if !needs {
+        return (value, false);
+    }
+    let stripped: String = value.chars().filter(|c| *c != '<' && *c != '>').collect();
+    let id = stripped
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    (Cow::Owned(id), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dmarcflow_schemas::aggregate::{DkimResult, SpfResult};
+
+    #[test]
+    fn enums_keep_unknown_values() {
+        let mut w = Warnings::default();
+        let r: Option<SpfResult> = enum_value("Pass".into(), "result", &mut w);
+        assert_eq!(r, Some(SpfResult::Pass));
+        let r: Option<SpfResult> = enum_value("hardfail".into(), "result", &mut w);
+        assert_eq!(r, Some(SpfResult::Fail));
+        let r: Option<DkimResult> = enum_value("weird".into(), "result", &mut w);
+        assert_eq!(r, Some(DkimResult::Other("weird".into())));
+        let r: Option<DkimResult> = enum_value("".into(), "result", &mut w);
+        assert_eq!(r, None);
+        assert_eq!(w.len(), 3);
+    }
+
+    #[test]
+    fn ip_canonical() {
+        let mut w = Warnings::default();
+        assert_eq!(source_ip("2001:DB8:0:0::1".into(), &mut w), "2001:db8::1");
+        assert_eq!(source_ip("::ffff:192.0.2.1".into(), &mut w), "192.0.2.1");
+        assert!(matches!(
+            source_ip("192.0.2.1".into(), &mut w),
+            Cow::Borrowed(_)
+        ));
+        assert!(w.is_empty());
+        assert_eq!(source_ip("mail.example".into(), &mut w), "mail.example");
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn report_ids_like_parsedmarc() {
+        assert_eq!(report_id("<abc@example.com>".into()), ("abc".into(), true));
+        assert_eq!(report_id("plain-123".into()), ("plain-123".into(), false));
+    }
+
+    #[test]
+    fn numbers() {
+        let mut w = Warnings::default();
+        assert_eq!(unsigned("12", "count", &mut w), Some(12));
+        assert_eq!(unsigned("12.0", "count", &mut w), Some(12));
+        assert_eq!(unsigned("twelve", "count", &mut w), None);
+        assert_eq!(timestamp("1538204542", "begin", &mut w), Some(1538204542));
+        assert_eq!(w.len(), 2);
+    }
+}

@@ -1,0 +1,202 @@
+//! DMARC aggregate reports (RFC 7489 appendix C, RFC 9990), normalised.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::IdentityHasher;
+use crate::text_enum::text_enum;
+use crate::{Warnings, SCHEMA_VERSION};
+
+text_enum!(
+    /// `p`, `sp` and `np` of the published policy.
+    PolicyAction { None => "none", Quarantine => "quarantine", Reject => "reject" }
+);
+text_enum!(
+    /// The disposition the receiver applied (RFC 9990 adds `pass`).
+    Disposition { None => "none", Pass => "pass", Quarantine => "quarantine", Reject => "reject" }
+);
+text_enum!(
+    /// DKIM and SPF identifier alignment mode.
+    Alignment { Relaxed => "r" | "relaxed", Strict => "s" | "strict" }
+);
+text_enum!(
+    /// The DMARC-aligned result in `policy_evaluated`.
+    DmarcResult { Pass => "pass", Fail => "fail" }
+);
+text_enum!(
+    /// A DKIM verification result (RFC 8601).
+    DkimResult {
+        None => "none", Pass => "pass", Fail => "fail" | "hardfail", Policy => "policy",
+        Neutral => "neutral", TempError => "temperror" | "temp-error", PermError => "permerror" | "perm-error",
+    }
+);
+text_enum!(
+    /// An SPF result (RFC 7208).
+    SpfResult {
+        None => "none", Neutral => "neutral", Pass => "pass", Fail => "fail" | "hardfail",
+        SoftFail => "softfail", TempError => "temperror" | "temp-error" | "error",
+        PermError => "permerror" | "perm-error", Policy => "policy",
+    }
+);
+text_enum!(
+    /// The identity SPF checked.
+    SpfScope { MailFrom => "mfrom" | "mailfrom" | "mail_from", Helo => "helo" | "ehlo" }
+);
+text_enum!(
+    /// Why the receiver did not apply the published policy.
+    OverrideReason {
+        Forwarded => "forwarded", SampledOut => "sampled_out", TrustedForwarder => "trusted_forwarder",
+        MailingList => "mailing_list", LocalPolicy => "local_policy", OtherReason => "other",
+        PolicyTestMode => "policy_test_mode",
+    }
+);
+text_enum!(
+    /// RFC 9990 `testing` (the `t` tag).
+    Testing { Yes => "y", No => "n" }
+);
+text_enum!(
+    /// RFC 9990 `discovery_method`.
+    DiscoveryMethod { Psl => "psl", Treewalk => "treewalk" }
+);
+
+/// One aggregate report: metadata, published policy and every record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateReport<'a> {
+    /// Always [`SCHEMA_VERSION`] on output.
+    pub schema_version: u32,
+    /// The stable identity (Kafka key, dedup key); see [`AggregateReport::compute_id`].
+    pub id: String,
+    /// `<version>` as written, if present.
+    pub version: Option<Cow<'a, str>>,
+    /// `urn:ietf:params:xml:ns:dmarc-2.0` for RFC 9990 reports, else absent.
+    pub namespace: Option<Cow<'a, str>>,
+    pub metadata: ReportMetadata<'a>,
+    pub policy_published: PolicyPublished<'a>,
+    pub records: Vec<Record<'a>>,
+    /// Report-level `<extensions>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension<'a>>,
+    /// Every tolerance the parser applied, deduplicated.
+    #[serde(default)]
+    pub warnings: Warnings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportMetadata<'a> {
+    pub org_name: Cow<'a, str>,
+    pub email: Cow<'a, str>,
+    pub extra_contact_info: Option<Cow<'a, str>>,
+    /// Normalised as parsedmarc does: `<>` stripped, anything from `@` on dropped.
+    pub report_id: Cow<'a, str>,
+    /// The report id as sent, when normalisation changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id_raw: Option<Cow<'a, str>>,
+    /// Seconds since the epoch, UTC.
+    pub begin: i64,
+    pub end: i64,
+    pub errors: Vec<Cow<'a, str>>,
+    /// RFC 9990 `<generator>`.
+    pub generator: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyPublished<'a> {
+    pub domain: Cow<'a, str>,
+    pub version_published: Option<Cow<'a, str>>,
+    pub adkim: Option<Alignment<'a>>,
+    pub aspf: Option<Alignment<'a>>,
+    pub p: Option<PolicyAction<'a>>,
+    pub sp: Option<PolicyAction<'a>>,
+    /// RFC 9990 non-existent subdomain policy.
+    pub np: Option<PolicyAction<'a>>,
+    pub pct: Option<u32>,
+    pub fo: Option<Cow<'a, str>>,
+    pub testing: Option<Testing<'a>>,
+    pub discovery_method: Option<DiscoveryMethod<'a>>,
+}
+
+/// One `<record>`: a source IP and identifiers with their message count.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record<'a> {
+    /// Canonical text of the address, or the value as sent if it is not an IP
+    /// (then the report carries a warning).
+    pub source_ip: Cow<'a, str>,
+    pub count: u64,
+    pub disposition: Option<Disposition<'a>>,
+    pub dkim: Option<DmarcResult<'a>>,
+    pub spf: Option<DmarcResult<'a>>,
+    pub reasons: Vec<PolicyOverride<'a>>,
+    pub header_from: Cow<'a, str>,
+    pub envelope_from: Option<Cow<'a, str>>,
+    pub envelope_to: Option<Cow<'a, str>>,
+    pub dkim_results: Vec<DkimAuth<'a>>,
+    pub spf_results: Vec<SpfAuth<'a>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyOverride<'a> {
+    #[serde(rename = "type")]
+    pub kind: Option<OverrideReason<'a>>,
+    pub comment: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DkimAuth<'a> {
+    pub domain: Cow<'a, str>,
+    pub selector: Option<Cow<'a, str>>,
+    pub result: DkimResult<'a>,
+    pub human_result: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpfAuth<'a> {
+    pub domain: Cow<'a, str>,
+    pub scope: Option<SpfScope<'a>>,
+    pub result: SpfResult<'a>,
+    pub human_result: Option<Cow<'a, str>>,
+}
+
+/// An RFC 9990 `<extension>`, its XML kept as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extension<'a> {
+    pub name: Option<Cow<'a, str>>,
+    pub definition: Option<Cow<'a, str>>,
+    pub xml: Cow<'a, str>,
+}
+
+impl<'a> AggregateReport<'a> {
+    /// An empty report, to be filled by a parser.
+    pub fn empty() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            id: String::new(),
+            version: None,
+            namespace: None,
+            metadata: ReportMetadata::default(),
+            policy_published: PolicyPublished::default(),
+            records: Vec::new(),
+            extensions: Vec::new(),
+            warnings: Warnings::default(),
+        }
+    }
+
+    /// Reporter org + report id + policy domain + date range: two copies of
+    /// one report (mailed to two rua addresses, fetched twice) share it.
+    pub fn compute_id(metadata: &ReportMetadata<'_>, policy: &PolicyPublished<'_>) -> String {
+        IdentityHasher::new("aggregate")
+            .field(metadata.org_name.trim().as_bytes())
+            .field(metadata.report_id.as_bytes())
+            .field(policy.domain.trim().to_ascii_lowercase().as_bytes())
+            .int(metadata.begin)
+            .int(metadata.end)
+            .finish()
+    }
+
+    /// Total messages over all records.
+    pub fn message_count(&self) -> u64 {
+        self.records.iter().map(|r| r.count).sum()
+    }
+}

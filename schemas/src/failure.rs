@@ -1,0 +1,198 @@
+//! DMARC failure reports: ARF (RFC 5965) with the authentication failure
+//! extensions (RFC 6591), normalised.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::IdentityHasher;
+use crate::text_enum::text_enum;
+use crate::{Warnings, SCHEMA_VERSION};
+
+text_enum!(
+    /// ARF `Feedback-Type` (RFC 5965 section 7.3, RFC 6591).
+    FeedbackType {
+        AuthFailure => "auth-failure", Abuse => "abuse", Fraud => "fraud", NotSpam => "not-spam",
+        Virus => "virus", OptOut => "opt-out" | "optout", OtherFeedback => "other",
+    }
+);
+text_enum!(
+    /// RFC 6591 `Auth-Failure`.
+    AuthFailure {
+        Adsp => "adsp", BodyHash => "bodyhash", Revoked => "revoked", Signature => "signature",
+        Spf => "spf", Dmarc => "dmarc",
+    }
+);
+text_enum!(
+    /// RFC 6591 `Delivery-Result`.
+    DeliveryResult {
+        Delivered => "delivered", Spam => "spam", Policy => "policy", Reject => "reject",
+        OtherResult => "other",
+    }
+);
+text_enum!(
+    /// One method named by RFC 7489 `Identity-Alignment`.
+    AlignmentMethod { None => "none", Dkim => "dkim", Spf => "spf" }
+);
+
+/// Where the report's copy of the failing message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleKind {
+    /// A `message/rfc822` part: headers and body.
+    Message,
+    /// A `text/rfc822-headers` part (or the misspelled `text/rfc822-header`).
+    Headers,
+    /// No machine-readable part: taken from the human-readable text (Exim).
+    Text,
+    /// Nothing returned.
+    None,
+}
+
+/// One failure report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureReport<'a> {
+    pub schema_version: u32,
+    /// Hash of the ARF fields and the returned headers.
+    pub id: String,
+    pub feedback_type: FeedbackType<'a>,
+    pub user_agent: Option<Cow<'a, str>>,
+    pub version: Option<Cow<'a, str>>,
+    pub original_mail_from: Option<Cow<'a, str>>,
+    pub original_rcpt_to: Vec<Cow<'a, str>>,
+    pub original_envelope_id: Option<Cow<'a, str>>,
+    /// `Arrival-Date` as sent.
+    pub arrival_date: Option<Cow<'a, str>>,
+    /// `Arrival-Date` in seconds since the epoch, when it could be read.
+    pub arrival_timestamp: Option<i64>,
+    pub reporting_mta: Option<Cow<'a, str>>,
+    pub source_ip: Option<Cow<'a, str>>,
+    pub source_port: Option<u16>,
+    pub incidents: Option<u64>,
+    pub reported_domain: Vec<Cow<'a, str>>,
+    pub reported_uri: Vec<Cow<'a, str>>,
+    pub authentication_results: Vec<Cow<'a, str>>,
+    pub auth_failure: Vec<AuthFailure<'a>>,
+    pub delivery_result: Option<DeliveryResult<'a>>,
+    pub dkim_domain: Option<Cow<'a, str>>,
+    pub dkim_identity: Option<Cow<'a, str>>,
+    pub dkim_selector: Option<Cow<'a, str>>,
+    pub dkim_canonicalized_header: Option<Cow<'a, str>>,
+    pub dkim_canonicalized_body: Option<Cow<'a, str>>,
+    pub dkim_selector_dns: Option<Cow<'a, str>>,
+    pub dkim_adsp_dns: Option<Cow<'a, str>>,
+    pub spf_dns: Option<Cow<'a, str>>,
+    pub identity_alignment: Vec<AlignmentMethod<'a>>,
+    /// Fields of the feedback-report part this version does not know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub sample_kind: SampleKind,
+    /// The returned headers (or whole message) as sent.
+    pub sample: Option<Cow<'a, str>>,
+    /// From the returned headers, for queries that need no header parsing.
+    pub original_from: Option<Cow<'a, str>>,
+    pub original_to: Option<Cow<'a, str>>,
+    pub original_subject: Option<Cow<'a, str>>,
+    pub original_message_id: Option<Cow<'a, str>>,
+    /// The report email's own Subject, Date and Message-Id.
+    pub report_subject: Option<Cow<'a, str>>,
+    pub report_date: Option<i64>,
+    pub report_message_id: Option<Cow<'a, str>>,
+    /// The human-readable first part.
+    pub description: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub warnings: Warnings,
+}
+
+impl<'a> FailureReport<'a> {
+    /// An empty report of a feedback type, to be filled by a parser.
+    pub fn new(feedback_type: FeedbackType<'a>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            id: String::new(),
+            feedback_type,
+            user_agent: None,
+            version: None,
+            original_mail_from: None,
+            original_rcpt_to: Vec::new(),
+            original_envelope_id: None,
+            arrival_date: None,
+            arrival_timestamp: None,
+            reporting_mta: None,
+            source_ip: None,
+            source_port: None,
+            incidents: None,
+            reported_domain: Vec::new(),
+            reported_uri: Vec::new(),
+            authentication_results: Vec::new(),
+            auth_failure: Vec::new(),
+            delivery_result: None,
+            dkim_domain: None,
+            dkim_identity: None,
+            dkim_selector: None,
+            dkim_canonicalized_header: None,
+            dkim_canonicalized_body: None,
+            dkim_selector_dns: None,
+            dkim_adsp_dns: None,
+            spf_dns: None,
+            identity_alignment: Vec::new(),
+            other_fields: Vec::new(),
+            sample_kind: SampleKind::None,
+            sample: None,
+            original_from: None,
+            original_to: None,
+            original_subject: None,
+            original_message_id: None,
+            report_subject: None,
+            report_date: None,
+            report_message_id: None,
+            description: None,
+            warnings: Warnings::default(),
+        }
+    }
+
+    /// A hash of the ARF fields and the returned headers: the same report
+    /// delivered twice hashes the same; two incidents do not.
+    pub fn compute_id(&self) -> String {
+        let mut h = IdentityHasher::new("failure");
+        h.field(self.feedback_type.as_str().as_bytes())
+            .opt(self.user_agent.as_deref())
+            .opt(self.original_mail_from.as_deref())
+            .opt(self.arrival_date.as_deref())
+            .opt(self.source_ip.as_deref())
+            .opt(self.original_envelope_id.as_deref())
+            .opt(self.reporting_mta.as_deref());
+        for d in &self.reported_domain {
+            h.field(d.as_bytes());
+        }
+        for a in &self.authentication_results {
+            h.field(a.as_bytes());
+        }
+        for r in &self.original_rcpt_to {
+            h.field(r.as_bytes());
+        }
+        if let Some(sample) = &self.sample {
+            // Line by line, without CR: a CRLF and an LF copy are one report.
+            for line in headers_only(sample).lines() {
+                h.field(line.trim_end_matches('\r').as_bytes());
+            }
+        }
+        h.finish()
+    }
+
+    /// Whether this is a DMARC failure report rather than other ARF
+    /// (abuse or opt-out feedback loops, fraud, virus).
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self.feedback_type, FeedbackType::AuthFailure)
+    }
+}
+
+/// The header block of a returned message: the body does not enter the
+/// identity, since some senders redact or truncate it differently per copy.
+fn headers_only(sample: &str) -> &str {
+    let end = sample
+        .find("\r\n\r\n")
+        .or_else(|| sample.find("\n\n"))
+        .unwrap_or(sample.len());
+    &sample[..end]
+}

@@ -1,0 +1,161 @@
+//! `dmarcflow parse`: inputs from the files source, through the parser, to
+//! JSON lines.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+
+use anyhow::{Context, Result};
+use dmarcflow_ingest::files::{discover, Input, InputKind};
+use dmarcflow_parse::detect::{sniff, Format};
+use dmarcflow_parse::{mime, stream_aggregate, Item, Limits, ParseError, Parser};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::report_writer::{write_reject, write_report, write_stream, RejectLine};
+use crate::ParseArgs;
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub inputs: u64,
+    pub reports: u64,
+    pub rejected: u64,
+}
+
+struct Run<'o> {
+    parser: Parser,
+    out: BufWriter<io::StdoutLock<'o>>,
+    rejects: Box<dyn Write>,
+    summary: Summary,
+}
+
+pub fn run(args: &ParseArgs) -> Result<Summary> {
+    let inputs = discover(&args.paths)?;
+    let limits = Limits {
+        max_decompressed: args.max_decompressed,
+        max_ratio: args.max_ratio,
+        ..Limits::default()
+    };
+    let rejects: Box<dyn Write> = match &args.rejects {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(io::stderr()),
+    };
+    let mut run = Run {
+        parser: Parser::new(limits),
+        out: BufWriter::with_capacity(1 << 20, io::stdout().lock()),
+        rejects,
+        summary: Summary::default(),
+    };
+    let progress = progress_bar(&inputs, args.no_progress);
+    for input in &inputs {
+        run.summary.inputs += 1;
+        run.input(input, args.stream_threshold)?;
+        progress.inc(input.size);
+    }
+    progress.finish_and_clear();
+    run.out.flush()?;
+    run.rejects.flush()?;
+    Ok(run.summary)
+}
+
+fn progress_bar(inputs: &[Input], disabled: bool) -> ProgressBar {
+    let total: u64 = inputs.iter().map(|i| i.size).sum();
+    if disabled || !io::stderr().is_terminal() || (total < 64 << 20 && inputs.len() < 1000) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    let style =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+impl Run<'_> {
+    fn input(&mut self, input: &Input, stream_threshold: u64) -> Result<()> {
+        let path = input.path.display().to_string();
+        let mut file = match File::open(&input.path) {
+            Ok(f) => f,
+            Err(e) => return self.reject(&path, &path, &ParseError::Read(e.to_string())),
+        };
+        if input.kind == InputKind::Single && input.size > stream_threshold {
+            let mut reader = BufReader::with_capacity(1 << 20, file);
+            let head = io::BufRead::fill_buf(&mut reader)?;
+            if matches!(sniff(head), Format::Xml | Format::Gzip | Format::Zlib) {
+                return self.stream(&path, reader);
+            }
+            file = reader.into_inner();
+        }
+        let mut data = Vec::with_capacity(usize::try_from(input.size).unwrap_or(0));
+        if let Err(e) = file.read_to_end(&mut data) {
+            return self.reject(&path, &path, &ParseError::Read(e.to_string()));
+        }
+        match input.kind {
+            InputKind::Mbox => {
+                for (n, message) in mime::split_mbox(&data).into_iter().enumerate() {
+                    self.bytes(&path, message, &format!("{path} #{}", n + 1))?;
+                }
+                Ok(())
+            }
+            InputKind::Single => self.bytes(&path, &data, &path),
+        }
+    }
+
+    fn bytes(&mut self, path: &str, data: &[u8], origin: &str) -> Result<()> {
+        for item in self.parser.extract(data, origin) {
+            match item {
+                Err(r) => self.reject(path, &r.origin, &r.error)?,
+                Ok(Item::Failure(report)) => {
+                    self.report(&dmarcflow_schemas::Report::Failure(report))?
+                }
+                Ok(Item::Payload(p)) => match self.parser.parse_payload(&p) {
+                    Ok(report) => self.report(&report)?,
+                    Err(e) => self.reject(path, &p.origin, &e)?,
+                },
+                Ok(Item::Stream(s)) => match self.parser.parse_stream(&s) {
+                    Ok(parser) => self.write_streamed(path, &s.origin, parser)?,
+                    Err(e) => self.reject(path, &s.origin, &e)?,
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn stream<R: io::BufRead>(&mut self, path: &str, reader: R) -> Result<()> {
+        match stream_aggregate(reader, self.parser.limits) {
+            Ok(parser) => self.write_streamed(path, path, parser),
+            Err(e) => self.reject(path, path, &e),
+        }
+    }
+
+    fn write_streamed<'x, S: dmarcflow_parse::aggregate::EventSource<'x>>(
+        &mut self,
+        path: &str,
+        origin: &str,
+        parser: dmarcflow_parse::aggregate::AggregateParser<'x, S>,
+    ) -> Result<()> {
+        match write_stream(&mut self.out, parser)? {
+            Ok(_) => {
+                self.summary.reports += 1;
+                Ok(())
+            }
+            Err(e) => self.reject(path, origin, &e),
+        }
+    }
+
+    fn report(&mut self, report: &dmarcflow_schemas::Report<'_>) -> Result<()> {
+        self.summary.reports += 1;
+        write_report(&mut self.out, report)
+    }
+
+    fn reject(&mut self, path: &str, origin: &str, error: &ParseError) -> Result<()> {
+        self.summary.rejected += 1;
+        let line = RejectLine {
+            path,
+            origin,
+            reason: error.class(),
+            error: error.to_string(),
+        };
+        write_reject(&mut self.rejects, &line)
+    }
+}
