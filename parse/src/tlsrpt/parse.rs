@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use dmarcflow_schemas::tlsrpt::{FailureDetail, ResultType, TlsPolicy};
 use dmarcflow_schemas::{Match, TextEnum, TlsReport, Warnings};
 
-use super::raw::{Count, OneOrMany, RawFailure, RawPolicyEntry, RawReport};
+use super::raw::{Count, OneOrMany, RawFailure, RawPolicyEntry, RawReport, Text};
 use super::time::rfc3339_to_epoch;
 use crate::ParseError;
 
@@ -24,19 +24,19 @@ pub fn parse_tlsrpt_with(json: &[u8], warnings: Vec<String>) -> Result<TlsReport
     for warning in warnings {
         w.push(warning);
     }
-    let (Some(report_id), Some(policies)) = (raw.report_id, raw.policies) else {
+    let (Some(Text(report_id)), Some(policies)) = (raw.report_id, raw.policies) else {
         return Err(ParseError::NotAReport(
             "JSON without report-id and policies is not an RFC 8460 report".into(),
         ));
     };
     report.report_id = report_id;
-    report.organization_name = required(raw.organization_name, "organization-name", w);
-    report.contact_info = raw.contact_info.filter(|c| !c.is_empty());
+    report.organization_name = required(cow(raw.organization_name), "organization-name", w);
+    report.contact_info = cow(raw.contact_info).filter(|c| !c.is_empty());
     if report.contact_info.is_none() {
         w.push("report without contact-info");
     }
     let range = raw.date_range;
-    let (start, end) = range.map_or((None, None), |r| (r.start, r.end));
+    let (start, end) = range.map_or((None, None), |r| (cow(r.start), cow(r.end)));
     report.start_datetime = required(start, "date-range.start-datetime", w);
     report.end_datetime = required(end, "date-range.end-datetime", w);
     report.begin = epoch(&report.start_datetime, w);
@@ -85,7 +85,7 @@ fn count(value: Option<Count<'_>>, field: &str, w: &mut Warnings) -> u64 {
             w.push(format!("{field} written as a fraction"));
             f as u64
         }
-        Some(Count::Text(t)) => match t.trim().parse::<u64>() {
+        Some(Count::Text(Text(t))) => match t.trim().parse::<u64>() {
             Ok(n) => {
                 w.push(format!("{field} written as a string"));
                 n
@@ -109,17 +109,22 @@ fn count(value: Option<Count<'_>>, field: &str, w: &mut Warnings) -> u64 {
 fn list<'a>(value: Option<OneOrMany<'a>>, field: &str, w: &mut Warnings) -> Vec<Cow<'a, str>> {
     match value {
         None => Vec::new(),
-        Some(OneOrMany::One(s)) => {
+        Some(OneOrMany::One(Text(s))) => {
             w.push(format!("{field} is a string, not a list"));
             Some(s).filter(|s| !s.is_empty()).into_iter().collect()
         }
-        Some(OneOrMany::Many(items)) => items.into_iter().flatten().collect(),
+        Some(OneOrMany::Many(items)) => items.into_iter().flatten().map(|t| t.0).collect(),
     }
 }
 
 fn policy<'a>(entry: RawPolicyEntry<'a>, w: &mut Warnings) -> TlsPolicy<'a> {
     let (policy_type, policy_string, policy_domain, mx_host) = match entry.policy {
-        Some(p) => (p.policy_type, p.policy_string, p.policy_domain, p.mx_host),
+        Some(p) => (
+            cow(p.policy_type),
+            p.policy_string,
+            cow(p.policy_domain),
+            p.mx_host,
+        ),
         None => {
             w.push("policy entry without policy");
             (None, None, None, None)
@@ -149,16 +154,23 @@ fn policy<'a>(entry: RawPolicyEntry<'a>, w: &mut Warnings) -> TlsPolicy<'a> {
 }
 
 fn failure<'a>(f: RawFailure<'a>, w: &mut Warnings) -> FailureDetail<'a> {
-    let result_type: ResultType<'a> =
-        lenient(f.result_type.unwrap_or(Cow::Borrowed("")), "result-type", w);
+    let result_type: ResultType<'a> = lenient(
+        cow(f.result_type).unwrap_or(Cow::Borrowed("")),
+        "result-type",
+        w,
+    );
     FailureDetail {
         result_type,
-        sending_mta_ip: f.sending_mta_ip.filter(|s| !s.is_empty()),
-        receiving_mx_hostname: f.receiving_mx_hostname.filter(|s| !s.is_empty()),
-        receiving_mx_helo: f.receiving_mx_helo.filter(|s| !s.is_empty()),
-        receiving_ip: f.receiving_ip.filter(|s| !s.is_empty()),
+        sending_mta_ip: cow(f.sending_mta_ip).filter(|s| !s.is_empty()),
+        receiving_mx_hostname: cow(f.receiving_mx_hostname).filter(|s| !s.is_empty()),
+        receiving_mx_helo: cow(f.receiving_mx_helo).filter(|s| !s.is_empty()),
+        receiving_ip: cow(f.receiving_ip).filter(|s| !s.is_empty()),
         failed_session_count: count(f.failed_session_count, "failed-session-count", w),
-        additional_information: f.additional_information.filter(|s| !s.is_empty()),
-        failure_reason_code: f.failure_reason_code.filter(|s| !s.is_empty()),
+        additional_information: cow(f.additional_information).filter(|s| !s.is_empty()),
+        failure_reason_code: cow(f.failure_reason_code).filter(|s| !s.is_empty()),
     }
+}
+
+fn cow(text: Option<Text<'_>>) -> Option<Cow<'_, str>> {
+    text.map(|t| t.0)
 }
