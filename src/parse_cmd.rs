@@ -106,7 +106,7 @@ impl Run<'_> {
             match item {
                 Err(r) => self.reject(path, &r.origin, &r.error)?,
                 Ok(Item::Failure(report)) => {
-                    self.report(&dmarcflow_schemas::Report::Failure(report))?
+                    self.report(&dmarcflow_schemas::Report::Failure(*report))?
                 }
                 Ok(Item::Payload(p)) => match self.parser.parse_payload(&p) {
                     Ok(report) => self.report(&report)?,

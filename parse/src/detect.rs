@@ -50,7 +50,9 @@ pub fn sniff(bytes: &[u8]) -> Format {
     match bytes {
         [0x1f, 0x8b, ..] => return Format::Gzip,
         [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => return Format::Zip,
-        [0x78, second, ..] if (0x7800u16 | u16::from(*second)) % 31 == 0 => return Format::Zlib,
+        [0x78, second, ..] if (0x7800u16 | u16::from(*second)).is_multiple_of(31) => {
+            return Format::Zlib
+        }
         _ => {}
     }
     let text = trim_start(bytes);

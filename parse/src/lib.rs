@@ -16,6 +16,8 @@ pub mod decompress;
 pub mod detect;
 mod error;
 pub mod failure;
+#[doc(hidden)]
+pub mod fuzz_targets;
 mod limits;
 pub mod mime;
 mod pipeline;

@@ -63,7 +63,7 @@ fn extract_message<'a>(
     };
     if has_feedback_report(&message) {
         return match parse_arf(message) {
-            Ok(r) if r.is_auth_failure() => vec![Ok(Item::Failure(r))],
+            Ok(r) if r.is_auth_failure() => vec![Ok(Item::Failure(Box::new(r)))],
             Ok(r) => reject(ParseError::NotDmarc(format!(
                 "ARF feedback-type {} is not a DMARC failure report",
                 r.feedback_type
@@ -79,7 +79,7 @@ fn extract_message<'a>(
         // Some MTAs (Exim) send DMARC failure reports as text only.
         if depth == 0 && is_report_email(&message) {
             return match parse_arf(message) {
-                Ok(r) => vec![Ok(Item::Failure(r))],
+                Ok(r) => vec![Ok(Item::Failure(Box::new(r)))],
                 Err(e) => reject(e),
             };
         }

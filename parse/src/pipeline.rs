@@ -20,7 +20,7 @@ pub enum Item<'a> {
     /// A compressed aggregate report too large for memory.
     Stream(StreamPayload<'a>),
     /// A failure report, parsed straight from the email's MIME tree.
-    Failure(FailureReport<'a>),
+    Failure(Box<FailureReport<'a>>),
 }
 
 /// All the items of one input, each a report-to-be or the reason it is not.
@@ -108,7 +108,7 @@ impl Parser {
             let result =
                 match item {
                     Err(r) => Err(r),
-                    Ok(Item::Failure(f)) => Ok(Ok(to_static(&Report::Failure(f)))),
+                    Ok(Item::Failure(f)) => Ok(Ok(to_static(&Report::Failure(*f)))),
                     Ok(Item::Payload(p)) => Ok(self
                         .parse_payload(&p)
                         .map(|r| to_static(&r))

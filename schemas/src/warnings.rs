@@ -16,7 +16,7 @@ impl Warnings {
     /// Records a warning unless it is already there.
     pub fn push(&mut self, text: impl Into<String>) {
         let text = text.into();
-        if self.0.iter().any(|w| *w == text) {
+        if self.0.contains(&text) {
             return;
         }
         match self.0.len() {

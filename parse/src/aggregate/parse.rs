@@ -521,18 +521,18 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             Event::Start(e) => {
                 cap.depth += 1;
                 cap.xml.push('<');
-                cap.xml.push_str(&&**e);
+                cap.xml.push_str(e);
                 cap.xml.push('>');
             }
             Event::Empty(e) => {
                 cap.xml.push('<');
-                cap.xml.push_str(&&**e);
+                cap.xml.push_str(e);
                 cap.xml.push_str("/>");
             }
             Event::End(e) => {
                 cap.depth -= 1;
                 cap.xml.push_str("</");
-                cap.xml.push_str(&e.name().as_ref());
+                cap.xml.push_str(e.name().as_ref());
                 cap.xml.push('>');
             }
             Event::Text(t) => cap.xml.push_str(t),

@@ -87,7 +87,11 @@ pub fn parse_arf(mut message: Message<'_>) -> Result<FailureReport<'_>, ParseErr
         }
     }
     if report.sample.is_none() {
-        attach_sample(&mut report, &roles, &mut bodies, &message.parts, &raw);
+        let borrowed = match raw {
+            Cow::Borrowed(all) => Some(all),
+            Cow::Owned(_) => None,
+        };
+        attach_sample(&mut report, &roles, &mut bodies, &message.parts, borrowed);
     }
     report.id = report.compute_id();
     Ok(report)
@@ -332,7 +336,7 @@ fn attach_sample<'a>(
     roles: &[Role],
     bodies: &mut [PartType<'a>],
     parts: &[MessagePart<'a>],
-    raw: &Cow<'a, [u8]>,
+    raw: Option<&'a [u8]>,
 ) {
     let Some(i) = roles
         .iter()
@@ -350,7 +354,7 @@ fn attach_sample<'a>(
     let p = &parts[i];
     let body = std::mem::take(&mut bodies[i]);
     let sample = match (raw, p.encoding) {
-        (Cow::Borrowed(all), mail_parser::Encoding::None) => all
+        (Some(all), mail_parser::Encoding::None) => all
             .get(p.offset_body as usize..p.offset_end as usize)
             .map(|b| String::from_utf8_lossy(b)),
         _ => None,

@@ -89,7 +89,7 @@ fn parse_item(parser: &Parser, item: dmarcflow_parse::Item<'_>) -> ItemResult {
     match item {
         Item::Failure(f) => {
             let origin = String::from("email");
-            Ok((origin, detach(&Report::Failure(f))))
+            Ok((origin, detach(&Report::Failure(*f))))
         }
         Item::Payload(p) => match parser.parse_payload(&p) {
             Ok(r) => Ok((p.origin.clone(), detach(&r))),

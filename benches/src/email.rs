@@ -1,0 +1,71 @@
+//! Whole report emails, attached the way each provider attaches them.
+
+use std::io::Write;
+
+use crate::Profile;
+
+/// How the report is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachment {
+    Zip,
+    Gzip,
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+fn zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    if w.start_file(name, options).is_err() || w.write_all(data).is_err() {
+        return Vec::new();
+    }
+    w.finish().map(|c| c.into_inner()).unwrap_or_default()
+}
+
+fn base64_lines(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len() * 4 / 3 + data.len() / 38 + 8);
+    for (n, c) in data.chunks(3).enumerate() {
+        if n > 0 && n % 19 == 0 {
+            out.push_str("\r\n");
+        }
+        let b1 = c.get(1).copied().unwrap_or(0);
+        let b2 = c.get(2).copied().unwrap_or(0);
+        let v = (u32::from(c[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                A[((v >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// A report email: Google zips, Microsoft and Yahoo gzip.
+pub fn email(profile: Profile, xml: &[u8], id: u64) -> Vec<u8> {
+    let (from, attachment) = match profile {
+        Profile::Google => ("noreply-dmarc-support@google.com", Attachment::Zip),
+        Profile::Microsoft => ("dmarcreport@microsoft.com", Attachment::Gzip),
+        Profile::Yahoo => ("dmarchelp@yahooinc.com", Attachment::Gzip),
+    };
+    let name = format!("{from}!example.com!{id}.xml");
+    let (content_type, file, body) = match attachment {
+        Attachment::Zip => ("application/zip", format!("{name}.zip"), zip(&name, xml)),
+        Attachment::Gzip => ("application/gzip", format!("{name}.gz"), gzip(xml)),
+    };
+    format!(
+        "Return-Path: <{from}>\r\nFrom: {from}\r\nTo: dmarc@example.com\r\nSubject: Report Domain: example.com Submitter: {from} Report-ID: {id}\r\n\
+Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <{id}@report.example>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b{id}\"\r\n\r\n--b{id}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n\
+This is an aggregate report from {from}.\r\n--b{id}\r\nContent-Type: {content_type}; name=\"{file}\"\r\n\
+Content-Disposition: attachment; filename=\"{file}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b{id}--\r\n",
+        base64_lines(&body)
+    )
+    .into_bytes()
+}
