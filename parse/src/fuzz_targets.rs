@@ -77,6 +77,22 @@ pub fn aggregate(data: &[u8]) {
     }
 }
 
+/// Aggregate XML streamed, fast path on: the records equal the in-memory ones.
+pub fn aggregate_stream(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(in_memory) = crate::aggregate::parse_aggregate(text) else {
+        return;
+    };
+    let Ok(mut stream) = stream_aggregate(std::io::BufReader::with_capacity(64, data), limits())
+    else {
+        return;
+    };
+    let streamed: Vec<_> = stream.by_ref().collect();
+    assert_eq!(in_memory.records, streamed, "streamed records differ");
+}
+
 /// ARF emails through the failure parser.
 pub fn arf(data: &[u8]) {
     if let Some(message) = mail_parser::MessageParser::default().parse(data) {

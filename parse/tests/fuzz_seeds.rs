@@ -70,6 +70,11 @@ fn aggregate() {
 }
 
 #[test]
+fn aggregate_stream() {
+    run("aggregate", fuzz_targets::aggregate_stream);
+}
+
+#[test]
 fn arf() {
     run("arf", fuzz_targets::arf);
 }

@@ -200,3 +200,60 @@ impl<'a> AggregateReport<'a> {
         self.records.iter().map(|r| r.count).sum()
     }
 }
+
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl Record<'_> {
+    /// Detaches the record from the buffer it borrows.
+    pub fn into_owned(self) -> Record<'static> {
+        Record {
+            source_ip: owned(self.source_ip),
+            count: self.count,
+            disposition: self.disposition.map(Disposition::into_owned),
+            dkim: self.dkim.map(DmarcResult::into_owned),
+            spf: self.spf.map(DmarcResult::into_owned),
+            reasons: self
+                .reasons
+                .into_iter()
+                .map(|r| PolicyOverride {
+                    kind: r.kind.map(OverrideReason::into_owned),
+                    comment: r.comment.map(owned),
+                })
+                .collect(),
+            header_from: owned(self.header_from),
+            envelope_from: self.envelope_from.map(owned),
+            envelope_to: self.envelope_to.map(owned),
+            dkim_results: self
+                .dkim_results
+                .into_iter()
+                .map(|d| DkimAuth {
+                    domain: owned(d.domain),
+                    selector: d.selector.map(owned),
+                    result: d.result.into_owned(),
+                    human_result: d.human_result.map(owned),
+                })
+                .collect(),
+            spf_results: self
+                .spf_results
+                .into_iter()
+                .map(|d| SpfAuth {
+                    domain: owned(d.domain),
+                    scope: d.scope.map(SpfScope::into_owned),
+                    result: d.result.into_owned(),
+                    human_result: d.human_result.map(owned),
+                })
+                .collect(),
+            extensions: self
+                .extensions
+                .into_iter()
+                .map(|e| Extension {
+                    name: e.name.map(owned),
+                    definition: e.definition.map(owned),
+                    xml: owned(e.xml),
+                })
+                .collect(),
+        }
+    }
+}

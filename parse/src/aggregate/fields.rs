@@ -89,6 +89,11 @@ pub(crate) fn timestamp(value: &str, element: &str, warnings: &mut Warnings) -> 
 /// An IP address in canonical form (borrowed when already canonical); a
 /// value that is not an address is kept verbatim with a warning.
 pub(crate) fn source_ip<'x>(value: Cow<'x, str>, warnings: &mut Warnings) -> Cow<'x, str> {
+    // Rust reads IPv4 only in its canonical dotted form (no leading zeros),
+    // so a value that parses as IPv4 is already canonical.
+    if value.parse::<std::net::Ipv4Addr>().is_ok() {
+        return value;
+    }
     match value.parse::<IpAddr>() {
         Ok(ip) => {
             let canonical = match ip {

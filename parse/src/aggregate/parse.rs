@@ -12,11 +12,10 @@ use dmarcflow_schemas::aggregate::{
     DkimAuth, DkimResult, Extension, PolicyOverride, Record, SpfAuth, SpfResult,
 };
 use dmarcflow_schemas::AggregateReport;
-use quick_xml::events::{BytesRef, BytesStart, Event};
 
-use super::events::EventSource;
 use super::fields::{enum_value, source_ip, text, timestamp, trim, unsigned};
 use super::finish::finish_header;
+use super::scanner::{attribute, unescape, EventSource, ScanError, Token};
 use super::tag::Tag;
 use crate::ParseError;
 
@@ -62,6 +61,8 @@ pub struct AggregateParser<'x, S> {
     pub(crate) seen: Seen,
     error: Option<ParseError>,
     done: bool,
+    /// Whether plain records may take the fast path (`fast.rs`).
+    fast: bool,
 }
 
 /// What the document had, for the checks at the end.
@@ -89,7 +90,16 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             seen: Seen::default(),
             error: None,
             done: false,
+            fast: true,
         }
+    }
+
+    /// Reads every record with the general state machine: for checking the
+    /// fast path against it.
+    #[doc(hidden)]
+    pub fn general_path_only(mut self) -> Self {
+        self.fast = false;
+        self
     }
 
     /// Adds warnings found before parsing (decompression, encoding).
@@ -111,61 +121,117 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
     }
 
     fn step(&mut self) -> Result<bool, ParseError> {
-        let event = match self.src.next_event() {
-            Ok(e) => e,
+        let token = match self.src.next_token() {
+            Ok(t) => t,
             Err(e) => return self.syntax_error(e),
         };
         if self.capture.is_some() {
-            self.capture_event(event);
+            self.capture_token(token);
             return Ok(true);
         }
-        match event {
-            Event::Start(e) => {
-                self.start(&e)?;
-            }
-            Event::Empty(e) => {
-                if !self.start(&e)? {
-                    return Ok(true);
+        match token {
+            Token::Start {
+                raw,
+                name_len,
+                empty,
+            } => {
+                let pushed = self.start(&raw, name_len)?;
+                if empty && pushed {
+                    if self.capture.is_some() {
+                        self.finish_capture(&raw);
+                    } else {
+                        self.close_top();
+                    }
                 }
-                if self.capture.is_some() {
-                    self.finish_capture(&e);
-                } else {
-                    self.close_top();
-                }
             }
-            Event::End(e) => self.end(e.local_name().as_ref()),
-            Event::Text(t) => self.push_text(t.into_inner()),
-            Event::CData(c) => self.push_text(c.into_inner()),
-            Event::GeneralRef(r) => self.push_ref(&r),
-            Event::Eof => {
+            Token::Leaf {
+                raw,
+                name_len,
+                value,
+                escaped,
+            } => self.leaf(&raw, name_len, value, escaped)?,
+            Token::End { name } => self.end(local_name(&name)),
+            Token::Text(t) => self.push_text(t),
+            // Escaped so that resolving references at the close restores it.
+            Token::CData(c) => self.push_text(Cow::Owned(c.replace('&', "&amp;"))),
+            Token::Eof => {
                 self.at_eof();
                 return Ok(false);
             }
-            _ => {}
         }
         Ok(true)
     }
 
-    fn syntax_error(&mut self, e: quick_xml::Error) -> Result<bool, ParseError> {
-        let position = self.src.position();
+    /// A plain record straight from the source, when it is next and the
+    /// source can (see `fast.rs`).
+    fn fast_record(&mut self) -> Option<Record<'x>> {
+        let at_top = self.stack.last().is_some_and(|f| f.tag == Tag::Feedback);
+        if !self.fast || !at_top || self.capture.is_some() || self.record.is_some() {
+            return None;
+        }
+        let record = self.src.fast_record()?;
+        self.text = None;
+        self.seen.records += 1;
+        Some(record)
+    }
+
+    fn syntax_error(&mut self, e: ScanError) -> Result<bool, ParseError> {
         if self.seen.records > 0 {
             // Keep what came before; say what was lost.
             self.header.warnings.push(format!(
-                "XML error at byte {position} ({e}); the rest of the report was not read"
+                "XML error at byte {} ({e}); the rest of the report was not read",
+                e.position
             ));
             self.close_all("the XML error");
             return Ok(false);
         }
         Err(ParseError::MalformedXml {
-            position,
+            position: e.position,
             detail: e.to_string(),
         })
     }
 
+    /// `<name>value</name>`: stored at once when it is a value in a known
+    /// place, else taken apart into start, text and end.
+    fn leaf(
+        &mut self,
+        raw: &str,
+        name_len: usize,
+        value: Cow<'x, str>,
+        escaped: bool,
+    ) -> Result<(), ParseError> {
+        let tag = Tag::from_local_name(local_name(&raw[..name_len]));
+        let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
+        let grandparent = self
+            .stack
+            .len()
+            .checked_sub(2)
+            .map_or(Tag::Document, |i| self.stack[i].tag);
+        if !self.seen.root
+            || tag == Tag::Unknown
+            || !tag.is_leaf(parent)
+            || parent.is_leaf(grandparent)
+        {
+            if self.start(raw, name_len)? {
+                self.push_text(value);
+                self.close_top();
+            }
+            return Ok(());
+        }
+        self.text = None;
+        let value = leaf_value(value, escaped, &mut self.header.warnings);
+        if !self.store(tag, parent, value) {
+            self.header
+                .warnings
+                .push(format!("element {tag:?} ignored inside {parent:?}"));
+        }
+        Ok(())
+    }
+
     /// Opens an element; false when it was taken as text instead.
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, ParseError> {
-        let local = e.local_name();
-        let tag = Tag::from_local_name(local.as_ref());
+    fn start(&mut self, raw: &str, name_len: usize) -> Result<bool, ParseError> {
+        let local = local_name(&raw[..name_len]);
+        let tag = Tag::from_local_name(local);
         let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
         let grandparent = self
             .stack
@@ -173,19 +239,17 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             .checked_sub(2)
             .map_or(Tag::Document, |i| self.stack[i].tag);
         if tag == Tag::Unknown && parent.is_leaf(grandparent) {
-            self.raw_angle_in_value(e);
+            self.raw_angle_in_value(raw);
             return Ok(false);
         }
         self.text = None;
         if !self.seen.root {
             if tag != Tag::Feedback {
                 // Not the report (yet): look inside, remember what it was.
-                self.seen
-                    .outer
-                    .get_or_insert_with(|| local.as_ref().to_owned());
+                self.seen.outer.get_or_insert_with(|| local.to_owned());
                 self.stack.push(Frame {
                     tag: Tag::Unknown,
-                    name: Some(local.as_ref().into()),
+                    name: Some(local.into()),
                     wrapper: true,
                 });
                 return Ok(true);
@@ -196,7 +260,9 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
                     .warnings
                     .push(format!("<feedback> found inside <{outer}>"));
             }
-            self.read_namespace(e);
+            if let Some(ns) = attribute(raw, name_len, "xmlns") {
+                self.header.namespace = Some(Cow::Owned(ns));
+            }
         } else if tag == Tag::Feedback && !self.stack.iter().any(|f| f.tag == Tag::Feedback) {
             return Err(ParseError::InvalidReport(
                 "a second <feedback> in one document".into(),
@@ -225,17 +291,17 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
                     depth: 1,
                     in_record: self.record.is_some(),
                     ext: Extension {
-                        name: attribute(e, "name"),
-                        definition: attribute(e, "definition"),
+                        name: attribute(raw, name_len, "name").map(Cow::Owned),
+                        definition: attribute(raw, name_len, "definition").map(Cow::Owned),
                         xml: Cow::Borrowed(""),
                     },
-                    xml: format!("<{}>", &**e),
+                    xml: format!("<{raw}>"),
                 });
                 return Ok(true);
             }
             _ => {}
         }
-        let name = (tag == Tag::Unknown).then(|| local.as_ref().into());
+        let name = (tag == Tag::Unknown).then(|| local.into());
         self.stack.push(Frame {
             tag,
             name,
@@ -245,12 +311,11 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
     }
 
     /// `<email><a@b></email>` or `<header_from>a<b</header_from>`: a raw `<`
-    /// inside a value, which the XML reader took for a tag. Kept as text.
-    fn raw_angle_in_value(&mut self, e: &BytesStart<'_>) {
+    /// inside a value, which looked like a tag. Kept as text.
+    fn raw_angle_in_value(&mut self, raw: &str) {
         self.header
             .warnings
             .push("unescaped '<' inside a value kept as text");
-        let raw: &str = e;
         match raw.find("</") {
             Some(at) => {
                 self.push_text(Cow::Owned(format!("<{}", &raw[..at])));
@@ -260,42 +325,10 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         }
     }
 
-    fn read_namespace(&mut self, e: &BytesStart<'_>) {
-        if let Some(ns) = attribute(e, "xmlns") {
-            self.header.namespace = Some(ns);
-        }
-    }
-
     fn push_text(&mut self, t: Cow<'x, str>) {
         match &mut self.text {
             None => self.text = Some(t),
             Some(existing) => existing.to_mut().push_str(&t),
-        }
-    }
-
-    fn push_ref(&mut self, r: &BytesRef<'_>) {
-        let resolved = match r.resolve_char_ref() {
-            Ok(Some(c)) => Some(c),
-            _ => match r.as_ref() {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => None,
-            },
-        };
-        let text = self.text.get_or_insert(Cow::Borrowed("")).to_mut();
-        match resolved {
-            Some(c) => text.push(c),
-            None => {
-                text.push('&');
-                text.push_str(r.as_ref());
-                text.push(';');
-                self.header
-                    .warnings
-                    .push("unknown entity reference kept verbatim");
-            }
         }
     }
 
@@ -365,17 +398,24 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             return;
         }
         let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
-        let value = trim_noting(
-            self.text.take().unwrap_or(Cow::Borrowed("")),
-            &mut self.header.warnings,
-        );
         if frame.tag == Tag::Unknown {
+            self.text = None;
             let name = frame.name.as_deref().unwrap_or("?");
             self.header
                 .warnings
                 .push(format!("unknown element <{name}> ignored"));
             return;
         }
+        if !frame.tag.is_leaf(parent) {
+            // A container: the text between its children is no value.
+            self.text = None;
+            self.store(frame.tag, parent, Cow::Borrowed(""));
+            return;
+        }
+        let value = trim_noting(
+            self.text.take().unwrap_or(Cow::Borrowed("")),
+            &mut self.header.warnings,
+        );
         if !self.store(frame.tag, parent, value) {
             self.header.warnings.push(format!(
                 "element {:?} ignored inside {:?}",
@@ -513,59 +553,67 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         self.ready.push_back(rec);
     }
 
-    fn capture_event(&mut self, event: Event<'x>) {
+    fn capture_token(&mut self, token: Token<'x>) {
         let Some(cap) = self.capture.as_mut() else {
             return;
         };
-        match &event {
-            Event::Start(e) => {
-                cap.depth += 1;
+        let eof = token == Token::Eof;
+        match &token {
+            Token::Leaf {
+                raw,
+                name_len,
+                value,
+                ..
+            } => {
                 cap.xml.push('<');
-                cap.xml.push_str(e);
+                cap.xml.push_str(raw);
+                cap.xml.push('>');
+                cap.xml.push_str(value);
+                cap.xml.push_str("</");
+                cap.xml.push_str(&raw[..*name_len]);
                 cap.xml.push('>');
             }
-            Event::Empty(e) => {
+            Token::Start { raw, empty, .. } => {
                 cap.xml.push('<');
-                cap.xml.push_str(e);
-                cap.xml.push_str("/>");
+                cap.xml.push_str(raw);
+                if *empty {
+                    cap.xml.push('/');
+                } else {
+                    cap.depth += 1;
+                }
+                cap.xml.push('>');
             }
-            Event::End(e) => {
+            Token::End { name } => {
                 cap.depth -= 1;
                 cap.xml.push_str("</");
-                cap.xml.push_str(e.name().as_ref());
+                cap.xml.push_str(name);
                 cap.xml.push('>');
             }
-            Event::Text(t) => cap.xml.push_str(t),
-            Event::CData(c) => {
+            Token::Text(t) => cap.xml.push_str(t),
+            Token::CData(c) => {
                 cap.xml.push_str("<![CDATA[");
                 cap.xml.push_str(c);
                 cap.xml.push_str("]]>");
             }
-            Event::GeneralRef(r) => {
-                cap.xml.push('&');
-                cap.xml.push_str(r);
-                cap.xml.push(';');
-            }
-            Event::Eof => {
+            Token::Eof => {
                 self.header
                     .warnings
                     .push("document truncated inside <extension>");
                 cap.depth = 0;
             }
-            _ => {}
         }
         if cap.depth == 0 {
             self.store_capture();
-            if matches!(event, Event::Eof) {
+            if eof {
                 self.at_eof();
                 self.done = true;
             }
         }
     }
 
-    fn finish_capture(&mut self, e: &BytesStart<'_>) {
+    fn finish_capture(&mut self, raw: &str) {
         if let Some(cap) = self.capture.as_mut() {
-            cap.xml = format!("<{}/>", &**e);
+            cap.xml = format!("<{raw}/>");
         }
         self.store_capture();
     }
@@ -596,6 +644,9 @@ impl<'x, S: EventSource<'x>> Iterator for AggregateParser<'x, S> {
             if self.done {
                 return None;
             }
+            if let Some(record) = self.fast_record() {
+                return Some(record);
+            }
             match self.step() {
                 Ok(true) => {}
                 Ok(false) => self.done = true,
@@ -623,6 +674,21 @@ fn is_container(tag: Tag) -> bool {
     )
 }
 
+/// A value from a [`Token::Leaf`]: trimmed and unescaped only when needed.
+fn leaf_value<'x>(
+    value: Cow<'x, str>,
+    escaped: bool,
+    warnings: &mut dmarcflow_schemas::Warnings,
+) -> Cow<'x, str> {
+    let b = value.as_bytes();
+    let padded = b.first().is_some_and(u8::is_ascii_whitespace)
+        || b.last().is_some_and(u8::is_ascii_whitespace);
+    if !padded && !escaped {
+        return value;
+    }
+    trim_noting(value, warnings)
+}
+
 /// Trims a leaf value; white space inside a value is a sender quirk worth noting.
 fn trim_noting<'x>(
     value: Cow<'x, str>,
@@ -633,12 +699,17 @@ fn trim_noting<'x>(
     if !trimmed.is_empty() && trimmed.len() != before {
         warnings.push("white space around element values trimmed");
     }
-    trimmed
+    let (value, known) = unescape(trimmed);
+    if !known {
+        warnings.push("unknown entity reference kept verbatim");
+    }
+    value
 }
 
-fn attribute<'x>(e: &BytesStart<'_>, key: &str) -> Option<Cow<'x, str>> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == key)
-        .map(|a| Cow::Owned(a.value.into_owned()))
+/// `prefix:name` to `name`.
+fn local_name(name: &str) -> &str {
+    match name.bytes().rposition(|b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
 }

@@ -372,3 +372,19 @@ fn stream_of_gzip() {
     assert_eq!(parser.by_ref().count(), 10);
     assert_eq!(parser.finish().unwrap().metadata.org_name, "Example Org");
 }
+
+#[test]
+fn stream_with_tiny_reads_equals_in_memory() {
+    let xml = report(&RECORD.repeat(3));
+    let in_memory = parse_aggregate_owned(&xml).records.clone();
+    for cap in [1, 7, 64, 4096] {
+        let mut parser = stream_aggregate(
+            std::io::BufReader::with_capacity(cap, xml.as_bytes()),
+            Limits::default(),
+        )
+        .unwrap();
+        let streamed: Vec<_> = parser.by_ref().collect();
+        assert_eq!(streamed, in_memory, "read size {cap}");
+        assert!(parser.finish().is_ok());
+    }
+}
