@@ -95,7 +95,7 @@ pub fn aggregate_stream(data: &[u8]) {
 
 /// ARF emails through the failure parser.
 pub fn arf(data: &[u8]) {
-    if let Some(message) = mail_parser::MessageParser::default().parse(data) {
+    if let Ok(message) = crate::mime::parse_message(data) {
         if let Ok(r) = crate::failure::parse_arf(message) {
             assert_eq!(r.id.len(), 32);
             let _ = serde_json::to_vec(&r);

@@ -34,19 +34,32 @@ const REPORT_EXTENSIONS: &[&str] = &[
     ".xml", ".gz", ".gzip", ".zip", ".json", ".xml.gz", ".json.gz",
 ];
 
+/// Parses an email's MIME structure. mail-parser has internal assertions
+/// that hostile input can trip (seen by fuzzing); a panic there becomes a
+/// typed error here, never a dead ingest process.
+pub fn parse_message(raw: &[u8]) -> Result<Message<'_>, ParseError> {
+    match std::panic::catch_unwind(|| MessageParser::default().parse(raw)) {
+        Ok(Some(message)) => Ok(message),
+        Ok(None) => Err(ParseError::Mime("no header block found".into())),
+        Err(_) => Err(ParseError::Mime(
+            "the MIME parser failed on this message".into(),
+        )),
+    }
+}
+
 /// Everything an email holds: report payloads, or a failure report.
 pub fn extract_email<'a>(
     raw: &'a [u8],
     origin: &str,
     limits: Limits,
 ) -> Vec<Result<Item<'a>, Rejection>> {
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return vec![Err(Rejection {
+    match parse_message(raw) {
+        Ok(message) => extract_message(message, origin, limits, 0),
+        Err(error) => vec![Err(Rejection {
             origin: origin.to_owned(),
-            error: ParseError::Mime("no header block found".into()),
-        })];
-    };
-    extract_message(message, origin, limits, 0)
+            error,
+        })],
+    }
 }
 
 fn extract_message<'a>(

@@ -358,15 +358,19 @@ impl<'x> SliceSource<'x> {
         let from = self.pos;
         let mut i = from;
         let mut seen = 0u8;
+        let mut text = false;
         while i < b.len() {
             let class = CLASS[usize::from(b[i])];
             if class & VALUE_END != 0 {
                 break;
             }
             seen |= class;
+            text |= class & SPACE == 0;
             i += 1;
         }
         let escaped = seen & AMP != 0;
+        // Only white space: no value, as a streamed document reads it.
+        let value_start = if text { from } else { i };
         let name = &raw.as_bytes()[..name_len];
         let close = i + 2 + name_len;
         let closes = b.get(i + 1) == Some(&b'/')
@@ -384,7 +388,7 @@ impl<'x> SliceSource<'x> {
         Token::Leaf {
             raw,
             name_len,
-            value: Cow::Borrowed(&self.text[from..i]),
+            value: Cow::Borrowed(&self.text[value_start..i]),
             escaped,
         }
     }
@@ -400,58 +404,25 @@ pub struct StreamSource<R> {
     eof: bool,
     /// Bytes read but not yet valid UTF-8 on their own (a split character).
     pending: Vec<u8>,
+    /// As in [`SliceSource`]: white space after markup is dropped, after text kept.
+    after_text: bool,
 }
 
 const CHUNK: usize = 256 << 10;
 
 impl<R: BufRead> StreamSource<R> {
-    pub fn new(input: R) -> Self {
-        Self {
-            input,
-            buf: String::with_capacity(2 * CHUNK),
-            pos: 0,
-            consumed: 0,
-            eof: false,
-            pending: Vec::new(),
-        }
-    }
-
-    /// Drops what was used and reads more; false at the end of the input.
-    fn refill(&mut self) -> Result<bool, ScanError> {
-        if self.eof {
-            return Ok(false);
-        }
-        self.buf.drain(..self.pos);
-        self.consumed += self.pos as u64;
-        self.pos = 0;
-        let chunk = self.input.fill_buf().map_err(|_| ScanError {
-            position: self.consumed,
-            detail: "the input could not be read",
-        })?;
-        if chunk.is_empty() {
-            self.eof = true;
-            return Ok(false);
-        }
-        self.pending.extend_from_slice(chunk);
-        let n = chunk.len();
-        self.input.consume(n);
-        // Keep a character split across reads for the next one; anything
-        // else invalid is replaced (the stream was transcoded already).
-        let valid = match std::str::from_utf8(&self.pending) {
-            Ok(s) => s.len(),
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            Err(_) => self.pending.len(),
-        };
-        self.buf
-            .push_str(&String::from_utf8_lossy(&self.pending[..valid]));
-        self.pending.drain(..valid);
-        Ok(true)
-    }
-}
-
-impl<R: BufRead> EventSource<'static> for StreamSource<R> {
-    fn next_token(&mut self) -> Result<Token<'static>, ScanError> {
+    /// The next token, white space after markup skipped as [`SliceSource`] does.
+    fn scan(&mut self) -> Result<Token<'static>, ScanError> {
         loop {
+            if !self.after_text {
+                let b = self.buf.as_bytes();
+                while self.pos < b.len() && CLASS[usize::from(b[self.pos])] & SPACE != 0 {
+                    self.pos += 1;
+                }
+                if self.pos == self.buf.len() && self.refill()? {
+                    continue;
+                }
+            }
             let b = self.buf.as_bytes();
             let Some(rel) = memchr::memchr(b'<', &b[self.pos..]) else {
                 // Text up to the end of the buffer: emit it, or read on.
@@ -499,6 +470,62 @@ impl<R: BufRead> EventSource<'static> for StreamSource<R> {
         }
     }
 
+    pub fn new(input: R) -> Self {
+        Self {
+            input,
+            buf: String::with_capacity(2 * CHUNK),
+            pos: 0,
+            consumed: 0,
+            eof: false,
+            pending: Vec::new(),
+            after_text: false,
+        }
+    }
+
+    /// Drops what was used and reads more; false at the end of the input.
+    fn refill(&mut self) -> Result<bool, ScanError> {
+        if self.eof {
+            return Ok(false);
+        }
+        self.buf.drain(..self.pos);
+        self.consumed += self.pos as u64;
+        self.pos = 0;
+        let chunk = self.input.fill_buf().map_err(|_| ScanError {
+            position: self.consumed,
+            detail: "the input could not be read",
+        })?;
+        if chunk.is_empty() {
+            self.eof = true;
+            return Ok(false);
+        }
+        self.pending.extend_from_slice(chunk);
+        let n = chunk.len();
+        self.input.consume(n);
+        // Keep a character split across reads for the next one; anything
+        // else invalid is replaced (the stream was transcoded already).
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(s) => s.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        self.buf
+            .push_str(&String::from_utf8_lossy(&self.pending[..valid]));
+        self.pending.drain(..valid);
+        Ok(true)
+    }
+}
+
+impl<R: BufRead> EventSource<'static> for StreamSource<R> {
+    fn next_token(&mut self) -> Result<Token<'static>, ScanError> {
+        let token = self.scan()?;
+        match &token {
+            Token::Text(_) | Token::CData(_) => self.after_text = true,
+            Token::Start { .. } | Token::End { .. } | Token::Leaf { .. } => self.after_text = false,
+            Token::Eof => {}
+        }
+        Ok(token)
+    }
+
     fn position(&self) -> u64 {
         self.consumed + self.pos as u64
     }
@@ -518,6 +545,7 @@ impl<R: BufRead> EventSource<'static> for StreamSource<R> {
                 let (record, after) = super::fast::record(&self.buf[..at + end + 9], at + 8)?;
                 let record = record.into_owned();
                 self.pos = after;
+                self.after_text = false;
                 return Some(record);
             }
             // A record is a few hundred bytes; past a chunk it is no plain one.
