@@ -66,7 +66,8 @@ fn child<'x>(text: &'x str, pos: &mut usize) -> Option<Child<'x>> {
     {
         let value = &text[value_start..j];
         let vb = value.as_bytes();
-        let padded = vb.first().is_none_or(|c| *c <= b' ') || vb.last().is_none_or(|c| *c <= b' ');
+        let space = |c: &u8| fields::is_xml_space(char::from(*c));
+        let padded = vb.first().is_none_or(space) || vb.last().is_none_or(space);
         if padded {
             return None;
         }

@@ -6,12 +6,17 @@ use std::net::IpAddr;
 
 use dmarcflow_schemas::{Match, TextEnum, Warnings};
 
-/// Trims a value, keeping it borrowed.
+/// XML white space (space, tab, CR, LF): the only padding a value loses.
+pub(crate) fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// Trims XML white space from a value, keeping it borrowed.
 pub(crate) fn trim<'x>(value: Cow<'x, str>) -> Cow<'x, str> {
     match value {
-        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
-        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim_matches(is_xml_space)),
+        Cow::Owned(s) if s.trim_matches(is_xml_space).len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim_matches(is_xml_space).to_owned()),
     }
 }
 

@@ -13,7 +13,7 @@ use dmarcflow_schemas::aggregate::{
 };
 use dmarcflow_schemas::AggregateReport;
 
-use super::fields::{enum_value, source_ip, text, timestamp, trim, unsigned};
+use super::fields::{self, enum_value, source_ip, text, timestamp, trim, unsigned};
 use super::finish::finish_header;
 use super::scanner::{attribute, unescape, EventSource, ScanError, Token};
 use super::tag::Tag;
@@ -121,10 +121,14 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
     }
 
     fn step(&mut self) -> Result<bool, ParseError> {
-        let token = match self.src.next_token() {
-            Ok(t) => t,
-            Err(e) => return self.syntax_error(e),
-        };
+        match self.src.next_token() {
+            Ok(token) => self.process(token),
+            Err(e) => self.syntax_error(e),
+        }
+    }
+
+    /// Handles one token; false at the end of the document.
+    fn process(&mut self, token: Token<'x>) -> Result<bool, ParseError> {
         if self.capture.is_some() {
             self.capture_token(token);
             return Ok(true);
@@ -149,7 +153,22 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
                 name_len,
                 value,
                 escaped,
-            } => self.leaf(&raw, name_len, value, escaped)?,
+            } => {
+                if !self.leaf(&raw, name_len, &value, escaped) {
+                    // Not a plain value here: exactly the tokens a streamed
+                    // document gives for the same bytes.
+                    let name = Cow::Owned(raw[..name_len].to_owned());
+                    self.process(Token::Start {
+                        raw,
+                        name_len,
+                        empty: false,
+                    })?;
+                    if !value.is_empty() {
+                        self.process(Token::Text(value))?;
+                    }
+                    self.process(Token::End { name })?;
+                }
+            }
             Token::End { name } => self.end(local_name(&name)),
             Token::Text(t) => self.push_text(t),
             // Escaped so that resolving references at the close restores it.
@@ -192,14 +211,8 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
     }
 
     /// `<name>value</name>`: stored at once when it is a value in a known
-    /// place, else taken apart into start, text and end.
-    fn leaf(
-        &mut self,
-        raw: &str,
-        name_len: usize,
-        value: Cow<'x, str>,
-        escaped: bool,
-    ) -> Result<(), ParseError> {
+    /// place; false when it must be taken apart instead.
+    fn leaf(&mut self, raw: &str, name_len: usize, value: &Cow<'x, str>, escaped: bool) -> bool {
         let tag = Tag::from_local_name(local_name(&raw[..name_len]));
         let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
         let grandparent = self
@@ -212,20 +225,16 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             || !tag.is_leaf(parent)
             || parent.is_leaf(grandparent)
         {
-            if self.start(raw, name_len)? {
-                self.push_text(value);
-                self.close_top();
-            }
-            return Ok(());
+            return false;
         }
         self.text = None;
-        let value = leaf_value(value, escaped, &mut self.header.warnings);
+        let value = leaf_value(value.clone(), escaped, &mut self.header.warnings);
         if !self.store(tag, parent, value) {
             self.header
                 .warnings
                 .push(format!("element {tag:?} ignored inside {parent:?}"));
         }
-        Ok(())
+        true
     }
 
     /// Opens an element; false when it was taken as text instead.
@@ -681,8 +690,8 @@ fn leaf_value<'x>(
     warnings: &mut dmarcflow_schemas::Warnings,
 ) -> Cow<'x, str> {
     let b = value.as_bytes();
-    let padded = b.first().is_some_and(u8::is_ascii_whitespace)
-        || b.last().is_some_and(u8::is_ascii_whitespace);
+    let space = |c: &u8| fields::is_xml_space(char::from(*c));
+    let padded = b.first().is_some_and(space) || b.last().is_some_and(space);
     if !padded && !escaped {
         return value;
     }

@@ -460,8 +460,9 @@ impl<R: BufRead> StreamSource<R> {
                 }
                 Markup::Open(detail) => {
                     if !self.refill()? {
+                        // (`refill` moved the window: `pos` is where `lt` was.)
                         return Err(ScanError {
-                            position: self.consumed + lt as u64,
+                            position: self.consumed + self.pos as u64,
                             detail,
                         });
                     }
