@@ -154,7 +154,7 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
                 value,
                 escaped,
             } => {
-                if !self.leaf(&raw, name_len, &value, escaped) {
+                if let Some(value) = self.leaf(&raw, name_len, value, escaped) {
                     // Not a plain value here: exactly the tokens a streamed
                     // document gives for the same bytes.
                     let name = Cow::Owned(raw[..name_len].to_owned());
@@ -211,8 +211,14 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
     }
 
     /// `<name>value</name>`: stored at once when it is a value in a known
-    /// place; false when it must be taken apart instead.
-    fn leaf(&mut self, raw: &str, name_len: usize, value: &Cow<'x, str>, escaped: bool) -> bool {
+    /// place; else the value is handed back, to be taken apart.
+    fn leaf(
+        &mut self,
+        raw: &str,
+        name_len: usize,
+        value: Cow<'x, str>,
+        escaped: bool,
+    ) -> Option<Cow<'x, str>> {
         let tag = Tag::from_local_name(local_name(&raw[..name_len]));
         let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
         let grandparent = self
@@ -225,16 +231,16 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             || !tag.is_leaf(parent)
             || parent.is_leaf(grandparent)
         {
-            return false;
+            return Some(value);
         }
         self.text = None;
-        let value = leaf_value(value.clone(), escaped, &mut self.header.warnings);
+        let value = leaf_value(value, escaped, &mut self.header.warnings);
         if !self.store(tag, parent, value) {
             self.header
                 .warnings
                 .push(format!("element {tag:?} ignored inside {parent:?}"));
         }
-        true
+        None
     }
 
     /// Opens an element; false when it was taken as text instead.
