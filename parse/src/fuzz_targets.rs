@@ -93,6 +93,10 @@ pub fn aggregate_stream(data: &[u8]) {
     assert_eq!(in_memory.records, streamed, "streamed records differ");
 }
 
+fn declares_other_encoding(data: &[u8]) -> bool {
+    crate::text::declared_encoding(data).is_some_and(|e| e != encoding_rs::UTF_8)
+}
+
 /// ARF emails through the failure parser.
 pub fn arf(data: &[u8]) {
     if let Ok(message) = crate::mime::parse_message(data) {

@@ -9,7 +9,7 @@ use encoding_rs::{Encoding, UTF_8};
 use crate::detect::trim_start;
 
 /// The encoding named by an XML declaration at the start of `head`.
-pub(crate) fn declared_encoding(head: &[u8]) -> Option<&'static Encoding> {
+pub fn declared_encoding(head: &[u8]) -> Option<&'static Encoding> {
     let head = trim_start(head);
     let decl_end = memchr::memmem::find(&head[..head.len().min(256)], b"?>")?;
     let decl = &head[..decl_end];

@@ -358,19 +358,22 @@ impl<'x> SliceSource<'x> {
         let from = self.pos;
         let mut i = from;
         let mut seen = 0u8;
-        let mut text = false;
+        // White space after the start tag is dropped, as a streamed document
+        // drops it (after markup); `first` is where the value begins.
+        let mut first = None;
         while i < b.len() {
             let class = CLASS[usize::from(b[i])];
             if class & VALUE_END != 0 {
                 break;
             }
             seen |= class;
-            text |= class & SPACE == 0;
+            if first.is_none() && class & SPACE == 0 {
+                first = Some(i);
+            }
             i += 1;
         }
         let escaped = seen & AMP != 0;
-        // Only white space: no value, as a streamed document reads it.
-        let value_start = if text { from } else { i };
+        let value_start = first.unwrap_or(i);
         let name = &raw.as_bytes()[..name_len];
         let close = i + 2 + name_len;
         let closes = b.get(i + 1) == Some(&b'/')
