@@ -57,6 +57,10 @@ pub fn aggregate(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    if declares_other_encoding(data) {
+        // Streams transcode what they declare; in memory, extraction does.
+        return;
+    }
     let in_memory = crate::aggregate::parse_aggregate(text);
     let mut stream = match stream_aggregate(data, limits()) {
         Ok(s) => s,
@@ -82,6 +86,10 @@ pub fn aggregate_stream(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    if declares_other_encoding(data) {
+        // Streams transcode what they declare; in memory, extraction does.
+        return;
+    }
     let Ok(in_memory) = crate::aggregate::parse_aggregate(text) else {
         return;
     };
