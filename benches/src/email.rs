@@ -26,27 +26,6 @@ fn zip(name: &str, data: &[u8]) -> Vec<u8> {
     w.finish().map(|c| c.into_inner()).unwrap_or_default()
 }
 
-fn base64_lines(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len() * 4 / 3 + data.len() / 38 + 8);
-    for (n, c) in data.chunks(3).enumerate() {
-        if n > 0 && n % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let b1 = c.get(1).copied().unwrap_or(0);
-        let b2 = c.get(2).copied().unwrap_or(0);
-        let v = (u32::from(c[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                A[((v >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
-}
-
 /// A report email: Google zips, Microsoft and Yahoo gzip.
 pub fn email(profile: Profile, xml: &[u8], id: u64) -> Vec<u8> {
     let (from, attachment) = match profile {
@@ -65,7 +44,7 @@ Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <{id}@report.example>\r\nMIM
 Content-Type: multipart/mixed; boundary=\"b{id}\"\r\n\r\n--b{id}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n\
 This is an aggregate report from {from}.\r\n--b{id}\r\nContent-Type: {content_type}; name=\"{file}\"\r\n\
 Content-Disposition: attachment; filename=\"{file}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b{id}--\r\n",
-        base64_lines(&body)
+        dmarcflow_parse::decompress::base64_encode(&body)
     )
     .into_bytes()
 }

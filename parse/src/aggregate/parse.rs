@@ -181,6 +181,13 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         Ok(true)
     }
 
+    /// The innermost open element and its parent.
+    fn context(&self) -> (Tag, Tag) {
+        let mut open = self.stack.iter().rev().map(|f| f.tag);
+        let parent = open.next().unwrap_or(Tag::Document);
+        (parent, open.next().unwrap_or(Tag::Document))
+    }
+
     /// A plain record straight from the source, when it is next and the
     /// source can (see `fast.rs`).
     fn fast_record(&mut self) -> Option<Record<'x>> {
@@ -220,12 +227,7 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         escaped: bool,
     ) -> Option<Cow<'x, str>> {
         let tag = Tag::from_local_name(local_name(&raw[..name_len]));
-        let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
-        let grandparent = self
-            .stack
-            .len()
-            .checked_sub(2)
-            .map_or(Tag::Document, |i| self.stack[i].tag);
+        let (parent, grandparent) = self.context();
         if !self.seen.root
             || tag == Tag::Unknown
             || !tag.is_leaf(parent)
@@ -247,12 +249,7 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
     fn start(&mut self, raw: &str, name_len: usize) -> Result<bool, ParseError> {
         let local = local_name(&raw[..name_len]);
         let tag = Tag::from_local_name(local);
-        let parent = self.stack.last().map_or(Tag::Document, |f| f.tag);
-        let grandparent = self
-            .stack
-            .len()
-            .checked_sub(2)
-            .map_or(Tag::Document, |i| self.stack[i].tag);
+        let (parent, grandparent) = self.context();
         if tag == Tag::Unknown && parent.is_leaf(grandparent) {
             self.raw_angle_in_value(raw);
             return Ok(false);

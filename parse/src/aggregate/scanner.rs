@@ -657,11 +657,10 @@ pub fn attribute(raw: &str, name_len: usize, key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn all(text: &str) -> Vec<Token<'_>> {
-        let mut s = SliceSource::new(text);
+    fn collect<'x, S: EventSource<'x>>(mut source: S) -> Vec<Token<'x>> {
         let mut out = Vec::new();
         loop {
-            match s.next_token() {
+            match source.next_token() {
                 Ok(Token::Eof) => return out,
                 Ok(t) => out.push(t),
                 Err(e) => panic!("{e:?}"),
@@ -669,16 +668,15 @@ mod tests {
         }
     }
 
+    fn all(text: &str) -> Vec<Token<'_>> {
+        collect(SliceSource::new(text))
+    }
+
     fn stream(text: &str) -> Vec<Token<'static>> {
-        let mut s = StreamSource::new(std::io::BufReader::with_capacity(7, text.as_bytes()));
-        let mut out = Vec::new();
-        loop {
-            match s.next_token() {
-                Ok(Token::Eof) => return out,
-                Ok(t) => out.push(t),
-                Err(e) => panic!("{e:?}"),
-            }
-        }
+        collect(StreamSource::new(std::io::BufReader::with_capacity(
+            7,
+            text.as_bytes(),
+        )))
     }
 
     #[test]

@@ -261,6 +261,30 @@ pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Encodes base64 in lines of 76 characters (CRLF), as MIME writes it: the
+/// decoder's counterpart, for building test emails and generated corpora.
+pub fn base64_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len() / 3 * 4 + data.len() / 57 * 2 + 4);
+    for (n, chunk) in data.chunks(3).enumerate() {
+        if n > 0 && n % 19 == 0 {
+            out.push_str("\r\n");
+        }
+        let b1 = chunk.get(1).copied().unwrap_or(0);
+        let b2 = chunk.get(2).copied().unwrap_or(0);
+        let v = (u32::from(chunk[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        for i in 0..4 {
+            let sextet = ((v >> (18 - 6 * i)) & 63) as usize;
+            out.push(if i <= chunk.len() {
+                char::from(ALPHABET[sextet])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
 /// Reads `reader` into memory up to `cap` bytes.
 pub fn read_capped<R: Read>(reader: R, cap: u64) -> Result<Vec<u8>, ParseError> {
     let mut out = Vec::new();
