@@ -238,20 +238,6 @@ impl<'x> EventSource<'x> for SliceSource<'x> {
                 self.after_text = true;
                 return Ok(Token::Text(Cow::Borrowed(t)));
             }
-            // The hot paths: start and end tags, read in one pass.
-            match b.get(lt + 1) {
-                Some(b'/') => {
-                    if let Some(t) = self.end_tag(lt) {
-                        return Ok(t);
-                    }
-                }
-                Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
-                    if let Some(t) = self.start_tag(lt) {
-                        return Ok(t);
-                    }
-                }
-                _ => {}
-            }
             match markup(b, lt) {
                 Markup::Token(len, kind) => {
                     self.pos = lt + len;
@@ -304,53 +290,6 @@ impl<'x> EventSource<'x> for SliceSource<'x> {
 }
 
 impl<'x> SliceSource<'x> {
-    /// `</name>` at `lt`, or `None` to let the general path report it.
-    fn end_tag(&mut self, lt: usize) -> Option<Token<'x>> {
-        let b = self.text.as_bytes();
-        let start = lt + 2;
-        let mut i = start;
-        while i < b.len() && b[i] != b'>' {
-            i += 1;
-        }
-        if i >= b.len() {
-            return None;
-        }
-        self.pos = i + 1;
-        self.after_text = false;
-        Some(Token::End {
-            name: Cow::Borrowed(self.text[start..i].trim_ascii_end()),
-        })
-    }
-
-    /// `<name attrs>` or `<name/>` at `lt` (then perhaps a whole leaf), or
-    /// `None` to let the general path report it.
-    fn start_tag(&mut self, lt: usize) -> Option<Token<'x>> {
-        let b = self.text.as_bytes();
-        let start = lt + 1;
-        let mut i = start;
-        while i < b.len() && CLASS[usize::from(b[i])] & NAME_END == 0 {
-            i += 1;
-        }
-        let name_len = i - start;
-        let gt = if b.get(i) == Some(&b'>') {
-            i
-        } else {
-            start + tag_end(&b[lt..])? - 1
-        };
-        let empty = gt > start && b[gt - 1] == b'/';
-        let raw = Cow::Borrowed(&self.text[start..if empty { gt - 1 } else { gt }]);
-        self.pos = gt + 1;
-        self.after_text = false;
-        if empty {
-            return Some(Token::Start {
-                raw,
-                name_len: name_len.min(gt - 1 - start),
-                empty,
-            });
-        }
-        Some(self.leaf(raw, name_len))
-    }
-
     /// After a start tag: the whole `value</name>` as one [`Token::Leaf`]
     /// when that is what follows, else the start tag alone.
     fn leaf(&mut self, raw: Cow<'x, str>, name_len: usize) -> Token<'x> {
