@@ -65,10 +65,7 @@ fn child<'x>(text: &'x str, pos: &mut usize) -> Option<Child<'x>> {
         && b.get(close) == Some(&b'>')
     {
         let value = &text[value_start..j];
-        let vb = value.as_bytes();
-        let space = |c: &u8| fields::is_xml_space(char::from(*c));
-        let padded = vb.first().is_none_or(space) || vb.last().is_none_or(space);
-        if padded {
+        if value.is_empty() || fields::is_padded(value) {
             return None;
         }
         *pos = close + 1;

@@ -11,6 +11,11 @@ pub(crate) fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
+/// Whether a value starts or ends with XML white space.
+pub(crate) fn is_padded(value: &str) -> bool {
+    value.starts_with(is_xml_space) || value.ends_with(is_xml_space)
+}
+
 /// Trims XML white space from a value, keeping it borrowed.
 pub(crate) fn trim<'x>(value: Cow<'x, str>) -> Cow<'x, str> {
     match value {

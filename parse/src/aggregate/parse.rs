@@ -692,10 +692,7 @@ fn leaf_value<'x>(
     escaped: bool,
     warnings: &mut dmarcflow_schemas::Warnings,
 ) -> Cow<'x, str> {
-    let b = value.as_bytes();
-    let space = |c: &u8| fields::is_xml_space(char::from(*c));
-    let padded = b.first().is_some_and(space) || b.last().is_some_and(space);
-    if !padded && !escaped {
+    if !fields::is_padded(&value) && !escaped {
         return value;
     }
     trim_noting(value, warnings)

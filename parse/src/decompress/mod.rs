@@ -285,18 +285,6 @@ pub fn base64_encode(data: &[u8]) -> String {
     out
 }
 
-/// Reads `reader` into memory up to `cap` bytes.
-pub fn read_capped<R: Read>(reader: R, cap: u64) -> Result<Vec<u8>, ParseError> {
-    let mut out = Vec::new();
-    reader.take(cap + 1).read_to_end(&mut out)?;
-    if out.len() as u64 > cap {
-        return Err(ParseError::LimitExceeded(format!(
-            "input larger than {cap} bytes"
-        )));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests;
 
