@@ -13,7 +13,8 @@ pub(crate) fn is_xml_space(c: char) -> bool {
 
 /// Whether a value starts or ends with XML white space.
 pub(crate) fn is_padded(value: &str) -> bool {
-    value.starts_with(is_xml_space) || value.ends_with(is_xml_space)
+    let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    value.as_bytes().first().is_some_and(space) || value.as_bytes().last().is_some_and(space)
 }
 
 /// Trims XML white space from a value, keeping it borrowed.
@@ -105,6 +106,9 @@ pub(crate) fn source_ip<'x>(value: Cow<'x, str>, warnings: &mut Warnings) -> Cow
         return value;
     }
     match value.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() && is_canonical_v6(&v6, &value) => {
+            value
+        }
         Ok(ip) => {
             let canonical = match ip {
                 IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
@@ -128,6 +132,45 @@ pub(crate) fn source_ip<'x>(value: Cow<'x, str>, warnings: &mut Warnings) -> Cow
             value
         }
     }
+}
+
+/// Whether `text` is `ip` written as RFC 5952 prescribes (lower case, no
+/// leading zeros, the longest run of two or more zero groups as `::`, the
+/// first on a tie): what `Ipv6Addr`'s `Display` writes, checked without
+/// formatting.
+fn is_canonical_v6(ip: &std::net::Ipv6Addr, text: &str) -> bool {
+    let groups = ip.segments();
+    let (mut best, mut best_len, mut run) = (0, 0, 0);
+    for (i, g) in groups.iter().enumerate() {
+        run = if *g == 0 { run + 1 } else { 0 };
+        if run > best_len {
+            (best, best_len) = (i + 1 - run, run);
+        }
+    }
+    let mut out = [0u8; 39];
+    let mut n = 0;
+    let mut i = 0;
+    while i < 8 {
+        if best_len >= 2 && i == best {
+            let colons: &[u8] = if i == 0 { b"::" } else { b":" };
+            out[n..n + colons.len()].copy_from_slice(colons);
+            n += colons.len();
+            i += best_len;
+            continue;
+        }
+        let g = groups[i];
+        let digits = (4 - g.leading_zeros() as usize / 4).max(1);
+        for k in (0..digits).rev() {
+            out[n] = b"0123456789abcdef"[usize::from((g >> (4 * k)) & 0xf)];
+            n += 1;
+        }
+        if i < 7 {
+            out[n] = b':';
+            n += 1;
+        }
+        i += 1;
+    }
+    &out[..n] == text.as_bytes()
 }
 
 /// parsedmarc's report id normalisation: `<` and `>` removed, anything from
@@ -178,6 +221,40 @@ mod tests {
         assert!(w.is_empty());
         assert_eq!(source_ip("mail.example".into(), &mut w), "mail.example");
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn canonical_v6_check_agrees_with_display() {
+        // Zero runs at every position and length, ties, and digit widths.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut groups = [0u16; 8];
+            for (k, g) in groups.iter_mut().enumerate() {
+                let r = (seed >> (k * 8)) as u16;
+                *g = match r % 4 {
+                    0 | 1 => 0,
+                    2 => r >> 12,
+                    _ => r.rotate_left(k as u32),
+                };
+            }
+            let ip = std::net::Ipv6Addr::from(groups);
+            let shown = ip.to_string();
+            if ip.to_ipv4_mapped().is_none() {
+                assert!(is_canonical_v6(&ip, &shown), "{shown}");
+                assert!(
+                    !is_canonical_v6(&ip, &shown.to_uppercase())
+                        || !shown.contains(char::is_alphabetic)
+                );
+            }
+        }
+        let ip: std::net::Ipv6Addr = "2001:db8::1"
+            .parse()
+            .unwrap_or(std::net::Ipv6Addr::LOCALHOST);
+        assert!(!is_canonical_v6(&ip, "2001:db8:0::1"));
+        assert!(!is_canonical_v6(&ip, "2001:0db8::1"));
     }
 
     #[test]
