@@ -2,11 +2,10 @@
 //! JSON lines.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{Context, Result};
-use dmarcflow_ingest::files::{discover, Input, InputKind};
-use dmarcflow_parse::detect::{sniff, Format};
+use dmarcflow_ingest::files::{discover, open, Input, Opened};
 use dmarcflow_parse::{mime, stream_aggregate, Item, Limits, ParseError, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -74,30 +73,16 @@ fn progress_bar(inputs: &[Input], disabled: bool) -> ProgressBar {
 impl Run<'_> {
     fn input(&mut self, input: &Input, stream_threshold: u64) -> Result<()> {
         let path = input.path.display().to_string();
-        let mut file = match File::open(&input.path) {
-            Ok(f) => f,
-            Err(e) => return self.reject(&path, &path, &ParseError::Read(e.to_string())),
-        };
-        if input.kind == InputKind::Single && input.size > stream_threshold {
-            let mut reader = BufReader::with_capacity(1 << 20, file);
-            let head = io::BufRead::fill_buf(&mut reader)?;
-            if matches!(sniff(head), Format::Xml | Format::Gzip | Format::Zlib) {
-                return self.stream(&path, reader);
-            }
-            file = reader.into_inner();
-        }
-        let mut data = Vec::with_capacity(usize::try_from(input.size).unwrap_or(0));
-        if let Err(e) = file.read_to_end(&mut data) {
-            return self.reject(&path, &path, &ParseError::Read(e.to_string()));
-        }
-        match input.kind {
-            InputKind::Mbox => {
+        match open(input, stream_threshold) {
+            Err(e) => self.reject(&path, &path, &ParseError::Read(e.to_string())),
+            Ok(Opened::Stream(reader)) => self.stream(&path, reader),
+            Ok(Opened::Bytes(data)) => self.bytes(&path, &data, &path),
+            Ok(Opened::Mbox(data)) => {
                 for (n, message) in mime::split_mbox(&data).into_iter().enumerate() {
                     self.bytes(&path, message, &format!("{path} #{}", n + 1))?;
                 }
                 Ok(())
             }
-            InputKind::Single => self.bytes(&path, &data, &path),
         }
     }
 

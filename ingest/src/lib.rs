@@ -6,4 +6,5 @@
 //! mbox); the IMAP, SMTP/LMTP and HTTPS sources join it, each acknowledging
 //! a message only once what it produced is durable.
 
+pub mod bus;
 pub mod files;

@@ -108,10 +108,10 @@ impl Parser {
             let result =
                 match item {
                     Err(r) => Err(r),
-                    Ok(Item::Failure(f)) => Ok(Ok(to_static(&Report::Failure(*f)))),
+                    Ok(Item::Failure(f)) => Ok(Ok(Report::Failure(*f).into_owned())),
                     Ok(Item::Payload(p)) => Ok(self
                         .parse_payload(&p)
-                        .map(|r| to_static(&r))
+                        .map(Report::into_owned)
                         .map_err(|error| Rejection {
                             origin: p.origin.clone(),
                             error,
@@ -131,25 +131,8 @@ impl Parser {
         let records: Vec<_> = parser.by_ref().collect();
         let mut report = parser.finish()?;
         report.records = records;
-        Ok(Report::Aggregate(report))
+        Ok(Report::Aggregate(report.into_owned()))
     }
-}
-
-/// Detaches a report from its buffers through its JSON form (the contract's
-/// own round trip).
-fn to_static(report: &Report<'_>) -> Report<'static> {
-    let json = serde_json::to_vec(report).unwrap_or_default();
-    serde_json::from_slice(&json).unwrap_or_else(|_| report_fallback(report))
-}
-
-fn report_fallback(report: &Report<'_>) -> Report<'static> {
-    // Serialising our own types cannot fail; should it ever, keep the kind and id.
-    let mut empty = dmarcflow_schemas::AggregateReport::empty();
-    empty.id = report.id().to_owned();
-    empty
-        .warnings
-        .push("report could not be detached from its buffer");
-    Report::Aggregate(empty)
 }
 
 /// Streams an aggregate report from any reader: plain, gzip or zlib bytes,

@@ -80,6 +80,28 @@ pub struct AggregateReport<'a> {
     /// Every tolerance the parser applied, deduplicated.
     #[serde(default)]
     pub warnings: Warnings,
+    /// Set when a large report travels in parts (see [`Part`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<Part>,
+}
+
+/// Where a part of a large report sits in the whole: its records are
+/// `first_record..first_record + records.len()` of `total_records`. Every
+/// part repeats the report's header and identity; stores write the header
+/// once, with the last part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub index: u32,
+    pub count: u32,
+    pub first_record: u64,
+    pub total_records: u64,
+    pub total_messages: u64,
+}
+
+impl Part {
+    pub fn is_last(&self) -> bool {
+        self.index + 1 >= self.count
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -180,6 +202,7 @@ impl<'a> AggregateReport<'a> {
             records: Vec::new(),
             extensions: Vec::new(),
             warnings: Warnings::default(),
+            part: None,
         }
     }
 
@@ -198,6 +221,56 @@ impl<'a> AggregateReport<'a> {
     /// Total messages over all records.
     pub fn message_count(&self) -> u64 {
         self.records.iter().map(|r| r.count).sum()
+    }
+}
+
+impl AggregateReport<'_> {
+    /// Detaches the report from the buffer it borrows.
+    pub fn into_owned(self) -> AggregateReport<'static> {
+        let m = self.metadata;
+        let p = self.policy_published;
+        AggregateReport {
+            schema_version: self.schema_version,
+            id: self.id,
+            version: self.version.map(owned),
+            namespace: self.namespace.map(owned),
+            metadata: ReportMetadata {
+                org_name: owned(m.org_name),
+                email: owned(m.email),
+                extra_contact_info: m.extra_contact_info.map(owned),
+                report_id: owned(m.report_id),
+                report_id_raw: m.report_id_raw.map(owned),
+                begin: m.begin,
+                end: m.end,
+                errors: m.errors.into_iter().map(owned).collect(),
+                generator: m.generator.map(owned),
+            },
+            policy_published: PolicyPublished {
+                domain: owned(p.domain),
+                version_published: p.version_published.map(owned),
+                adkim: p.adkim.map(Alignment::into_owned),
+                aspf: p.aspf.map(Alignment::into_owned),
+                p: p.p.map(PolicyAction::into_owned),
+                sp: p.sp.map(PolicyAction::into_owned),
+                np: p.np.map(PolicyAction::into_owned),
+                pct: p.pct,
+                fo: p.fo.map(owned),
+                testing: p.testing.map(Testing::into_owned),
+                discovery_method: p.discovery_method.map(DiscoveryMethod::into_owned),
+            },
+            records: self.records.into_iter().map(Record::into_owned).collect(),
+            extensions: self
+                .extensions
+                .into_iter()
+                .map(|e| Extension {
+                    name: e.name.map(owned),
+                    definition: e.definition.map(owned),
+                    xml: owned(e.xml),
+                })
+                .collect(),
+            warnings: self.warnings,
+            part: self.part,
+        }
     }
 }
 

@@ -196,3 +196,67 @@ fn headers_only(sample: &str) -> &str {
         .unwrap_or(sample.len());
     &sample[..end]
 }
+
+impl FailureReport<'_> {
+    /// Detaches the report from the buffer it borrows.
+    pub fn into_owned(self) -> FailureReport<'static> {
+        FailureReport {
+            schema_version: self.schema_version,
+            id: self.id,
+            feedback_type: self.feedback_type.into_owned(),
+            user_agent: self.user_agent.map(owned),
+            version: self.version.map(owned),
+            original_mail_from: self.original_mail_from.map(owned),
+            original_rcpt_to: self.original_rcpt_to.into_iter().map(owned).collect(),
+            original_envelope_id: self.original_envelope_id.map(owned),
+            arrival_date: self.arrival_date.map(owned),
+            arrival_timestamp: self.arrival_timestamp,
+            reporting_mta: self.reporting_mta.map(owned),
+            source_ip: self.source_ip.map(owned),
+            source_port: self.source_port,
+            incidents: self.incidents,
+            reported_domain: self.reported_domain.into_iter().map(owned).collect(),
+            reported_uri: self.reported_uri.into_iter().map(owned).collect(),
+            authentication_results: self.authentication_results.into_iter().map(owned).collect(),
+            auth_failure: self
+                .auth_failure
+                .into_iter()
+                .map(AuthFailure::into_owned)
+                .collect(),
+            delivery_result: self.delivery_result.map(DeliveryResult::into_owned),
+            dkim_domain: self.dkim_domain.map(owned),
+            dkim_identity: self.dkim_identity.map(owned),
+            dkim_selector: self.dkim_selector.map(owned),
+            dkim_canonicalized_header: self.dkim_canonicalized_header.map(owned),
+            dkim_canonicalized_body: self.dkim_canonicalized_body.map(owned),
+            dkim_selector_dns: self.dkim_selector_dns.map(owned),
+            dkim_adsp_dns: self.dkim_adsp_dns.map(owned),
+            spf_dns: self.spf_dns.map(owned),
+            identity_alignment: self
+                .identity_alignment
+                .into_iter()
+                .map(AlignmentMethod::into_owned)
+                .collect(),
+            other_fields: self
+                .other_fields
+                .into_iter()
+                .map(|(k, v)| (owned(k), owned(v)))
+                .collect(),
+            sample_kind: self.sample_kind,
+            sample: self.sample.map(owned),
+            original_from: self.original_from.map(owned),
+            original_to: self.original_to.map(owned),
+            original_subject: self.original_subject.map(owned),
+            original_message_id: self.original_message_id.map(owned),
+            report_subject: self.report_subject.map(owned),
+            report_date: self.report_date,
+            report_message_id: self.report_message_id.map(owned),
+            description: self.description.map(owned),
+            warnings: self.warnings,
+        }
+    }
+}
+
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}

@@ -10,14 +10,17 @@
 //! the dedup key of the stores; see [`identity`].
 
 pub mod aggregate;
+pub mod ddl;
 pub mod failure;
 pub mod identity;
+mod ingested;
 mod text_enum;
 pub mod tlsrpt;
 mod warnings;
 
 pub use aggregate::AggregateReport;
 pub use failure::FailureReport;
+pub use ingested::Ingested;
 pub use text_enum::{Match, TextEnum};
 pub use tlsrpt::TlsReport;
 pub use warnings::Warnings;
@@ -65,6 +68,15 @@ impl Report<'_> {
             Self::Aggregate(r) => &r.id,
             Self::Failure(r) => &r.id,
             Self::Tlsrpt(r) => &r.id,
+        }
+    }
+
+    /// Detaches the report from the buffer it borrows.
+    pub fn into_owned(self) -> Report<'static> {
+        match self {
+            Self::Aggregate(r) => Report::Aggregate(r.into_owned()),
+            Self::Failure(r) => Report::Failure(r.into_owned()),
+            Self::Tlsrpt(r) => Report::Tlsrpt(r.into_owned()),
         }
     }
 

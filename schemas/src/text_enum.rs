@@ -45,6 +45,20 @@ macro_rules! text_enum {
                 }
             }
 
+            /// The value's number in the stores' `Enum8` columns: 1 + its
+            /// position in [`Self::KNOWN`], or `KNOWN.len() + 1` for an
+            /// unknown value (0 is left for "absent").
+            pub fn code(&self) -> i8 {
+                let mut n = 0i8;
+                $(
+                    n += 1;
+                    if matches!(self, Self::$variant) {
+                        return n;
+                    }
+                )+
+                n + 1
+            }
+
             /// Reads a value leniently and says how it matched.
             pub fn from_text(raw: std::borrow::Cow<'a, str>) -> (Self, $crate::Match) {
                 match raw.as_ref() {

@@ -108,3 +108,51 @@ impl<'a> TlsReport<'a> {
         })
     }
 }
+
+impl TlsReport<'_> {
+    /// Detaches the report from the buffer it borrows.
+    pub fn into_owned(self) -> TlsReport<'static> {
+        TlsReport {
+            schema_version: self.schema_version,
+            id: self.id,
+            organization_name: owned(self.organization_name),
+            start_datetime: owned(self.start_datetime),
+            end_datetime: owned(self.end_datetime),
+            begin: self.begin,
+            end: self.end,
+            contact_info: self.contact_info.map(owned),
+            report_id: owned(self.report_id),
+            policies: self
+                .policies
+                .into_iter()
+                .map(|p| TlsPolicy {
+                    policy_type: p.policy_type.into_owned(),
+                    policy_string: p.policy_string.into_iter().map(owned).collect(),
+                    policy_domain: owned(p.policy_domain),
+                    mx_host: p.mx_host.into_iter().map(owned).collect(),
+                    total_successful_session_count: p.total_successful_session_count,
+                    total_failure_session_count: p.total_failure_session_count,
+                    failure_details: p
+                        .failure_details
+                        .into_iter()
+                        .map(|d| FailureDetail {
+                            result_type: d.result_type.into_owned(),
+                            sending_mta_ip: d.sending_mta_ip.map(owned),
+                            receiving_mx_hostname: d.receiving_mx_hostname.map(owned),
+                            receiving_mx_helo: d.receiving_mx_helo.map(owned),
+                            receiving_ip: d.receiving_ip.map(owned),
+                            failed_session_count: d.failed_session_count,
+                            additional_information: d.additional_information.map(owned),
+                            failure_reason_code: d.failure_reason_code.map(owned),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            warnings: self.warnings,
+        }
+    }
+}
+
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}

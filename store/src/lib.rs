@@ -1,8 +1,33 @@
-//! Sinks: the last stage of `ingest -> parse -> schemas -> bus -> store`.
+//! Storage, the end of the flow (ingest -> parse -> schemas -> bus -> **store**):
+//! normalised reports ([`dmarcflow_schemas::Ingested`]) become rows that
+//! analysts query with SQL and Grafana draws.
 //!
-//! Reports arrive here as the normalised types of `dmarcflow-schemas` (from
-//! Kafka, or from the in-process bus) and become rows: in ClickHouse at
-//! scale, or in the embedded SQLite store by default, with the same tables,
-//! the same per-source and per-result aggregations and the same guarantee
-//! that a report delivered twice is stored once (dedup on the report
-//! identity). This crate is empty until the storage work lands.
+//! Two stores with the same logical tables, the same three daily
+//! aggregations and the same guarantee that a report delivered twice is
+//! stored once:
+//! - [`clickhouse`]: the scale-out sink (RowBinary inserts, lz4, batching,
+//!   retries, per-batch dedup); DDL in `schemas/clickhouse/`.
+//! - [`sqlite`]: the embedded default (one file, one transaction per batch,
+//!   unique keys); DDL in `schemas/sqlite/`.
+//!
+//! [`Store`] picks one from the configuration; [`summary`] holds the
+//! per-source and per-result tables that `dmarcflow report` prints.
+
+pub mod batch;
+pub mod clickhouse;
+mod error;
+mod secret;
+pub mod sqlite;
+mod store;
+pub mod summary;
+mod table;
+mod values;
+
+#[cfg(test)]
+mod test_support;
+
+pub use batch::{BatchConfig, Batcher};
+pub use error::StoreError;
+pub use secret::Secret;
+pub use store::{Store, StoreConfig, WriteSummary};
+pub use table::Table;

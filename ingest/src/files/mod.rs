@@ -1,9 +1,14 @@
 //! Backfill from the file system: files, directories (recursively), maildirs
-//! and mbox files, in a stable order.
+//! and mbox files, in a stable order (`discover`), opened (`open`) and read
+//! into reports (`source`).
 
 mod discover;
+mod open;
+mod source;
 
 pub use discover::{discover, Input, InputKind};
+pub use open::{open, Opened};
+pub use source::{FilesSource, Found, Rejected};
 
 use thiserror::Error;
 

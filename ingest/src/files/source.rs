@@ -1,0 +1,207 @@
+//! The files source: every report of an input, detached from its buffers
+//! and tagged with where it came from, or the reason it was rejected.
+//! Streamed aggregate reports (over the stream threshold) never sit in
+//! memory whole: their records are spilled to a temporary file while
+//! parsing, then delivered in parts of at most `part_records` records
+//! ([`dmarcflow_schemas::aggregate::Part`]), each part carrying the header.
+
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+
+use dmarcflow_parse::aggregate::{AggregateParser, EventSource};
+use dmarcflow_parse::{mime, stream_aggregate, Item, ParseError, Parser};
+use dmarcflow_schemas::aggregate::{AggregateReport, Part, Record};
+use dmarcflow_schemas::{Ingested, Report};
+
+use super::open::{open, Opened};
+use super::Input;
+
+/// An input that did not yield a report, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The file.
+    pub path: String,
+    /// Where inside it (an mbox message, a MIME part, a zip member).
+    pub origin: String,
+    /// The reason class (`ParseError::class`).
+    pub reason: &'static str,
+    pub error: String,
+}
+
+/// What reading an input found, one at a time.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // reports are the common case; boxing them costs an allocation each
+pub enum Found {
+    Report(Ingested<'static>),
+    Rejected(Rejected),
+}
+
+#[derive(Debug, Clone)]
+pub struct FilesSource {
+    pub parser: Parser,
+    /// Raw reports larger than this are streamed.
+    pub stream_threshold: u64,
+    /// Records per part for streamed reports.
+    pub part_records: usize,
+}
+
+impl Default for FilesSource {
+    fn default() -> Self {
+        Self {
+            parser: Parser::default(),
+            stream_threshold: 64 << 20,
+            part_records: 100_000,
+        }
+    }
+}
+
+impl FilesSource {
+    /// Reads one input, handing each report or rejection to `emit` as it is
+    /// found; stops at the first error `emit` returns.
+    pub fn read<E>(
+        &self,
+        input: &Input,
+        received_at: i64,
+        mut emit: impl FnMut(Found) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let path = input.path.display().to_string();
+        let ctx = Ctx {
+            path: &path,
+            received_at,
+        };
+        let opened = match open(input, self.stream_threshold) {
+            Ok(o) => o,
+            Err(e) => return emit(ctx.reject(&path, &ParseError::Read(e.to_string()))),
+        };
+        match opened {
+            Opened::Bytes(data) => self.bytes(&ctx, &data, &path, &mut emit),
+            Opened::Mbox(data) => {
+                for (n, message) in mime::split_mbox(&data).into_iter().enumerate() {
+                    self.bytes(&ctx, message, &format!("{path} #{}", n + 1), &mut emit)?;
+                }
+                Ok(())
+            }
+            Opened::Stream(reader) => match stream_aggregate(reader, self.parser.limits) {
+                Ok(parser) => self.parts(&ctx, &path, parser, &mut emit),
+                Err(e) => emit(ctx.reject(&path, &e)),
+            },
+        }
+    }
+
+    fn bytes<E>(
+        &self,
+        ctx: &Ctx<'_>,
+        data: &[u8],
+        origin: &str,
+        emit: &mut impl FnMut(Found) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for item in self.parser.extract(data, origin) {
+            match item {
+                Err(r) => emit(ctx.reject(&r.origin, &r.error))?,
+                Ok(Item::Failure(report)) => emit(ctx.found(origin, Report::Failure(*report)))?,
+                Ok(Item::Payload(p)) => match self.parser.parse_payload(&p) {
+                    Ok(report) => emit(ctx.found(&p.origin, report))?,
+                    Err(e) => emit(ctx.reject(&p.origin, &e))?,
+                },
+                Ok(Item::Stream(s)) => match self.parser.parse_stream(&s) {
+                    Ok(parser) => self.parts(ctx, &s.origin, parser, emit)?,
+                    Err(e) => emit(ctx.reject(&s.origin, &e))?,
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// A streamed report: records spilled to a temporary file, then
+    /// delivered in parts once the header (which may follow them) is known.
+    fn parts<'x, S: EventSource<'x>, E>(
+        &self,
+        ctx: &Ctx<'_>,
+        origin: &str,
+        mut parser: AggregateParser<'x, S>,
+        emit: &mut impl FnMut(Found) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let spilled = spill(&mut parser);
+        let header = parser.finish();
+        let (mut file, total, messages) = match spilled {
+            Ok(s) => s,
+            Err(e) => return emit(ctx.reject(origin, &ParseError::Read(e.to_string()))),
+        };
+        let header = match header {
+            Ok(h) => h.into_owned(),
+            Err(e) => return emit(ctx.reject(origin, &e)),
+        };
+        if let Err(e) = file.rewind() {
+            return emit(ctx.reject(origin, &ParseError::Read(e.to_string())));
+        }
+        let size = self.part_records.max(1) as u64;
+        let count = total.div_ceil(size).max(1);
+        let mut lines = BufReader::new(file).lines();
+        for index in 0..count {
+            let mut report: AggregateReport<'static> = header.clone();
+            report.records = Vec::with_capacity(size.min(total) as usize);
+            for line in lines.by_ref().take(size as usize) {
+                let record = line.map_err(|e| e.to_string()).and_then(|l| {
+                    serde_json::from_str::<Record<'_>>(&l)
+                        .map(Record::into_owned)
+                        .map_err(|e| e.to_string())
+                });
+                match record {
+                    Ok(r) => report.records.push(r),
+                    Err(e) => return emit(ctx.reject(origin, &ParseError::Read(e))),
+                }
+            }
+            if count > 1 {
+                report.part = Some(Part {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    count: u32::try_from(count).unwrap_or(u32::MAX),
+                    first_record: index * size,
+                    total_records: total,
+                    total_messages: messages,
+                });
+            }
+            emit(ctx.found(origin, Report::Aggregate(report)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes every record as a JSON line to a temporary file: the file (at its
+/// end), the record count and the message total.
+fn spill<'x, S: EventSource<'x>>(
+    parser: &mut AggregateParser<'x, S>,
+) -> io::Result<(std::fs::File, u64, u64)> {
+    let mut out = BufWriter::new(tempfile::tempfile()?);
+    let (mut records, mut messages) = (0u64, 0u64);
+    for record in parser.by_ref() {
+        serde_json::to_writer(&mut out, &record)?;
+        out.write_all(b"\n")?;
+        records += 1;
+        messages += record.count;
+    }
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    Ok((file, records, messages))
+}
+
+struct Ctx<'p> {
+    path: &'p str,
+    received_at: i64,
+}
+
+impl Ctx<'_> {
+    fn found(&self, origin: &str, report: Report<'_>) -> Found {
+        Found::Report(Ingested {
+            report: report.into_owned(),
+            origin: origin.to_owned(),
+            received_at: self.received_at,
+        })
+    }
+
+    fn reject(&self, origin: &str, error: &ParseError) -> Found {
+        Found::Rejected(Rejected {
+            path: self.path.to_owned(),
+            origin: origin.to_owned(),
+            reason: error.class(),
+            error: error.to_string(),
+        })
+    }
+}

@@ -1,0 +1,27 @@
+//! A report as a source delivered it: the normalised report plus where it
+//! came from and when, which the stores keep as ingest metadata.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Report;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ingested<'a> {
+    #[serde(borrow)]
+    pub report: Report<'a>,
+    /// Where the report was found: a path (and the part inside it), a
+    /// mailbox and UID, a peer address.
+    pub origin: String,
+    /// Unix seconds when the source received it.
+    pub received_at: i64,
+}
+
+impl Ingested<'_> {
+    pub fn into_owned(self) -> Ingested<'static> {
+        Ingested {
+            report: self.report.into_owned(),
+            origin: self.origin,
+            received_at: self.received_at,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Per-batch dedup: which of a batch's reports (and which of their rows)
+//! ClickHouse already holds, so that replays and duplicate deliveries — the
+//! same report mailed to two rua addresses, an IMAP re-fetch, a Kafka
+//! redelivery, a retried insert whose reply was lost — leave exactly one copy
+//! in every table and every daily aggregation.
+//!
+//! How a batch is written (`sink.rs`): child rows first (records, TLS
+//! policies and failure details), report rows last. The report row is the
+//! commit mark: a report whose row exists is complete and skipped whole.
+//! For a report without one, the rows already present are skipped:
+//! - records resume by count: records go in in index order, and one insert
+//!   of one report's records (all in one monthly partition) is one part,
+//!   written whole or not at all, so the records present are a prefix
+//!   `0..n` and `max(record_index) + 1` is `n`. This also places the parts of a
+//!   large report (`Part`) one after the other.
+//! - TLS policies and failure details of a report go in one insert each; a
+//!   report present in a table is present whole.
+//!
+//! A retry re-runs these checks before writing again, so a write that
+//! failed half way (or succeeded without us hearing it) is finished, not
+//! repeated. On servers that have them (22.2+) an `insert_deduplication_token`
+//! per insert is a second guard.
+//!
+//! Several sink instances: the checks and inserts are not one transaction,
+//! so two instances writing the same report at the same moment could both
+//! see it absent. They do not: Kafka partitions by report identity, so each
+//! key has one consumer in the group at a time, and a report's parts and
+//! redeliveries all reach the same instance, in order. (During a rebalance
+//! the previous owner stops before the new one starts on committed
+//! offsets.)
+
+use std::collections::{HashMap, HashSet};
+
+use clickhouse::Client;
+use serde::Deserialize;
+
+use crate::StoreError;
+
+/// Ids per query, to stay far below the server's max_query_size.
+const CHUNK: usize = 1000;
+
+/// The ids among `ids` that `table` holds (filtered by `key_column IN keys`
+/// as well, so the lookup uses the table's primary index).
+pub async fn present(
+    client: &Client,
+    table: &str,
+    key_column: &str,
+    keys: &[&str],
+    ids: &[&str],
+) -> Result<HashSet<String>, StoreError> {
+    let mut found = HashSet::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let key_list = quoted(keys);
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT DISTINCT report_id FROM {table} WHERE {key_column} IN ({key_list}) \
+             AND report_id IN ({})",
+            quoted(chunk)
+        );
+        let rows: Vec<String> = client.query(&sql).fetch_all().await?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct Count {
+    report_id: String,
+    stored: u64,
+}
+
+/// How many records of each report `aggregate_records` holds (the prefix
+/// length; reports with none are absent from the map).
+pub async fn records_present(
+    client: &Client,
+    domains: &[&str],
+    ids: &[&str],
+) -> Result<HashMap<String, u64>, StoreError> {
+    let mut found = HashMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let domain_list = quoted(domains);
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT report_id, toUInt64(max(record_index) + 1) AS stored FROM aggregate_records \
+             WHERE policy_domain IN ({domain_list}) AND report_id IN ({}) GROUP BY report_id",
+            quoted(chunk)
+        );
+        let rows: Vec<Count> = client.query(&sql).fetch_all().await?;
+        found.extend(rows.into_iter().map(|c| (c.report_id, c.stored)));
+    }
+    Ok(found)
+}
+
+/// `'a', 'b'` with ClickHouse string escaping.
+fn quoted(values: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('\'');
+        for c in v.chars() {
+            match c {
+                '\'' => out.push_str("\\'"),
+                '\\' => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+    }
+    if out.is_empty() {
+        out.push_str("''");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoting() {
+        assert_eq!(super::quoted(&["a", "o'b\\"]), r"'a', 'o\'b\\'");
+        assert_eq!(super::quoted(&[]), "''");
+    }
+}

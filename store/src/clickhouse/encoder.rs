@@ -1,0 +1,482 @@
+//! Reports to ClickHouse rows (RowBinary via the `clickhouse` crate's
+//! `Row`): one struct per table, borrowing from the report. Enumerations go
+//! as their `Enum8` numbers (`TextEnum::code`, checked against the DDL by a
+//! test); a value the sender made up goes as `other` and verbatim into
+//! `other_values` as `field=value`.
+
+use clickhouse::Row;
+use dmarcflow_schemas::aggregate::{AggregateReport, Record};
+use dmarcflow_schemas::failure::{FailureReport, SampleKind};
+use dmarcflow_schemas::tlsrpt::TlsReport;
+use serde::Serialize;
+
+use crate::values::{datetime, ip_columns};
+
+#[derive(Debug, Row, Serialize)]
+pub struct AggregateReportRow<'a> {
+    pub report_id: &'a str,
+    pub org_name: &'a str,
+    pub org_email: &'a str,
+    pub extra_contact_info: &'a str,
+    pub reporter_report_id: &'a str,
+    pub reporter_report_id_raw: &'a str,
+    pub date_begin: u32,
+    pub date_end: u32,
+    pub policy_domain: &'a str,
+    pub version: &'a str,
+    pub namespace: &'a str,
+    pub generator: &'a str,
+    pub adkim: i8,
+    pub aspf: i8,
+    pub p: i8,
+    pub sp: i8,
+    pub np: i8,
+    pub pct: Option<u8>,
+    pub fo: &'a str,
+    pub testing: i8,
+    pub discovery_method: i8,
+    pub record_count: u64,
+    pub message_count: u64,
+    pub errors: Vec<&'a str>,
+    pub warnings: Vec<&'a str>,
+    pub extensions: String,
+    pub other_values: Vec<String>,
+    pub schema_version: u16,
+    pub origin: &'a str,
+    pub ingested_at: u32,
+}
+
+#[derive(Debug, Row, Serialize)]
+pub struct AggregateRecordRow<'a> {
+    pub report_id: &'a str,
+    pub record_index: u32,
+    pub org_name: &'a str,
+    pub date_begin: u32,
+    pub date_end: u32,
+    pub policy_domain: &'a str,
+    pub source_ip: [u8; 16],
+    pub source_ip_text: &'a str,
+    pub message_count: u64,
+    pub disposition: i8,
+    pub dkim: i8,
+    pub spf: i8,
+    pub reason_types: Vec<&'a str>,
+    pub reason_comments: Vec<&'a str>,
+    pub header_from: &'a str,
+    pub envelope_from: &'a str,
+    pub envelope_to: &'a str,
+    pub dkim_domains: Vec<&'a str>,
+    pub dkim_selectors: Vec<&'a str>,
+    pub dkim_results: Vec<i8>,
+    pub dkim_human_results: Vec<&'a str>,
+    pub spf_domains: Vec<&'a str>,
+    pub spf_scopes: Vec<i8>,
+    pub spf_results: Vec<i8>,
+    pub spf_human_results: Vec<&'a str>,
+    pub other_values: Vec<String>,
+}
+
+#[derive(Debug, Row, Serialize)]
+pub struct FailureReportRow<'a> {
+    pub report_id: &'a str,
+    pub arrival_date: u32,
+    pub reported_domain: &'a str,
+    pub reported_domains: Vec<&'a str>,
+    pub feedback_type: i8,
+    pub user_agent: &'a str,
+    pub version: &'a str,
+    pub source_ip: [u8; 16],
+    pub source_ip_text: &'a str,
+    pub original_mail_from: &'a str,
+    pub original_rcpt_to: Vec<&'a str>,
+    pub original_envelope_id: &'a str,
+    pub reporting_mta: &'a str,
+    pub incidents: u64,
+    pub authentication_results: Vec<&'a str>,
+    pub auth_failure: Vec<&'a str>,
+    pub delivery_result: &'a str,
+    pub dkim_domain: &'a str,
+    pub dkim_selector: &'a str,
+    pub dkim_identity: &'a str,
+    pub spf_dns: &'a str,
+    pub identity_alignment: Vec<&'a str>,
+    pub original_from: &'a str,
+    pub original_to: &'a str,
+    pub original_subject: &'a str,
+    pub original_message_id: &'a str,
+    pub report_subject: &'a str,
+    pub sample_kind: i8,
+    pub sample: &'a str,
+    pub warnings: Vec<&'a str>,
+    pub other_values: Vec<String>,
+    pub schema_version: u16,
+    pub origin: &'a str,
+    pub ingested_at: u32,
+}
+
+#[derive(Debug, Row, Serialize)]
+pub struct TlsReportRow<'a> {
+    pub report_id: &'a str,
+    pub organization_name: &'a str,
+    pub contact_info: &'a str,
+    pub reporter_report_id: &'a str,
+    pub date_begin: u32,
+    pub date_end: u32,
+    pub policy_count: u32,
+    pub successful_sessions: u64,
+    pub failed_sessions: u64,
+    pub warnings: Vec<&'a str>,
+    pub schema_version: u16,
+    pub origin: &'a str,
+    pub ingested_at: u32,
+}
+
+#[derive(Debug, Row, Serialize)]
+pub struct TlsPolicyRow<'a> {
+    pub report_id: &'a str,
+    pub policy_index: u32,
+    pub organization_name: &'a str,
+    pub date_begin: u32,
+    pub date_end: u32,
+    pub policy_type: i8,
+    pub policy_domain: &'a str,
+    pub policy_string: Vec<&'a str>,
+    pub mx_host: Vec<&'a str>,
+    pub successful_sessions: u64,
+    pub failed_sessions: u64,
+    pub other_values: Vec<String>,
+}
+
+#[derive(Debug, Row, Serialize)]
+pub struct TlsFailureRow<'a> {
+    pub report_id: &'a str,
+    pub policy_index: u32,
+    pub detail_index: u32,
+    pub organization_name: &'a str,
+    pub date_begin: u32,
+    pub policy_type: i8,
+    pub policy_domain: &'a str,
+    pub result_type: i8,
+    pub result_type_text: &'a str,
+    pub sending_mta_ip: [u8; 16],
+    pub sending_mta_ip_text: &'a str,
+    pub receiving_mx_hostname: &'a str,
+    pub receiving_mx_helo: &'a str,
+    pub receiving_ip: [u8; 16],
+    pub receiving_ip_text: &'a str,
+    pub failed_sessions: u64,
+    pub additional_information: &'a str,
+    pub failure_reason_code: &'a str,
+}
+
+/// Ingest metadata stored with every report header row.
+#[derive(Debug, Clone, Copy)]
+pub struct Meta<'a> {
+    pub origin: &'a str,
+    pub ingested_at: i64,
+}
+
+/// An optional enum: its code, 0 when absent; unknown values noted.
+macro_rules! code {
+    ($value:expr, $field:literal, $other:expr) => {
+        match &$value {
+            None => 0,
+            Some(v) => {
+                if v.code() as usize > v.known_len() {
+                    $other.push(format!(concat!($field, "={}"), v.as_str()));
+                }
+                v.code()
+            }
+        }
+    };
+}
+
+/// `KNOWN.len()` through a value, for the macro above.
+trait KnownLen {
+    fn known_len(&self) -> usize;
+}
+
+macro_rules! known_len {
+    ($($t:ty),*) => {$(
+        impl KnownLen for $t {
+            fn known_len(&self) -> usize {
+                Self::KNOWN.len()
+            }
+        }
+    )*};
+}
+
+use dmarcflow_schemas::aggregate::{
+    Alignment, DiscoveryMethod, Disposition, DkimResult, DmarcResult, PolicyAction, SpfResult,
+    SpfScope, Testing,
+};
+use dmarcflow_schemas::failure::FeedbackType;
+use dmarcflow_schemas::tlsrpt::{PolicyType, ResultType};
+known_len!(
+    Alignment<'_>,
+    DiscoveryMethod<'_>,
+    Disposition<'_>,
+    DkimResult<'_>,
+    DmarcResult<'_>,
+    PolicyAction<'_>,
+    SpfResult<'_>,
+    SpfScope<'_>,
+    Testing<'_>,
+    FeedbackType<'_>,
+    PolicyType<'_>,
+    ResultType<'_>
+);
+
+pub fn aggregate_report<'a>(r: &'a AggregateReport<'_>, meta: Meta<'a>) -> AggregateReportRow<'a> {
+    let m = &r.metadata;
+    let p = &r.policy_published;
+    let mut other = Vec::new();
+    let (record_count, message_count) = match r.part {
+        Some(part) => (part.total_records, part.total_messages),
+        None => (r.records.len() as u64, r.message_count()),
+    };
+    AggregateReportRow {
+        report_id: &r.id,
+        org_name: &m.org_name,
+        org_email: &m.email,
+        extra_contact_info: m.extra_contact_info.as_deref().unwrap_or(""),
+        reporter_report_id: &m.report_id,
+        reporter_report_id_raw: m.report_id_raw.as_deref().unwrap_or(""),
+        date_begin: datetime(m.begin),
+        date_end: datetime(m.end),
+        policy_domain: &p.domain,
+        version: r.version.as_deref().unwrap_or(""),
+        namespace: r.namespace.as_deref().unwrap_or(""),
+        generator: m.generator.as_deref().unwrap_or(""),
+        adkim: code!(p.adkim, "adkim", other),
+        aspf: code!(p.aspf, "aspf", other),
+        p: code!(p.p, "p", other),
+        sp: code!(p.sp, "sp", other),
+        np: code!(p.np, "np", other),
+        pct: p.pct.map(|v| u8::try_from(v).unwrap_or(u8::MAX)),
+        fo: p.fo.as_deref().unwrap_or(""),
+        testing: code!(p.testing, "testing", other),
+        discovery_method: code!(p.discovery_method, "discovery_method", other),
+        record_count,
+        message_count,
+        errors: m.errors.iter().map(|e| e.as_ref()).collect(),
+        warnings: r.warnings.iter().collect(),
+        extensions: if r.extensions.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&r.extensions).unwrap_or_default()
+        },
+        other_values: other,
+        schema_version: u16::try_from(r.schema_version).unwrap_or(u16::MAX),
+        origin: meta.origin,
+        ingested_at: datetime(meta.ingested_at),
+    }
+}
+
+pub fn aggregate_record<'a>(
+    r: &'a AggregateReport<'_>,
+    index: u64,
+    rec: &'a Record<'_>,
+) -> AggregateRecordRow<'a> {
+    let mut other = Vec::new();
+    let (source_ip, source_ip_text) = ip_columns(Some(&rec.source_ip));
+    let dkim_results = rec
+        .dkim_results
+        .iter()
+        .map(|d| code!(Some(&d.result), "dkim_result", other))
+        .collect();
+    let spf_scopes = rec
+        .spf_results
+        .iter()
+        .map(|s| code!(s.scope, "spf_scope", other))
+        .collect();
+    let spf_results = rec
+        .spf_results
+        .iter()
+        .map(|s| code!(Some(&s.result), "spf_result", other))
+        .collect();
+    AggregateRecordRow {
+        report_id: &r.id,
+        record_index: u32::try_from(index).unwrap_or(u32::MAX),
+        org_name: &r.metadata.org_name,
+        date_begin: datetime(r.metadata.begin),
+        date_end: datetime(r.metadata.end),
+        policy_domain: &r.policy_published.domain,
+        source_ip,
+        source_ip_text,
+        message_count: rec.count,
+        disposition: code!(rec.disposition, "disposition", other),
+        dkim: code!(rec.dkim, "dkim", other),
+        spf: code!(rec.spf, "spf", other),
+        reason_types: rec
+            .reasons
+            .iter()
+            .map(|o| o.kind.as_ref().map_or("", |k| k.as_str()))
+            .collect(),
+        reason_comments: rec
+            .reasons
+            .iter()
+            .map(|o| o.comment.as_deref().unwrap_or(""))
+            .collect(),
+        header_from: &rec.header_from,
+        envelope_from: rec.envelope_from.as_deref().unwrap_or(""),
+        envelope_to: rec.envelope_to.as_deref().unwrap_or(""),
+        dkim_domains: rec.dkim_results.iter().map(|d| d.domain.as_ref()).collect(),
+        dkim_selectors: rec
+            .dkim_results
+            .iter()
+            .map(|d| d.selector.as_deref().unwrap_or(""))
+            .collect(),
+        dkim_results,
+        dkim_human_results: rec
+            .dkim_results
+            .iter()
+            .map(|d| d.human_result.as_deref().unwrap_or(""))
+            .collect(),
+        spf_domains: rec.spf_results.iter().map(|s| s.domain.as_ref()).collect(),
+        spf_scopes,
+        spf_results,
+        spf_human_results: rec
+            .spf_results
+            .iter()
+            .map(|s| s.human_result.as_deref().unwrap_or(""))
+            .collect(),
+        other_values: other,
+    }
+}
+
+/// The day a failure report is filed under: Arrival-Date, else the
+/// report's Date, else when it was ingested.
+pub fn failure_arrival(r: &FailureReport<'_>, ingested_at: i64) -> i64 {
+    r.arrival_timestamp.or(r.report_date).unwrap_or(ingested_at)
+}
+
+pub fn sample_kind_code(kind: SampleKind) -> i8 {
+    match kind {
+        SampleKind::None => 0,
+        SampleKind::Message => 1,
+        SampleKind::Headers => 2,
+        SampleKind::Text => 3,
+    }
+}
+
+pub fn failure_report<'a>(r: &'a FailureReport<'_>, meta: Meta<'a>) -> FailureReportRow<'a> {
+    let mut other = Vec::new();
+    let (source_ip, source_ip_text) = ip_columns(r.source_ip.as_deref());
+    let feedback_type = code!(Some(&r.feedback_type), "feedback_type", other);
+    FailureReportRow {
+        report_id: &r.id,
+        arrival_date: datetime(failure_arrival(r, meta.ingested_at)),
+        reported_domain: r.reported_domain.first().map_or("", |d| d.as_ref()),
+        reported_domains: r.reported_domain.iter().map(|d| d.as_ref()).collect(),
+        feedback_type,
+        user_agent: r.user_agent.as_deref().unwrap_or(""),
+        version: r.version.as_deref().unwrap_or(""),
+        source_ip,
+        source_ip_text,
+        original_mail_from: r.original_mail_from.as_deref().unwrap_or(""),
+        original_rcpt_to: r.original_rcpt_to.iter().map(|d| d.as_ref()).collect(),
+        original_envelope_id: r.original_envelope_id.as_deref().unwrap_or(""),
+        reporting_mta: r.reporting_mta.as_deref().unwrap_or(""),
+        incidents: r.incidents.unwrap_or(1),
+        authentication_results: r
+            .authentication_results
+            .iter()
+            .map(|d| d.as_ref())
+            .collect(),
+        auth_failure: r.auth_failure.iter().map(|a| a.as_str()).collect(),
+        delivery_result: r.delivery_result.as_ref().map_or("", |d| d.as_str()),
+        dkim_domain: r.dkim_domain.as_deref().unwrap_or(""),
+        dkim_selector: r.dkim_selector.as_deref().unwrap_or(""),
+        dkim_identity: r.dkim_identity.as_deref().unwrap_or(""),
+        spf_dns: r.spf_dns.as_deref().unwrap_or(""),
+        identity_alignment: r.identity_alignment.iter().map(|a| a.as_str()).collect(),
+        original_from: r.original_from.as_deref().unwrap_or(""),
+        original_to: r.original_to.as_deref().unwrap_or(""),
+        original_subject: r.original_subject.as_deref().unwrap_or(""),
+        original_message_id: r.original_message_id.as_deref().unwrap_or(""),
+        report_subject: r.report_subject.as_deref().unwrap_or(""),
+        sample_kind: sample_kind_code(r.sample_kind),
+        sample: r.sample.as_deref().unwrap_or(""),
+        warnings: r.warnings.iter().collect(),
+        other_values: other,
+        schema_version: u16::try_from(r.schema_version).unwrap_or(u16::MAX),
+        origin: meta.origin,
+        ingested_at: datetime(meta.ingested_at),
+    }
+}
+
+pub fn tls_report<'a>(r: &'a TlsReport<'_>, meta: Meta<'a>) -> TlsReportRow<'a> {
+    let (ok, failed) = r.session_totals();
+    TlsReportRow {
+        report_id: &r.id,
+        organization_name: &r.organization_name,
+        contact_info: r.contact_info.as_deref().unwrap_or(""),
+        reporter_report_id: &r.report_id,
+        date_begin: datetime(r.begin),
+        date_end: datetime(r.end),
+        policy_count: u32::try_from(r.policies.len()).unwrap_or(u32::MAX),
+        successful_sessions: ok,
+        failed_sessions: failed,
+        warnings: r.warnings.iter().collect(),
+        schema_version: u16::try_from(r.schema_version).unwrap_or(u16::MAX),
+        origin: meta.origin,
+        ingested_at: datetime(meta.ingested_at),
+    }
+}
+
+pub fn tls_policies<'a>(r: &'a TlsReport<'_>) -> Vec<TlsPolicyRow<'a>> {
+    r.policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut other = Vec::new();
+            TlsPolicyRow {
+                report_id: &r.id,
+                policy_index: i as u32,
+                organization_name: &r.organization_name,
+                date_begin: datetime(r.begin),
+                date_end: datetime(r.end),
+                policy_type: code!(Some(&p.policy_type), "policy_type", other),
+                policy_domain: &p.policy_domain,
+                policy_string: p.policy_string.iter().map(|s| s.as_ref()).collect(),
+                mx_host: p.mx_host.iter().map(|s| s.as_ref()).collect(),
+                successful_sessions: p.total_successful_session_count,
+                failed_sessions: p.total_failure_session_count,
+                other_values: other,
+            }
+        })
+        .collect()
+}
+
+pub fn tls_failures<'a>(r: &'a TlsReport<'_>) -> Vec<TlsFailureRow<'a>> {
+    let mut rows = Vec::new();
+    for (i, p) in r.policies.iter().enumerate() {
+        for (j, d) in p.failure_details.iter().enumerate() {
+            let (sending_mta_ip, sending_mta_ip_text) = ip_columns(d.sending_mta_ip.as_deref());
+            let (receiving_ip, receiving_ip_text) = ip_columns(d.receiving_ip.as_deref());
+            let unknown = d.result_type.code() as usize > ResultType::KNOWN.len();
+            rows.push(TlsFailureRow {
+                report_id: &r.id,
+                policy_index: i as u32,
+                detail_index: j as u32,
+                organization_name: &r.organization_name,
+                date_begin: datetime(r.begin),
+                policy_type: p.policy_type.code(),
+                policy_domain: &p.policy_domain,
+                result_type: d.result_type.code(),
+                result_type_text: if unknown { d.result_type.as_str() } else { "" },
+                sending_mta_ip,
+                sending_mta_ip_text,
+                receiving_mx_hostname: d.receiving_mx_hostname.as_deref().unwrap_or(""),
+                receiving_mx_helo: d.receiving_mx_helo.as_deref().unwrap_or(""),
+                receiving_ip,
+                receiving_ip_text,
+                failed_sessions: d.failed_session_count,
+                additional_information: d.additional_information.as_deref().unwrap_or(""),
+                failure_reason_code: d.failure_reason_code.as_deref().unwrap_or(""),
+            });
+        }
+    }
+    rows
+}

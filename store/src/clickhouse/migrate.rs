@@ -1,0 +1,77 @@
+//! `dmarcflow migrate` for ClickHouse: creates the database, then applies the
+//! numbered migrations of `schemas/clickhouse/` not yet recorded in
+//! `dmarcflow_migrations`. Every statement is idempotent (`IF NOT EXISTS`,
+//! `MODIFY SETTING`), so a migration cut short is simply run again.
+
+use clickhouse::Client;
+use dmarcflow_schemas::ddl::{Migration, CLICKHOUSE};
+
+use super::ServerVersion;
+use crate::StoreError;
+
+/// What a migration run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied: Vec<&'static str>,
+    pub already: Vec<&'static str>,
+    /// Needing a newer server; applied by a later run after an upgrade.
+    pub skipped: Vec<&'static str>,
+}
+
+pub async fn migrate(
+    server: &Client,
+    database: &str,
+    version: ServerVersion,
+) -> Result<MigrationReport, StoreError> {
+    server
+        .query(&format!("CREATE DATABASE IF NOT EXISTS `{database}`"))
+        .execute()
+        .await?;
+    let client = server.clone().with_database(database);
+    client
+        .query(
+            "CREATE TABLE IF NOT EXISTS dmarcflow_migrations \
+             (version UInt32, name String, applied_at DateTime) \
+             ENGINE = MergeTree ORDER BY version",
+        )
+        .execute()
+        .await?;
+    let done: Vec<u32> = client
+        .query("SELECT version FROM dmarcflow_migrations")
+        .fetch_all()
+        .await?;
+    let mut report = MigrationReport::default();
+    for m in CLICKHOUSE {
+        if done.contains(&m.version) {
+            report.already.push(m.name);
+            continue;
+        }
+        if m.min_server_version().is_some_and(|min| version.0 < min) {
+            report.skipped.push(m.name);
+            continue;
+        }
+        apply(&client, m).await?;
+        report.applied.push(m.name);
+    }
+    Ok(report)
+}
+
+async fn apply(client: &Client, m: &Migration) -> Result<(), StoreError> {
+    for statement in m.statements() {
+        client
+            .query(&statement)
+            .execute()
+            .await
+            .map_err(|e| StoreError::Migration {
+                name: m.name.to_owned(),
+                message: e.to_string(),
+            })?;
+    }
+    client
+        .query("INSERT INTO dmarcflow_migrations (version, name, applied_at) VALUES (?, ?, now())")
+        .bind(m.version)
+        .bind(m.name)
+        .execute()
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! The ClickHouse sink: writes batches of reports as RowBinary inserts
+//! (lz4), children first and report rows last, skipping what is stored
+//! (`dedup.rs`), retrying transient failures with backoff (the whole batch
+//! write is re-run, dedup included, so a retry never doubles a row).
+
+use std::collections::HashSet;
+
+use clickhouse::{Client, RowWrite};
+use dmarcflow_schemas::aggregate::AggregateReport;
+use dmarcflow_schemas::failure::FailureReport;
+use dmarcflow_schemas::identity::IdentityHasher;
+use dmarcflow_schemas::tlsrpt::TlsReport;
+use dmarcflow_schemas::{Ingested, Report};
+use tokio::sync::mpsc;
+
+use super::config::ClickHouseConfig;
+use super::dedup::{present, records_present};
+use super::encoder::{self, Meta};
+use super::{connect, ServerVersion};
+use crate::{Batcher, StoreError, WriteSummary};
+
+pub struct ClickHouseSink {
+    client: Client,
+    config: ClickHouseConfig,
+    version: ServerVersion,
+}
+
+/// A batch grouped by kind, duplicates inside the batch dropped.
+struct Grouped<'b> {
+    aggregate: Vec<(&'b AggregateReport<'b>, Meta<'b>)>,
+    failure: Vec<(&'b FailureReport<'b>, Meta<'b>)>,
+    tlsrpt: Vec<(&'b TlsReport<'b>, Meta<'b>)>,
+    duplicates: u64,
+}
+
+impl ClickHouseSink {
+    /// Connects (asks the server's version) to the configured database.
+    pub async fn connect(config: ClickHouseConfig) -> Result<Self, StoreError> {
+        let (server, version) = connect(&config).await?;
+        Ok(Self {
+            client: server.with_database(&config.database),
+            config,
+            version,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn server_version(&self) -> ServerVersion {
+        self.version
+    }
+
+    /// Writes one batch, retrying transient failures per the retry policy.
+    pub async fn write(&self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
+        let policy = self.config.retry;
+        let mut attempt = 1;
+        loop {
+            match self.write_once(batch).await {
+                Ok(summary) => return Ok(summary),
+                Err(e) if e.is_transient() && attempt < policy.attempts => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "clickhouse write failed; retrying");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                }
+                Err(e) if e.is_transient() => {
+                    return Err(StoreError::RetriesExhausted {
+                        attempts: attempt,
+                        last: Box::new(e),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Consumes reports from a channel, writing a batch whenever it is full
+    /// or old enough, until the channel closes (then the rest is written).
+    /// Every write's summary goes to `done`.
+    pub async fn run(
+        &self,
+        mut reports: mpsc::Receiver<Ingested<'static>>,
+        done: mpsc::UnboundedSender<Result<WriteSummary, StoreError>>,
+    ) {
+        let mut batcher = Batcher::new(self.config.batch);
+        loop {
+            let next = match batcher.due_in() {
+                None => reports.recv().await,
+                Some(wait) => match tokio::time::timeout(wait, reports.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        let batch = batcher.take();
+                        let _ = done.send(self.write(&batch).await);
+                        continue;
+                    }
+                },
+            };
+            match next {
+                Some(item) => {
+                    if let Some(batch) = batcher.push(item) {
+                        let _ = done.send(self.write(&batch).await);
+                    }
+                }
+                None => {
+                    if !batcher.is_empty() {
+                        let batch = batcher.take();
+                        let _ = done.send(self.write(&batch).await);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn write_once(&self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
+        let grouped = group(batch);
+        let mut summary = WriteSummary {
+            duplicates: grouped.duplicates,
+            ..WriteSummary::default()
+        };
+        self.write_aggregate(&grouped.aggregate, &mut summary)
+            .await?;
+        self.write_tlsrpt(&grouped.tlsrpt, &mut summary).await?;
+        self.write_failure(&grouped.failure, &mut summary).await?;
+        Ok(summary)
+    }
+
+    async fn write_aggregate(
+        &self,
+        reports: &[(&AggregateReport<'_>, Meta<'_>)],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError> {
+        self.write_aggregate_records(reports, summary).await?;
+        let (ids, domains) = keys(
+            reports
+                .iter()
+                .map(|(r, _)| (&*r.id, &*r.policy_published.domain)),
+        );
+        let stored = present(
+            &self.client,
+            "aggregate_reports",
+            "policy_domain",
+            &domains,
+            &ids,
+        )
+        .await?;
+        let rows: Vec<_> = reports
+            .iter()
+            .filter(|(r, _)| r.part.is_none_or(|p| p.is_last()))
+            .filter(|(r, _)| !stored.contains(&r.id))
+            .map(|(r, meta)| encoder::aggregate_report(r, *meta))
+            .collect();
+        summary.duplicates += reports
+            .iter()
+            .filter(|(r, _)| stored.contains(&r.id) && r.part.is_none_or(|p| p.is_last()))
+            .count() as u64;
+        summary.reports += rows.len() as u64;
+        self.insert::<encoder::AggregateReportRow<'static>>("aggregate_reports", &rows, summary)
+            .await
+    }
+
+    /// The records of reports not yet complete, from where each stopped.
+    /// Public to the crate so tests can stop a batch half way.
+    pub(crate) async fn write_aggregate_records(
+        &self,
+        reports: &[(&AggregateReport<'_>, Meta<'_>)],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError> {
+        let (ids, domains) = keys(
+            reports
+                .iter()
+                .map(|(r, _)| (&*r.id, &*r.policy_published.domain)),
+        );
+        let complete = present(
+            &self.client,
+            "aggregate_reports",
+            "policy_domain",
+            &domains,
+            &ids,
+        )
+        .await?;
+        let pending: Vec<_> = reports
+            .iter()
+            .filter(|(r, _)| !complete.contains(&r.id))
+            .collect();
+        let (ids, domains) = keys(
+            pending
+                .iter()
+                .map(|(r, _)| (&*r.id, &*r.policy_published.domain)),
+        );
+        let stored = records_present(&self.client, &domains, &ids).await?;
+        let mut rows = Vec::new();
+        for (r, _) in pending {
+            let first = r.part.map_or(0, |p| p.first_record);
+            let have = stored.get(&r.id).copied().unwrap_or(0);
+            for (i, rec) in r.records.iter().enumerate() {
+                let index = first + i as u64;
+                if index >= have {
+                    rows.push(encoder::aggregate_record(r, index, rec));
+                }
+            }
+        }
+        self.insert::<encoder::AggregateRecordRow<'static>>("aggregate_records", &rows, summary)
+            .await
+    }
+
+    async fn write_tlsrpt(
+        &self,
+        reports: &[(&TlsReport<'_>, Meta<'_>)],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError> {
+        let (ids, orgs) = keys(reports.iter().map(|(r, _)| (&*r.id, &*r.organization_name)));
+        let complete = present(
+            &self.client,
+            "tlsrpt_reports",
+            "organization_name",
+            &orgs,
+            &ids,
+        )
+        .await?;
+        let pending: Vec<_> = reports
+            .iter()
+            .filter(|(r, _)| !complete.contains(&r.id))
+            .collect();
+        summary.duplicates += (reports.len() - pending.len()) as u64;
+        let domains: Vec<&str> = pending
+            .iter()
+            .flat_map(|(r, _)| r.policies.iter().map(|p| &*p.policy_domain))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let ids: Vec<&str> = pending.iter().map(|(r, _)| &*r.id).collect();
+        let with_policies = present(
+            &self.client,
+            "tlsrpt_policies",
+            "policy_domain",
+            &domains,
+            &ids,
+        )
+        .await?;
+        let rows: Vec<_> = pending
+            .iter()
+            .filter(|(r, _)| !with_policies.contains(&r.id))
+            .flat_map(|(r, _)| encoder::tls_policies(r))
+            .collect();
+        self.insert::<encoder::TlsPolicyRow<'static>>("tlsrpt_policies", &rows, summary)
+            .await?;
+        let with_failures = present(
+            &self.client,
+            "tlsrpt_failures",
+            "policy_domain",
+            &domains,
+            &ids,
+        )
+        .await?;
+        let rows: Vec<_> = pending
+            .iter()
+            .filter(|(r, _)| !with_failures.contains(&r.id))
+            .flat_map(|(r, _)| encoder::tls_failures(r))
+            .collect();
+        self.insert::<encoder::TlsFailureRow<'static>>("tlsrpt_failures", &rows, summary)
+            .await?;
+        let rows: Vec<_> = pending
+            .iter()
+            .map(|(r, meta)| encoder::tls_report(r, *meta))
+            .collect();
+        summary.reports += rows.len() as u64;
+        self.insert::<encoder::TlsReportRow<'static>>("tlsrpt_reports", &rows, summary)
+            .await
+    }
+
+    async fn write_failure(
+        &self,
+        reports: &[(&FailureReport<'_>, Meta<'_>)],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError> {
+        let (ids, domains) = keys(
+            reports
+                .iter()
+                .map(|(r, _)| (&*r.id, r.reported_domain.first().map_or("", |d| d.as_ref()))),
+        );
+        let stored = present(
+            &self.client,
+            "failure_reports",
+            "reported_domain",
+            &domains,
+            &ids,
+        )
+        .await?;
+        let rows: Vec<_> = reports
+            .iter()
+            .filter(|(r, _)| !stored.contains(&r.id))
+            .map(|(r, meta)| encoder::failure_report(r, *meta))
+            .collect();
+        summary.duplicates += (reports.len() - rows.len()) as u64;
+        summary.reports += rows.len() as u64;
+        self.insert::<encoder::FailureReportRow<'static>>("failure_reports", &rows, summary)
+            .await
+    }
+
+    /// One INSERT of all `rows` (nothing when empty). On servers that
+    /// support it the insert carries a dedup token derived from its rows.
+    async fn insert<'x, R>(
+        &self,
+        table: &str,
+        rows: &[R::Value<'x>],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError>
+    where
+        R: RowWrite,
+        R::Value<'x>: RowKey,
+    {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut insert = self.client.insert::<R>(table).await?;
+        if self.version.supports_insert_dedup_token() {
+            insert = insert.with_setting("insert_deduplication_token", token(table, rows));
+        }
+        for row in rows {
+            insert.write(row).await?;
+        }
+        insert.end().await?;
+        summary.rows += rows.len() as u64;
+        Ok(())
+    }
+}
+
+/// A row's identity inside its table, for the insert dedup token.
+pub(crate) trait RowKey {
+    fn key(&self, hasher: &mut IdentityHasher);
+}
+
+fn token<R: RowKey>(table: &str, rows: &[R]) -> String {
+    let mut hasher = IdentityHasher::new("insert");
+    hasher.field(table.as_bytes());
+    for row in rows {
+        row.key(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Distinct ids and distinct index keys (domain, organisation) of reports.
+fn keys<'r>(items: impl Iterator<Item = (&'r str, &'r str)>) -> (Vec<&'r str>, Vec<&'r str>) {
+    let mut ids = Vec::new();
+    let mut seen_keys = HashSet::new();
+    for (id, key) in items {
+        ids.push(id);
+        seen_keys.insert(key);
+    }
+    (ids, seen_keys.into_iter().collect())
+}
+
+fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
+    let mut grouped = Grouped {
+        aggregate: Vec::new(),
+        failure: Vec::new(),
+        tlsrpt: Vec::new(),
+        duplicates: 0,
+    };
+    let mut seen = HashSet::new();
+    for item in batch {
+        let part = match &item.report {
+            Report::Aggregate(r) => r.part.map_or(0, |p| p.index),
+            _ => 0,
+        };
+        if !seen.insert((item.report.id(), part)) {
+            grouped.duplicates += 1;
+            continue;
+        }
+        let meta = Meta {
+            origin: &item.origin,
+            ingested_at: item.received_at,
+        };
+        match &item.report {
+            Report::Aggregate(r) => grouped.aggregate.push((r, meta)),
+            Report::Failure(r) => grouped.failure.push((r, meta)),
+            Report::Tlsrpt(r) => grouped.tlsrpt.push((r, meta)),
+        }
+    }
+    grouped
+}
+
+impl RowKey for encoder::AggregateReportRow<'_> {
+    fn key(&self, h: &mut IdentityHasher) {
+        h.field(self.report_id.as_bytes());
+    }
+}
+
+impl RowKey for encoder::AggregateRecordRow<'_> {
+    fn key(&self, h: &mut IdentityHasher) {
+        h.field(self.report_id.as_bytes())
+            .int(i64::from(self.record_index));
+    }
+}
+
+impl RowKey for encoder::FailureReportRow<'_> {
+    fn key(&self, h: &mut IdentityHasher) {
+        h.field(self.report_id.as_bytes());
+    }
+}
+
+impl RowKey for encoder::TlsReportRow<'_> {
+    fn key(&self, h: &mut IdentityHasher) {
+        h.field(self.report_id.as_bytes());
+    }
+}
+
+impl RowKey for encoder::TlsPolicyRow<'_> {
+    fn key(&self, h: &mut IdentityHasher) {
+        h.field(self.report_id.as_bytes())
+            .int(i64::from(self.policy_index));
+    }
+}
+
+impl RowKey for encoder::TlsFailureRow<'_> {
+    fn key(&self, h: &mut IdentityHasher) {
+        h.field(self.report_id.as_bytes())
+            .int(i64::from(self.policy_index))
+            .int(i64::from(self.detail_index));
+    }
+}

@@ -1,0 +1,57 @@
+//! The embedded store: one SQLite file (rusqlite, bundled SQLite), the same
+//! logical tables as ClickHouse, the daily aggregations kept by triggers.
+//! Split by concern: `migrate` (DDL of `schemas/sqlite/`), `writer` (a
+//! batch in one transaction, duplicates skipped by unique keys), `query`.
+
+mod migrate;
+mod query;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use dmarcflow_schemas::Ingested;
+use rusqlite::Connection;
+
+use crate::{StoreError, Table, WriteSummary};
+
+pub use migrate::migrate;
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database file.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests, benchmarks).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        // WAL lets `dmarcflow query` read while a run writes; FULL makes a
+        // committed batch survive power loss (a batch is acknowledged only
+        // once committed).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        migrate(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// Writes a batch in one transaction: all of it or none of it.
+    pub fn write(&mut self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
+        writer::write(&mut self.conn, batch)
+    }
+
+    pub fn query(&self, sql: &str) -> Result<Table, StoreError> {
+        query::query(&self.conn, sql)
+    }
+}

@@ -1,0 +1,313 @@
+//! A batch into SQLite: one transaction; `INSERT OR IGNORE` on the unique
+//! keys (report id; report id + record/policy/detail index) so a replayed
+//! report or part inserts nothing, and the aggregation triggers (which fire
+//! only for rows actually inserted) count nothing twice.
+
+use dmarcflow_schemas::aggregate::AggregateReport;
+use dmarcflow_schemas::failure::FailureReport;
+use dmarcflow_schemas::tlsrpt::TlsReport;
+use dmarcflow_schemas::{Ingested, Report};
+use rusqlite::{params, Connection, Transaction};
+
+use crate::clickhouse::encoder::failure_arrival;
+use crate::values::json_array;
+use crate::{StoreError, WriteSummary};
+
+pub fn write(conn: &mut Connection, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
+    let tx = conn.transaction()?;
+    let mut summary = WriteSummary::default();
+    for item in batch {
+        let meta = (item.origin.as_str(), item.received_at);
+        match &item.report {
+            Report::Aggregate(r) => aggregate(&tx, r, meta, &mut summary)?,
+            Report::Failure(r) => failure(&tx, r, meta, &mut summary)?,
+            Report::Tlsrpt(r) => tlsrpt(&tx, r, meta, &mut summary)?,
+        }
+    }
+    tx.commit()?;
+    Ok(summary)
+}
+
+fn text<T: AsRef<str>>(value: &Option<T>) -> &str {
+    value.as_ref().map_or("", AsRef::as_ref)
+}
+
+fn aggregate(
+    tx: &Transaction<'_>,
+    r: &AggregateReport<'_>,
+    (origin, received_at): (&str, i64),
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    let complete: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM aggregate_reports WHERE report_id = ?1)")?
+        .query_row([&r.id], |row| row.get(0))?;
+    if complete {
+        summary.duplicates += 1;
+        return Ok(());
+    }
+    let m = &r.metadata;
+    let p = &r.policy_published;
+    let first = r.part.map_or(0, |part| part.first_record);
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO aggregate_records (report_id, record_index, org_name, date_begin, \
+         date_end, policy_domain, source_ip, message_count, disposition, dkim, spf, reason_types, \
+         reason_comments, header_from, envelope_from, envelope_to, dkim_domains, dkim_selectors, \
+         dkim_results, dkim_human_results, spf_domains, spf_scopes, spf_results, spf_human_results) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20, ?21, ?22, ?23, ?24)",
+    )?;
+    for (i, rec) in r.records.iter().enumerate() {
+        let index = first + i as u64;
+        let opt = |v: Option<&str>| v.unwrap_or("").to_owned();
+        summary.rows += insert.execute(params![
+            r.id,
+            index,
+            m.org_name,
+            m.begin,
+            m.end,
+            p.domain,
+            rec.source_ip,
+            rec.count,
+            rec.disposition.as_ref().map_or("", |v| v.as_str()),
+            rec.dkim.as_ref().map_or("", |v| v.as_str()),
+            rec.spf.as_ref().map_or("", |v| v.as_str()),
+            json_array(
+                rec.reasons
+                    .iter()
+                    .map(|o| o.kind.as_ref().map_or("", |k| k.as_str()))
+            ),
+            json_array(rec.reasons.iter().map(|o| opt(o.comment.as_deref()))),
+            rec.header_from,
+            text(&rec.envelope_from),
+            text(&rec.envelope_to),
+            json_array(rec.dkim_results.iter().map(|d| &d.domain)),
+            json_array(rec.dkim_results.iter().map(|d| opt(d.selector.as_deref()))),
+            json_array(rec.dkim_results.iter().map(|d| d.result.as_str())),
+            json_array(
+                rec.dkim_results
+                    .iter()
+                    .map(|d| opt(d.human_result.as_deref()))
+            ),
+            json_array(rec.spf_results.iter().map(|s| &s.domain)),
+            json_array(
+                rec.spf_results
+                    .iter()
+                    .map(|s| s.scope.as_ref().map_or("", |v| v.as_str()))
+            ),
+            json_array(rec.spf_results.iter().map(|s| s.result.as_str())),
+            json_array(
+                rec.spf_results
+                    .iter()
+                    .map(|s| opt(s.human_result.as_deref()))
+            ),
+        ])? as u64;
+    }
+    if r.part.is_some_and(|part| !part.is_last()) {
+        return Ok(());
+    }
+    let (record_count, message_count) = match r.part {
+        Some(part) => (part.total_records, part.total_messages),
+        None => (r.records.len() as u64, r.message_count()),
+    };
+    let e = |v: &Option<_>| -> String {
+        v.as_ref().map_or(
+            String::new(),
+            |x: &dmarcflow_schemas::aggregate::PolicyAction<'_>| x.as_str().to_owned(),
+        )
+    };
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO aggregate_reports (report_id, org_name, org_email, \
+             extra_contact_info, reporter_report_id, reporter_report_id_raw, date_begin, date_end, \
+             policy_domain, version, namespace, generator, adkim, aspf, p, sp, np, pct, fo, testing, \
+             discovery_method, record_count, message_count, errors, warnings, extensions, \
+             schema_version, origin, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, \
+             ?28, ?29)",
+        )?
+        .execute(params![
+            r.id,
+            m.org_name,
+            m.email,
+            text(&m.extra_contact_info),
+            m.report_id,
+            text(&m.report_id_raw),
+            m.begin,
+            m.end,
+            p.domain,
+            text(&r.version),
+            text(&r.namespace),
+            text(&m.generator),
+            p.adkim.as_ref().map_or("", |v| v.as_str()),
+            p.aspf.as_ref().map_or("", |v| v.as_str()),
+            e(&p.p),
+            e(&p.sp),
+            e(&p.np),
+            p.pct,
+            text(&p.fo),
+            p.testing.as_ref().map_or("", |v| v.as_str()),
+            p.discovery_method.as_ref().map_or("", |v| v.as_str()),
+            record_count,
+            message_count,
+            json_array(&m.errors),
+            json_array(r.warnings.iter()),
+            if r.extensions.is_empty() {
+                String::new()
+            } else {
+                serde_json::to_string(&r.extensions).unwrap_or_default()
+            },
+            r.schema_version,
+            origin,
+            received_at,
+        ])?;
+    summary.rows += inserted as u64;
+    summary.reports += inserted as u64;
+    Ok(())
+}
+
+fn failure(
+    tx: &Transaction<'_>,
+    r: &FailureReport<'_>,
+    (origin, received_at): (&str, i64),
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO failure_reports (report_id, arrival_date, reported_domain, \
+             reported_domains, feedback_type, user_agent, version, source_ip, original_mail_from, \
+             original_rcpt_to, original_envelope_id, reporting_mta, incidents, \
+             authentication_results, auth_failure, delivery_result, dkim_domain, dkim_selector, \
+             dkim_identity, spf_dns, identity_alignment, original_from, original_to, \
+             original_subject, original_message_id, report_subject, sample_kind, sample, warnings, \
+             schema_version, origin, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, \
+             ?28, ?29, ?30, ?31, ?32)",
+        )?
+        .execute(params![
+            r.id,
+            failure_arrival(r, received_at),
+            r.reported_domain.first().map_or("", |d| d.as_ref()),
+            json_array(&r.reported_domain),
+            r.feedback_type.as_str(),
+            text(&r.user_agent),
+            text(&r.version),
+            text(&r.source_ip),
+            text(&r.original_mail_from),
+            json_array(&r.original_rcpt_to),
+            text(&r.original_envelope_id),
+            text(&r.reporting_mta),
+            r.incidents.unwrap_or(1),
+            json_array(&r.authentication_results),
+            json_array(r.auth_failure.iter().map(|a| a.as_str())),
+            r.delivery_result.as_ref().map_or("", |d| d.as_str()),
+            text(&r.dkim_domain),
+            text(&r.dkim_selector),
+            text(&r.dkim_identity),
+            text(&r.spf_dns),
+            json_array(r.identity_alignment.iter().map(|a| a.as_str())),
+            text(&r.original_from),
+            text(&r.original_to),
+            text(&r.original_subject),
+            text(&r.original_message_id),
+            text(&r.report_subject),
+            serde_json::to_value(r.sample_kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            text(&r.sample),
+            json_array(r.warnings.iter()),
+            r.schema_version,
+            origin,
+            received_at,
+        ])?;
+    if inserted == 0 {
+        summary.duplicates += 1;
+    }
+    summary.reports += inserted as u64;
+    summary.rows += inserted as u64;
+    Ok(())
+}
+
+fn tlsrpt(
+    tx: &Transaction<'_>,
+    r: &TlsReport<'_>,
+    (origin, received_at): (&str, i64),
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    let (ok, failed) = r.session_totals();
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO tlsrpt_reports (report_id, organization_name, contact_info, \
+             reporter_report_id, date_begin, date_end, policy_count, successful_sessions, \
+             failed_sessions, warnings, schema_version, origin, ingested_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?
+        .execute(params![
+            r.id,
+            r.organization_name,
+            text(&r.contact_info),
+            r.report_id,
+            r.begin,
+            r.end,
+            r.policies.len(),
+            ok,
+            failed,
+            json_array(r.warnings.iter()),
+            r.schema_version,
+            origin,
+            received_at,
+        ])?;
+    if inserted == 0 {
+        summary.duplicates += 1;
+        return Ok(());
+    }
+    summary.reports += 1;
+    summary.rows += 1;
+    let mut policy = tx.prepare_cached(
+        "INSERT OR IGNORE INTO tlsrpt_policies (report_id, policy_index, organization_name, \
+         date_begin, date_end, policy_type, policy_domain, policy_string, mx_host, \
+         successful_sessions, failed_sessions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let mut detail = tx.prepare_cached(
+        "INSERT OR IGNORE INTO tlsrpt_failures (report_id, policy_index, detail_index, \
+         organization_name, date_begin, policy_type, policy_domain, result_type, sending_mta_ip, \
+         receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_sessions, \
+         additional_information, failure_reason_code) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for (i, p) in r.policies.iter().enumerate() {
+        summary.rows += policy.execute(params![
+            r.id,
+            i,
+            r.organization_name,
+            r.begin,
+            r.end,
+            p.policy_type.as_str(),
+            p.policy_domain,
+            json_array(&p.policy_string),
+            json_array(&p.mx_host),
+            p.total_successful_session_count,
+            p.total_failure_session_count,
+        ])? as u64;
+        for (j, d) in p.failure_details.iter().enumerate() {
+            summary.rows += detail.execute(params![
+                r.id,
+                i,
+                j,
+                r.organization_name,
+                r.begin,
+                p.policy_type.as_str(),
+                p.policy_domain,
+                d.result_type.as_str(),
+                text(&d.sending_mta_ip),
+                text(&d.receiving_mx_hostname),
+                text(&d.receiving_mx_helo),
+                text(&d.receiving_ip),
+                d.failed_session_count,
+                text(&d.additional_information),
+                text(&d.failure_reason_code),
+            ])? as u64;
+        }
+    }
+    Ok(())
+}

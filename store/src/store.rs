@@ -1,0 +1,74 @@
+//! One store, whichever is configured: ClickHouse when a URL is set, else
+//! the embedded SQLite file.
+
+use std::path::PathBuf;
+
+use dmarcflow_schemas::Ingested;
+
+use crate::clickhouse::{ClickHouseConfig, ClickHouseSink};
+use crate::sqlite::SqliteStore;
+use crate::{StoreError, Table};
+
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    ClickHouse(ClickHouseConfig),
+    Sqlite { path: PathBuf },
+}
+
+/// What a batch write did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Reports stored by this write (a report in parts counts once, with its last part).
+    pub reports: u64,
+    /// Reports (or parts) already stored, or repeated inside the batch.
+    pub duplicates: u64,
+    /// Rows inserted, all tables together.
+    pub rows: u64,
+}
+
+impl std::ops::AddAssign for WriteSummary {
+    fn add_assign(&mut self, other: Self) {
+        self.reports += other.reports;
+        self.duplicates += other.duplicates;
+        self.rows += other.rows;
+    }
+}
+
+pub enum Store {
+    ClickHouse(Box<ClickHouseSink>),
+    Sqlite(SqliteStore),
+}
+
+impl Store {
+    /// Opens the configured store; the SQLite file is created and migrated
+    /// on first use, ClickHouse needs `dmarcflow migrate` first.
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        Ok(match config {
+            StoreConfig::ClickHouse(c) => {
+                Self::ClickHouse(Box::new(ClickHouseSink::connect(c.clone()).await?))
+            }
+            StoreConfig::Sqlite { path } => Self::Sqlite(SqliteStore::open(path)?),
+        })
+    }
+
+    pub async fn write(&mut self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
+        match self {
+            Self::ClickHouse(s) => s.write(batch).await,
+            Self::Sqlite(s) => s.write(batch),
+        }
+    }
+
+    pub async fn query(&self, sql: &str) -> Result<Table, StoreError> {
+        match self {
+            Self::ClickHouse(s) => crate::clickhouse::query(s.client(), sql).await,
+            Self::Sqlite(s) => s.query(sql),
+        }
+    }
+
+    pub fn backend(&self) -> crate::summary::Backend {
+        match self {
+            Self::ClickHouse(_) => crate::summary::Backend::ClickHouse,
+            Self::Sqlite(_) => crate::summary::Backend::Sqlite,
+        }
+    }
+}
