@@ -1,7 +1,10 @@
 //! The `dmarcflow` command: wiring of the workspace crates, nothing more.
 
+mod config;
 mod parse_cmd;
 mod report_writer;
+mod run_cmd;
+mod store_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +18,10 @@ use clap::{Parser, Subcommand};
     about = "DMARC aggregate, DMARC failure and SMTP TLS report pipeline"
 )]
 struct Cli {
+    /// Configuration file (TOML); default $DMARCFLOW_CONFIG, then
+    /// ./dmarcflow.toml if present. DMARCFLOW_* variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -24,6 +31,45 @@ enum Command {
     /// Parse files, directories, maildirs and mbox files; write one
     /// normalised JSON report per line to stdout.
     Parse(ParseArgs),
+    /// Parse files, directories, maildirs and mbox files and store the
+    /// reports (the embedded SQLite store ./dmarcflow.db unless ClickHouse
+    /// is configured); print a summary.
+    Run(RunArgs),
+    /// Create or update the store's tables (idempotent).
+    Migrate,
+    /// Per-source and per-result tables for a domain and date range.
+    Report(ReportArgs),
+    /// Run one SQL query against the store; tab-separated output.
+    Query {
+        /// The SQL.
+        sql: String,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Files or directories (walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Write rejected inputs here (JSON lines) instead of to stderr.
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// The SQLite file (overrides the configuration).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The policy domain.
+    #[arg(long)]
+    pub domain: String,
+    /// First day, YYYY-MM-DD (default 30 days ago).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (default today).
+    #[arg(long)]
+    pub to: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -52,10 +98,28 @@ pub struct ParseArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Parse(args) => parse_cmd::run(&args),
+        Command::Parse(args) => parse_cmd::run(&args).map(|s| s.rejected),
+        Command::Run(args) => config::load(cli.config.as_deref())
+            .map(|mut c| {
+                if let Some(db) = &args.db {
+                    c.store = dmarcflow_store::StoreConfig::Sqlite { path: db.clone() };
+                }
+                c
+            })
+            .and_then(|c| run_cmd::run(&args, &c))
+            .map(|s| s.rejected),
+        Command::Migrate => config::load(cli.config.as_deref())
+            .and_then(|c| store_cmd::migrate(&c))
+            .map(|_| 0),
+        Command::Report(args) => config::load(cli.config.as_deref())
+            .and_then(|c| store_cmd::report(&c, &args))
+            .map(|_| 0),
+        Command::Query { sql } => config::load(cli.config.as_deref())
+            .and_then(|c| store_cmd::query(&c, &sql))
+            .map(|_| 0),
     };
     match outcome {
-        Ok(summary) if summary.rejected == 0 => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
             eprintln!("dmarcflow: {e:#}");

@@ -8,3 +8,10 @@
 
 pub mod bus;
 pub mod files;
+
+/// Unix seconds now: the `received_at` a source stamps on what it reads.
+pub fn received_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use dmarcflow_schemas::Ingested;
+use tokio::sync::mpsc;
 
 use crate::clickhouse::{ClickHouseConfig, ClickHouseSink};
 use crate::sqlite::SqliteStore;
-use crate::{StoreError, Table};
+use crate::{BatchConfig, Batcher, StoreError, Table};
 
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
@@ -62,6 +63,42 @@ impl Store {
         match self {
             Self::ClickHouse(s) => crate::clickhouse::query(s.client(), sql).await,
             Self::Sqlite(s) => s.query(sql),
+        }
+    }
+
+    /// Stores everything that arrives on `reports`, in batches (full, or
+    /// old enough), until the channel closes; the last batch is written
+    /// then. Stops at the first write that fails for good.
+    pub async fn consume(
+        &mut self,
+        mut reports: mpsc::Receiver<Ingested<'static>>,
+        batching: BatchConfig,
+    ) -> Result<WriteSummary, StoreError> {
+        let mut batcher = Batcher::new(batching);
+        let mut total = WriteSummary::default();
+        loop {
+            let next = match batcher.due_in() {
+                None => reports.recv().await,
+                Some(wait) => match tokio::time::timeout(wait, reports.recv()).await {
+                    Ok(next) => next,
+                    Err(_elapsed) => {
+                        total += self.write(&batcher.take()).await?;
+                        continue;
+                    }
+                },
+            };
+            match next {
+                Some(item) => {
+                    if let Some(batch) = batcher.push(item) {
+                        total += self.write(&batch).await?;
+                    }
+                }
+                None if batcher.is_empty() => return Ok(total),
+                None => {
+                    total += self.write(&batcher.take()).await?;
+                    return Ok(total);
+                }
+            }
         }
     }
 

@@ -10,6 +10,22 @@ pub fn clickhouse_ip_text(column: &str) -> String {
     format!("replaceRegexpOne(IPv6NumToString({column}), '^::ffff:', '')")
 }
 
+/// `YYYY-MM-DD` of Unix seconds (UTC, proleptic Gregorian): the day a
+/// report is counted under.
+pub fn day(seconds: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = seconds.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Which SQL dialect to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -106,6 +122,13 @@ fn dialect(backend: Backend, scope: &Scope) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days() {
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(1_704_067_200), "2024-01-01");
+        assert_eq!(day(951_782_400), "2000-02-29");
+    }
 
     #[test]
     fn scope_is_validated() {

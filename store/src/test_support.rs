@@ -8,6 +8,8 @@ use dmarcflow_ingest::files::{discover, FilesSource, Found};
 use dmarcflow_schemas::aggregate::{AggregateReport, DmarcResult, Record};
 use dmarcflow_schemas::{Ingested, Report};
 
+use crate::summary::day;
+
 /// `$DMARCFLOW_CORPUS`, else `../shared/corpus` beside the repository.
 /// Missing: a failure under CI, a skip (None) elsewhere.
 pub fn corpus_root() -> Option<PathBuf> {
@@ -133,22 +135,6 @@ pub fn totals(reports: &[Ingested<'_>]) -> Totals {
     t
 }
 
-/// `YYYY-MM-DD` of Unix seconds (UTC), proleptic Gregorian.
-pub fn day(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// A made-up report with `records` records, for tests of parts and retries.
 pub fn generated(id_seed: u32, records: usize) -> AggregateReport<'static> {
     let mut r = AggregateReport::empty();
@@ -206,13 +192,6 @@ pub fn ingested(report: AggregateReport<'static>) -> Ingested<'static> {
         origin: "generated".into(),
         received_at: 1_704_153_600,
     }
-}
-
-#[test]
-fn days() {
-    assert_eq!(day(0), "1970-01-01");
-    assert_eq!(day(1_704_067_200), "2024-01-01");
-    assert_eq!(day(951_782_400), "2000-02-29");
 }
 
 /// Asserts that `store` holds exactly what `totals` says: one copy of every

@@ -205,3 +205,90 @@ impl Ctx<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::{discover, InputKind};
+
+    fn xml(records: usize) -> String {
+        let record = "<record><row><source_ip>192.0.2.1</source_ip><count>2</count></row>\
+<identifiers><header_from>example.com</header_from></identifiers><auth_results><spf>\
+<domain>example.com</domain><result>pass</result></spf></auth_results></record>";
+        format!(
+            "<feedback>{}<report_metadata><org_name>Big</org_name><email>a@b</email>\
+<report_id>r1</report_id><date_range><begin>1</begin><end>2</end></date_range></report_metadata>\
+<policy_published><domain>example.com</domain></policy_published></feedback>",
+            record.repeat(records)
+        )
+    }
+
+    #[test]
+    fn streamed_reports_come_in_parts_with_the_header() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("big.xml");
+        // Records before the header: the parts must still all carry it.
+        std::fs::write(&path, xml(2500)).map_err(|e| e.to_string())?;
+        let inputs = discover(&[&path]).map_err(|e| e.to_string())?;
+        assert_eq!(inputs[0].kind, InputKind::Single);
+        let source = FilesSource {
+            stream_threshold: 0,
+            part_records: 1000,
+            ..FilesSource::default()
+        };
+        let mut parts = Vec::new();
+        source.read(&inputs[0], 7, |found| {
+            match found {
+                Found::Report(r) => parts.push(r),
+                Found::Rejected(r) => return Err(format!("{r:?}")),
+            }
+            Ok(())
+        })?;
+        assert_eq!(parts.len(), 3);
+        let mut first_records = Vec::new();
+        for p in &parts {
+            let Report::Aggregate(r) = &p.report else {
+                return Err("not aggregate".into());
+            };
+            assert_eq!(r.id, parts[0].report.id());
+            assert_eq!(r.metadata.org_name, "Big");
+            let part = r.part.ok_or("no part")?;
+            assert_eq!(
+                (part.count, part.total_records, part.total_messages),
+                (3, 2500, 5000)
+            );
+            first_records.push((part.first_record, r.records.len()));
+            assert_eq!(p.received_at, 7);
+        }
+        assert_eq!(first_records, [(0, 1000), (1000, 1000), (2000, 500)]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_small_streamed_report_is_one_report() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("small.xml");
+        std::fs::write(&path, xml(3)).map_err(|e| e.to_string())?;
+        let inputs = discover(&[&path]).map_err(|e| e.to_string())?;
+        let source = FilesSource {
+            stream_threshold: 0,
+            ..FilesSource::default()
+        };
+        let mut found = Vec::new();
+        source.read(&inputs[0], 0, |f| {
+            found.push(f);
+            Ok::<(), String>(())
+        })?;
+        match found.as_slice() {
+            [Found::Report(Ingested {
+                report: Report::Aggregate(r),
+                ..
+            })] => {
+                assert!(r.part.is_none());
+                assert_eq!(r.records.len(), 3);
+                Ok(())
+            }
+            other => Err(format!("{other:?}")),
+        }
+    }
+}

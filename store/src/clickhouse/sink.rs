@@ -11,13 +11,12 @@ use dmarcflow_schemas::failure::FailureReport;
 use dmarcflow_schemas::identity::IdentityHasher;
 use dmarcflow_schemas::tlsrpt::TlsReport;
 use dmarcflow_schemas::{Ingested, Report};
-use tokio::sync::mpsc;
 
 use super::config::ClickHouseConfig;
 use super::dedup::{present, records_present};
 use super::encoder::{self, Meta};
 use super::{connect, ServerVersion};
-use crate::{Batcher, StoreError, WriteSummary};
+use crate::{StoreError, WriteSummary};
 
 pub struct ClickHouseSink {
     client: Client,
@@ -71,44 +70,6 @@ impl ClickHouseSink {
                     })
                 }
                 Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Consumes reports from a channel, writing a batch whenever it is full
-    /// or old enough, until the channel closes (then the rest is written).
-    /// Every write's summary goes to `done`.
-    pub async fn run(
-        &self,
-        mut reports: mpsc::Receiver<Ingested<'static>>,
-        done: mpsc::UnboundedSender<Result<WriteSummary, StoreError>>,
-    ) {
-        let mut batcher = Batcher::new(self.config.batch);
-        loop {
-            let next = match batcher.due_in() {
-                None => reports.recv().await,
-                Some(wait) => match tokio::time::timeout(wait, reports.recv()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        let batch = batcher.take();
-                        let _ = done.send(self.write(&batch).await);
-                        continue;
-                    }
-                },
-            };
-            match next {
-                Some(item) => {
-                    if let Some(batch) = batcher.push(item) {
-                        let _ = done.send(self.write(&batch).await);
-                    }
-                }
-                None => {
-                    if !batcher.is_empty() {
-                        let batch = batcher.take();
-                        let _ = done.send(self.write(&batch).await);
-                    }
-                    return;
-                }
             }
         }
     }

@@ -1,0 +1,222 @@
+//! Configuration: one TOML file (`--config`, `$DMARCFLOW_CONFIG`, or
+//! `./dmarcflow.toml` when present) with `DMARCFLOW_*` environment
+//! overrides. No ClickHouse URL means the embedded SQLite store. The
+//! ClickHouse password comes only from `DMARCFLOW_CLICKHOUSE_PASSWORD` or a
+//! file (`password_file`), never from the TOML itself, and is never printed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use dmarcflow_store::clickhouse::ClickHouseConfig;
+use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub sqlite: SqliteSection,
+    pub clickhouse: Option<ClickHouseSection>,
+    #[serde(default)]
+    pub batch: BatchSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteSection {
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClickHouseSection {
+    pub url: Option<String>,
+    pub database: Option<String>,
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSection {
+    pub max_rows: Option<usize>,
+    pub max_bytes: Option<usize>,
+    pub max_age_ms: Option<u64>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub batch: BatchConfig,
+}
+
+/// Where the configuration came from, for messages.
+pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_owned());
+    }
+    if let Some(p) = std::env::var_os("DMARCFLOW_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    let local = PathBuf::from("dmarcflow.toml");
+    local.is_file().then_some(local)
+}
+
+pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    let file = match config_path(explicit) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            parse(&text).with_context(|| format!("in {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    resolve(file, &|name| std::env::var(name).ok())
+}
+
+pub fn parse(text: &str) -> Result<FileConfig> {
+    if let Ok(value) = text.parse::<toml::Table>() {
+        let has_password = value
+            .get("clickhouse")
+            .and_then(|c| c.as_table())
+            .is_some_and(|c| c.contains_key("password"));
+        if has_password {
+            bail!("clickhouse.password is not read from the file: use password_file or DMARCFLOW_CLICKHOUSE_PASSWORD");
+        }
+    }
+    Ok(toml::from_str(text)?)
+}
+
+/// Applies the environment (`env` looks a variable up) over the file.
+pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+    let mut batch = BatchConfig::default();
+    let number = |name: &str, from_file: Option<u64>| -> Result<Option<u64>> {
+        match env(name) {
+            Some(v) => Ok(Some(
+                v.trim().parse().with_context(|| format!("{name}={v:?}"))?,
+            )),
+            None => Ok(from_file),
+        }
+    };
+    let as_usize = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    if let Some(v) = number(
+        "DMARCFLOW_BATCH_MAX_ROWS",
+        file.batch.max_rows.map(|v| v as u64),
+    )? {
+        batch.max_rows = as_usize(v).max(1);
+    }
+    if let Some(v) = number(
+        "DMARCFLOW_BATCH_MAX_BYTES",
+        file.batch.max_bytes.map(|v| v as u64),
+    )? {
+        batch.max_bytes = as_usize(v).max(1);
+    }
+    if let Some(v) = number("DMARCFLOW_BATCH_MAX_AGE_MS", file.batch.max_age_ms)? {
+        batch.max_age = Duration::from_millis(v);
+    }
+    let section = file.clickhouse.unwrap_or_default();
+    let url = env("DMARCFLOW_CLICKHOUSE_URL").or(section.url);
+    let store = match url.filter(|u| !u.is_empty()) {
+        None => StoreConfig::Sqlite {
+            path: env("DMARCFLOW_SQLITE_PATH")
+                .map(PathBuf::from)
+                .or(file.sqlite.path)
+                .unwrap_or_else(|| PathBuf::from("dmarcflow.db")),
+        },
+        Some(url) => {
+            let mut c = ClickHouseConfig::new(url);
+            if let Some(db) = env("DMARCFLOW_CLICKHOUSE_DATABASE").or(section.database) {
+                c.database = db;
+            }
+            c.user = env("DMARCFLOW_CLICKHOUSE_USER").or(section.user);
+            let password_file = env("DMARCFLOW_CLICKHOUSE_PASSWORD_FILE")
+                .map(PathBuf::from)
+                .or(section.password_file);
+            c.password = match (env("DMARCFLOW_CLICKHOUSE_PASSWORD"), password_file) {
+                (Some(p), _) => Some(Secret::new(p)),
+                (None, Some(path)) => Some(Secret::new(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading the password file {}", path.display()))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_owned(),
+                )),
+                (None, None) => None,
+            };
+            c.batch = batch;
+            StoreConfig::ClickHouse(c)
+        }
+    };
+    Ok(Config { store, batch })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn default_is_the_embedded_store() -> Result<()> {
+        let c = resolve(FileConfig::default(), &env(&[]))?;
+        assert!(
+            matches!(c.store, StoreConfig::Sqlite { ref path } if path == Path::new("dmarcflow.db"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn environment_overrides_the_file() -> Result<()> {
+        let file = parse(
+            "[clickhouse]\nurl = \"http://file:8123\"\ndatabase = \"reports\"\n[batch]\nmax_rows = 10\n",
+        )?;
+        let c = resolve(
+            file,
+            &env(&[
+                ("DMARCFLOW_CLICKHOUSE_URL", "http://env:8123"),
+                ("DMARCFLOW_CLICKHOUSE_PASSWORD", "s3cret"),
+                ("DMARCFLOW_BATCH_MAX_ROWS", "50"),
+            ]),
+        )?;
+        let StoreConfig::ClickHouse(ch) = c.store else {
+            bail!("expected ClickHouse");
+        };
+        assert_eq!(
+            (ch.url.as_str(), ch.database.as_str()),
+            ("http://env:8123", "reports")
+        );
+        assert_eq!(ch.password.as_ref().map(Secret::expose), Some("s3cret"));
+        assert_eq!(c.batch.max_rows, 50);
+        assert!(
+            !format!("{ch:?}").contains("s3cret"),
+            "password in Debug output"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn password_only_from_env_or_file() -> Result<()> {
+        assert!(parse("[clickhouse]\npassword = \"x\"\n").is_err());
+        assert!(parse("[clickhouse]\nurll = \"typo\"\n").is_err());
+        let dir = tempfile::tempdir()?;
+        let secret = dir.path().join("pw");
+        std::fs::write(&secret, "from-file\n")?;
+        let file = parse(&format!(
+            "[clickhouse]\nurl = \"http://h:8123\"\npassword_file = {:?}\n",
+            secret.display().to_string()
+        ))?;
+        let StoreConfig::ClickHouse(ch) = resolve(file, &env(&[]))?.store else {
+            bail!("expected ClickHouse");
+        };
+        assert_eq!(ch.password.as_ref().map(Secret::expose), Some("from-file"));
+        Ok(())
+    }
+}

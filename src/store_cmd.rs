@@ -1,0 +1,93 @@
+//! `dmarcflow migrate`, `dmarcflow report` and `dmarcflow query`: the
+//! configured store, asked directly.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use dmarcflow_ingest::received_now as unix_now;
+use dmarcflow_store::clickhouse::{self, connect};
+use dmarcflow_store::summary::{by_result, by_source, day as day_of, Scope};
+use dmarcflow_store::{Store, StoreConfig};
+
+use crate::config::Config;
+use crate::ReportArgs;
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn migrate(config: &Config) -> Result<()> {
+    match &config.store {
+        StoreConfig::Sqlite { path } => {
+            // Opening an SQLite store migrates it.
+            dmarcflow_store::sqlite::SqliteStore::open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            println!("{}: migrated", path.display());
+        }
+        StoreConfig::ClickHouse(c) => {
+            let report = runtime()?.block_on(async {
+                let (server, version) = connect(c).await?;
+                clickhouse::migrate(&server, &c.database, version).await
+            })?;
+            for name in &report.applied {
+                println!("applied {name}");
+            }
+            for name in &report.skipped {
+                println!("skipped {name} (needs a newer server)");
+            }
+            println!(
+                "{} database {}: {} applied, {} already applied",
+                c.url,
+                c.database,
+                report.applied.len(),
+                report.already.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn query(config: &Config, sql: &str) -> Result<()> {
+    let rt = runtime()?;
+    let table = rt.block_on(async {
+        let store = Store::open(&config.store).await?;
+        store.query(sql).await
+    })?;
+    emit(&table.to_tsv())
+}
+
+pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
+    let to = args.to.clone().unwrap_or_else(|| day_of(unix_now()));
+    let from = args
+        .from
+        .clone()
+        .unwrap_or_else(|| day_of(unix_now() - 30 * 86_400));
+    let scope = Scope::new(&args.domain, &from, &to).map_err(anyhow::Error::msg)?;
+    let rt = runtime()?;
+    let (sources, results) = rt.block_on(async {
+        let store = Store::open(&config.store).await?;
+        let backend = store.backend();
+        let sources = store.query(&by_source(backend, &scope)).await?;
+        let results = store.query(&by_result(backend, &scope)).await?;
+        Ok::<_, dmarcflow_store::StoreError>((sources, results))
+    })?;
+    emit(&format!(
+        "{} from {} to {}\n\nBy source\n{}\nBy result\n{}",
+        scope.domain,
+        scope.from,
+        scope.to,
+        sources.to_aligned(),
+        results.to_aligned()
+    ))
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
