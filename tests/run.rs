@@ -95,8 +95,13 @@ fn run_stores_once_and_reports() {
     );
     let out = text(&r.stdout);
     assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
-    assert!(out.contains("192.0.2.0         8           8           0       100"), "{out}");
-    assert!(out.contains("none         pass  fail        20"), "{out}");
+    assert!(
+        out.contains(
+            "192.0.2.0      8     8     0       100             8            0          8"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("none         pass  fail     20"), "{out}");
 
     let m = dmarcflow(dir.path(), &["migrate"]);
     assert_eq!(text(&m.stdout), "dmarcflow.db: migrated\n");

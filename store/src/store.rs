@@ -109,3 +109,48 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sqlite::SqliteStore;
+    use crate::test_support::{generated, ingested};
+
+    #[tokio::test]
+    async fn consume_flushes_by_age_and_at_the_end() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("s.db");
+        let mut store = Store::Sqlite(SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")));
+        let (tx, rx) = mpsc::channel(8);
+        let batching = BatchConfig {
+            max_rows: 1_000_000,
+            max_bytes: usize::MAX,
+            max_age: Duration::from_millis(50),
+        };
+        let task = tokio::spawn(async move { store.consume(rx, batching).await });
+        tx.send(ingested(generated(1, 3)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Written by age while the channel is still open.
+        let reader = SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let count = |r: &SqliteStore| {
+            r.query("SELECT count(*) FROM aggregate_reports")
+                .map(|t| t.rows[0][0].clone())
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(count(&reader), "1");
+        tx.send(ingested(generated(2, 3)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(tx);
+        let total = task
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(total.reports, 2);
+        assert_eq!(count(&reader), "2");
+    }
+}

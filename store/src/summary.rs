@@ -73,13 +73,15 @@ impl Scope {
 pub fn by_source(backend: Backend, scope: &Scope) -> String {
     let (ip, day_filter) = dialect(backend, scope);
     format!(
-        "SELECT {ip} AS source_ip, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass, \
-         sum(dmarc_fail) AS dmarc_fail, round(100.0 * sum(dmarc_pass) / sum(messages), 1) AS pass_pct, \
+        // Aliases differ from column names: ClickHouse would substitute an
+        // alias named like a column inside the other aggregates.
+        "SELECT {ip} AS source, sum(messages) AS total, sum(dmarc_pass) AS pass, \
+         sum(dmarc_fail) AS fail, round(100.0 * sum(dmarc_pass) / sum(messages), 1) AS pass_pct, \
          sum(dkim_aligned_pass) AS dkim_aligned, sum(spf_aligned_pass) AS spf_aligned, \
          sum(disposition_none) AS delivered, sum(disposition_quarantine) AS quarantined, \
          sum(disposition_reject) AS rejected \
          FROM aggregate_by_source_daily WHERE policy_domain = '{domain}' AND {day_filter} \
-         GROUP BY source_ip HAVING messages > 0 ORDER BY messages DESC, source_ip LIMIT 100",
+         GROUP BY source_ip HAVING total > 0 ORDER BY total DESC, source LIMIT 100",
         domain = scope.domain
     )
 }
@@ -92,10 +94,10 @@ pub fn by_result(backend: Backend, scope: &Scope) -> String {
         Backend::Sqlite => c.to_owned(),
     };
     format!(
-        "SELECT {d} AS disposition, {k} AS dkim, {s} AS spf, sum(messages) AS messages \
+        "SELECT {d} AS disposition, {k} AS dkim, {s} AS spf, sum(messages) AS total \
          FROM aggregate_by_result_daily WHERE policy_domain = '{domain}' AND {day_filter} \
-         GROUP BY disposition, dkim, spf HAVING messages > 0 \
-         ORDER BY messages DESC, disposition, dkim, spf",
+         GROUP BY disposition, dkim, spf HAVING total > 0 \
+         ORDER BY total DESC, disposition, dkim, spf",
         d = text("disposition"),
         k = text("dkim"),
         s = text("spf"),

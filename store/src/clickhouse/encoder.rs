@@ -480,3 +480,156 @@ pub fn tls_failures<'a>(r: &'a TlsReport<'_>) -> Vec<TlsFailureRow<'a>> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use dmarcflow_schemas::ddl::CLICKHOUSE;
+
+    /// The Enum8 values a column declares, in code order, from the DDL.
+    fn declared(table: &str, column: &str) -> Vec<String> {
+        let sql: String = CLICKHOUSE.iter().map(|m| m.sql).collect();
+        let start = sql
+            .find(&format!("CREATE TABLE IF NOT EXISTS {table}\n"))
+            .unwrap_or_else(|| panic!("no table {table}"));
+        let body = &sql[start..];
+        let at = body
+            .find(&format!("\n    {column} "))
+            .unwrap_or_else(|| panic!("no column {table}.{column}"));
+        let line = body[at..].trim_start().lines().next().unwrap_or_default();
+        let list = &line[line.find("Enum8(").unwrap_or_else(|| panic!("{line}")) + 6..];
+        let mut out = Vec::new();
+        let mut expected_code = None;
+        for item in list.split(", ") {
+            let (name, code) = item.split_once(" = ").unwrap_or_else(|| panic!("{item}"));
+            let code: i8 = code
+                .trim_end_matches([')', ','])
+                .parse()
+                .unwrap_or_else(|e| panic!("{item}: {e}"));
+            // '' (absent) is 0; the first known value is 1 (TextEnum::code).
+            let want = expected_code.unwrap_or(if name == "''" { 0 } else { 1 });
+            assert_eq!(
+                code, want,
+                "{table}.{column}: codes must follow TextEnum::code"
+            );
+            expected_code = Some(code + 1);
+            out.push(name.trim_matches('\'').to_owned());
+        }
+        out
+    }
+
+    fn expect(table: &str, column: &str, absent: bool, known: &[&str], unknown: &str) {
+        let mut want: Vec<String> = Vec::new();
+        if absent {
+            want.push(String::new());
+        }
+        want.extend(known.iter().map(|s| s.to_string()));
+        want.push(unknown.to_owned());
+        assert_eq!(declared(table, column), want, "{table}.{column}");
+    }
+
+    #[test]
+    fn enum_columns_match_the_codes() {
+        use dmarcflow_schemas::aggregate::*;
+        use dmarcflow_schemas::failure::FeedbackType;
+        use dmarcflow_schemas::tlsrpt::{PolicyType, ResultType};
+        for c in ["adkim", "aspf"] {
+            expect("aggregate_reports", c, true, Alignment::KNOWN, "other");
+        }
+        for c in ["p", "sp", "np"] {
+            expect("aggregate_reports", c, true, PolicyAction::KNOWN, "other");
+        }
+        expect(
+            "aggregate_reports",
+            "testing",
+            true,
+            Testing::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_reports",
+            "discovery_method",
+            true,
+            DiscoveryMethod::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_records",
+            "disposition",
+            true,
+            Disposition::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_records",
+            "dkim",
+            true,
+            DmarcResult::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_records",
+            "spf",
+            true,
+            DmarcResult::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_records",
+            "dkim_results",
+            true,
+            DkimResult::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_records",
+            "spf_results",
+            true,
+            SpfResult::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_records",
+            "spf_scopes",
+            true,
+            SpfScope::KNOWN,
+            "other",
+        );
+        expect(
+            "aggregate_by_result_daily",
+            "disposition",
+            true,
+            Disposition::KNOWN,
+            "other",
+        );
+        expect(
+            "failure_reports",
+            "feedback_type",
+            false,
+            FeedbackType::KNOWN,
+            "unknown",
+        );
+        expect(
+            "tlsrpt_policies",
+            "policy_type",
+            false,
+            PolicyType::KNOWN,
+            "other",
+        );
+        expect(
+            "tlsrpt_failures",
+            "policy_type",
+            false,
+            PolicyType::KNOWN,
+            "other",
+        );
+        expect(
+            "tlsrpt_failures",
+            "result_type",
+            false,
+            ResultType::KNOWN,
+            "other",
+        );
+        assert_eq!(Disposition::Other("x".into()).code(), 5);
+        assert_eq!(FeedbackType::Other("x".into()).code(), 8);
+    }
+}
