@@ -69,7 +69,8 @@ pub fn write_report<W: Write>(
     let nl = profile.newline();
     let (org, email) = profile.org();
     let domain = rng.pick(DOMAINS);
-    let begin = 1_700_000_000 + rng.below(20_000) * 86_400;
+    // The last month: what a day's mail brings (reports cover yesterday, some a bit older).
+    let begin = 1_700_000_000 + rng.below(30) * 86_400;
     write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>{nl}<feedback>{nl}"

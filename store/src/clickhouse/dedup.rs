@@ -39,25 +39,48 @@ use crate::StoreError;
 /// Ids per query, to stay far below the server's max_query_size.
 const CHUNK: usize = 1000;
 
-/// The ids among `ids` that `table` holds (filtered by `key_column IN keys`
-/// as well, so the lookup uses the table's primary index).
+/// Extra conditions on a table's sorting-key columns (`column IN (...)`,
+/// values already SQL literals), so a lookup reads index ranges, not the
+/// table: the records table grows by billions of rows.
+pub type KeyFilter<'a> = [(&'a str, Vec<String>)];
+
+/// Distinct values as string literals.
+pub fn strings<'s>(values: impl IntoIterator<Item = &'s str>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = values.into_iter().collect();
+    set.into_iter().map(quote).collect()
+}
+
+/// Distinct Unix times as DateTime literals.
+pub fn times(values: impl IntoIterator<Item = i64>) -> Vec<String> {
+    let set: std::collections::BTreeSet<u32> =
+        values.into_iter().map(crate::values::datetime).collect();
+    set.into_iter()
+        .map(|t| format!("toDateTime({t})"))
+        .collect()
+}
+
+fn conditions(keys: &KeyFilter<'_>) -> String {
+    keys.iter()
+        .map(|(column, values)| format!("{column} IN ({}) AND ", values.join(", ")))
+        .collect()
+}
+
+/// The ids among `ids` that `table` holds.
 pub async fn present(
     client: &Client,
     table: &str,
-    key_column: &str,
-    keys: &[&str],
+    keys: &KeyFilter<'_>,
     ids: &[&str],
 ) -> Result<HashSet<String>, StoreError> {
     let mut found = HashSet::new();
     if ids.is_empty() {
         return Ok(found);
     }
-    let key_list = quoted(keys);
+    let keys = conditions(keys);
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
-            "SELECT DISTINCT report_id FROM {table} WHERE {key_column} IN ({key_list}) \
-             AND report_id IN ({})",
-            quoted(chunk)
+            "SELECT DISTINCT report_id FROM {table} WHERE {keys}report_id IN ({})",
+            list(chunk)
         );
         let rows: Vec<String> = client.query(&sql).fetch_all().await?;
         found.extend(rows);
@@ -75,19 +98,19 @@ struct Count {
 /// length; reports with none are absent from the map).
 pub async fn records_present(
     client: &Client,
-    domains: &[&str],
+    keys: &KeyFilter<'_>,
     ids: &[&str],
 ) -> Result<HashMap<String, u64>, StoreError> {
     let mut found = HashMap::new();
     if ids.is_empty() {
         return Ok(found);
     }
-    let domain_list = quoted(domains);
+    let keys = conditions(keys);
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT report_id, toUInt64(max(record_index) + 1) AS stored FROM aggregate_records \
-             WHERE policy_domain IN ({domain_list}) AND report_id IN ({}) GROUP BY report_id",
-            quoted(chunk)
+             WHERE {keys}report_id IN ({}) GROUP BY report_id",
+            list(chunk)
         );
         let rows: Vec<Count> = client.query(&sql).fetch_all().await?;
         found.extend(rows.into_iter().map(|c| (c.report_id, c.stored)));
@@ -95,26 +118,24 @@ pub async fn records_present(
     Ok(found)
 }
 
-/// `'a', 'b'` with ClickHouse string escaping.
-fn quoted(values: &[&str]) -> String {
-    let mut out = String::new();
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
+/// `'a', 'b'`.
+fn list(values: &[&str]) -> String {
+    let items: Vec<String> = values.iter().map(|v| quote(v)).collect();
+    items.join(", ")
+}
+
+/// A ClickHouse string literal.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
         }
-        out.push('\'');
-        for c in v.chars() {
-            match c {
-                '\'' => out.push_str("\\'"),
-                '\\' => out.push_str("\\\\"),
-                c => out.push(c),
-            }
-        }
-        out.push('\'');
     }
-    if out.is_empty() {
-        out.push_str("''");
-    }
+    out.push('\'');
     out
 }
 
@@ -122,7 +143,8 @@ fn quoted(values: &[&str]) -> String {
 mod tests {
     #[test]
     fn quoting() {
-        assert_eq!(super::quoted(&["a", "o'b\\"]), r"'a', 'o\'b\\'");
-        assert_eq!(super::quoted(&[]), "''");
+        assert_eq!(super::list(&["a", "o'b\\"]), r"'a', 'o\'b\\'");
+        assert_eq!(super::strings(["b", "a", "b"]), ["'a'", "'b'"]);
+        assert_eq!(super::times([5, -1, 5]), ["toDateTime(0)", "toDateTime(5)"]);
     }
 }

@@ -13,7 +13,7 @@ use dmarcflow_schemas::tlsrpt::TlsReport;
 use dmarcflow_schemas::{Ingested, Report};
 
 use super::config::ClickHouseConfig;
-use super::dedup::{present, records_present};
+use super::dedup::{present, records_present, strings, times};
 use super::encoder::{self, Meta};
 use super::{connect, ServerVersion};
 use crate::{StoreError, WriteSummary};
@@ -92,65 +92,81 @@ impl ClickHouseSink {
         reports: &[(&AggregateReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        self.write_aggregate_records(reports, summary).await?;
-        let (ids, domains) = keys(
-            reports
-                .iter()
-                .map(|(r, _)| (&*r.id, &*r.policy_published.domain)),
-        );
-        let stored = present(
-            &self.client,
-            "aggregate_reports",
-            "policy_domain",
-            &domains,
-            &ids,
-        )
-        .await?;
-        let rows: Vec<_> = reports
+        let complete = self.complete_aggregates(reports).await?;
+        let pending: Vec<_> = reports
+            .iter()
+            .filter(|(r, _)| !complete.contains(&r.id))
+            .copied()
+            .collect();
+        self.write_records(&pending, summary).await?;
+        let rows: Vec<_> = pending
             .iter()
             .filter(|(r, _)| r.part.is_none_or(|p| p.is_last()))
-            .filter(|(r, _)| !stored.contains(&r.id))
             .map(|(r, meta)| encoder::aggregate_report(r, *meta))
             .collect();
         summary.duplicates += reports
             .iter()
-            .filter(|(r, _)| stored.contains(&r.id) && r.part.is_none_or(|p| p.is_last()))
+            .filter(|(r, _)| complete.contains(&r.id) && r.part.is_none_or(|p| p.is_last()))
             .count() as u64;
         summary.reports += rows.len() as u64;
         self.insert::<encoder::AggregateReportRow<'static>>("aggregate_reports", &rows, summary)
             .await
     }
 
-    /// The records of reports not yet complete, from where each stopped.
-    /// Public to the crate so tests can stop a batch half way.
+    /// The reports whose report row is stored (complete: skipped whole).
+    async fn complete_aggregates(
+        &self,
+        reports: &[(&AggregateReport<'_>, Meta<'_>)],
+    ) -> Result<HashSet<String>, StoreError> {
+        let keys = [
+            (
+                "policy_domain",
+                strings(reports.iter().map(|(r, _)| &*r.policy_published.domain)),
+            ),
+            (
+                "date_begin",
+                times(reports.iter().map(|(r, _)| r.metadata.begin)),
+            ),
+        ];
+        let ids: Vec<&str> = reports.iter().map(|(r, _)| &*r.id).collect();
+        present(&self.client, "aggregate_reports", &keys, &ids).await
+    }
+
+    /// Only the records of a batch, as a write cut short after them would
+    /// leave it (tests use this to interrupt a batch).
+    #[cfg(test)]
     pub(crate) async fn write_aggregate_records(
         &self,
         reports: &[(&AggregateReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        let (ids, domains) = keys(
-            reports
-                .iter()
-                .map(|(r, _)| (&*r.id, &*r.policy_published.domain)),
-        );
-        let complete = present(
-            &self.client,
-            "aggregate_reports",
-            "policy_domain",
-            &domains,
-            &ids,
-        )
-        .await?;
+        let complete = self.complete_aggregates(reports).await?;
         let pending: Vec<_> = reports
             .iter()
             .filter(|(r, _)| !complete.contains(&r.id))
+            .copied()
             .collect();
-        let (ids, domains) = keys(
-            pending
-                .iter()
-                .map(|(r, _)| (&*r.id, &*r.policy_published.domain)),
-        );
-        let stored = records_present(&self.client, &domains, &ids).await?;
+        self.write_records(&pending, summary).await
+    }
+
+    /// The records of incomplete reports, from where each stopped.
+    async fn write_records(
+        &self,
+        pending: &[(&AggregateReport<'_>, Meta<'_>)],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError> {
+        let keys = [
+            (
+                "policy_domain",
+                strings(pending.iter().map(|(r, _)| &*r.policy_published.domain)),
+            ),
+            (
+                "date_begin",
+                times(pending.iter().map(|(r, _)| r.metadata.begin)),
+            ),
+        ];
+        let ids: Vec<&str> = pending.iter().map(|(r, _)| &*r.id).collect();
+        let stored = records_present(&self.client, &keys, &ids).await?;
         let mut rows = Vec::new();
         for (r, _) in pending {
             let first = r.part.map_or(0, |p| p.first_record);
@@ -171,35 +187,38 @@ impl ClickHouseSink {
         reports: &[(&TlsReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        let (ids, orgs) = keys(reports.iter().map(|(r, _)| (&*r.id, &*r.organization_name)));
-        let complete = present(
-            &self.client,
-            "tlsrpt_reports",
-            "organization_name",
-            &orgs,
-            &ids,
-        )
-        .await?;
+        let keys = [
+            ("date_begin", times(reports.iter().map(|(r, _)| r.begin))),
+            (
+                "organization_name",
+                strings(reports.iter().map(|(r, _)| &*r.organization_name)),
+            ),
+        ];
+        let ids: Vec<&str> = reports.iter().map(|(r, _)| &*r.id).collect();
+        let complete = present(&self.client, "tlsrpt_reports", &keys, &ids).await?;
         let pending: Vec<_> = reports
             .iter()
             .filter(|(r, _)| !complete.contains(&r.id))
             .collect();
         summary.duplicates += (reports.len() - pending.len()) as u64;
-        let domains: Vec<&str> = pending
+        // A report present in a child table is there whole (one insert each).
+        let keys = [
+            (
+                "policy_domain",
+                strings(
+                    pending
+                        .iter()
+                        .flat_map(|(r, _)| r.policies.iter().map(|p| &*p.policy_domain)),
+                ),
+            ),
+            ("date_begin", times(pending.iter().map(|(r, _)| r.begin))),
+        ];
+        let ids: Vec<&str> = pending
             .iter()
-            .flat_map(|(r, _)| r.policies.iter().map(|p| &*p.policy_domain))
-            .collect::<HashSet<_>>()
-            .into_iter()
+            .filter(|(r, _)| !r.policies.is_empty())
+            .map(|(r, _)| &*r.id)
             .collect();
-        let ids: Vec<&str> = pending.iter().map(|(r, _)| &*r.id).collect();
-        let with_policies = present(
-            &self.client,
-            "tlsrpt_policies",
-            "policy_domain",
-            &domains,
-            &ids,
-        )
-        .await?;
+        let with_policies = present(&self.client, "tlsrpt_policies", &keys, &ids).await?;
         let rows: Vec<_> = pending
             .iter()
             .filter(|(r, _)| !with_policies.contains(&r.id))
@@ -207,14 +226,7 @@ impl ClickHouseSink {
             .collect();
         self.insert::<encoder::TlsPolicyRow<'static>>("tlsrpt_policies", &rows, summary)
             .await?;
-        let with_failures = present(
-            &self.client,
-            "tlsrpt_failures",
-            "policy_domain",
-            &domains,
-            &ids,
-        )
-        .await?;
+        let with_failures = present(&self.client, "tlsrpt_failures", &keys, &ids).await?;
         let rows: Vec<_> = pending
             .iter()
             .filter(|(r, _)| !with_failures.contains(&r.id))
@@ -236,19 +248,26 @@ impl ClickHouseSink {
         reports: &[(&FailureReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        let (ids, domains) = keys(
-            reports
-                .iter()
-                .map(|(r, _)| (&*r.id, r.reported_domain.first().map_or("", |d| d.as_ref()))),
-        );
-        let stored = present(
-            &self.client,
-            "failure_reports",
-            "reported_domain",
-            &domains,
-            &ids,
-        )
-        .await?;
+        let keys = [
+            (
+                "reported_domain",
+                strings(
+                    reports
+                        .iter()
+                        .map(|(r, _)| r.reported_domain.first().map_or("", |d| d.as_ref())),
+                ),
+            ),
+            (
+                "arrival_date",
+                times(
+                    reports
+                        .iter()
+                        .map(|(r, m)| encoder::failure_arrival(r, m.ingested_at)),
+                ),
+            ),
+        ];
+        let ids: Vec<&str> = reports.iter().map(|(r, _)| &*r.id).collect();
+        let stored = present(&self.client, "failure_reports", &keys, &ids).await?;
         let rows: Vec<_> = reports
             .iter()
             .filter(|(r, _)| !stored.contains(&r.id))
@@ -300,17 +319,6 @@ fn token<R: RowKey>(table: &str, rows: &[R]) -> String {
         row.key(&mut hasher);
     }
     hasher.finish()
-}
-
-/// Distinct ids and distinct index keys (domain, organisation) of reports.
-fn keys<'r>(items: impl Iterator<Item = (&'r str, &'r str)>) -> (Vec<&'r str>, Vec<&'r str>) {
-    let mut ids = Vec::new();
-    let mut seen_keys = HashSet::new();
-    for (id, key) in items {
-        ids.push(id);
-        seen_keys.insert(key);
-    }
-    (ids, seen_keys.into_iter().collect())
 }
 
 fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
