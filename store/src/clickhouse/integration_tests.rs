@@ -41,6 +41,18 @@ pub async fn fresh(name: &str) -> Option<ClickHouseConfig> {
     Some(config)
 }
 
+/// A sink on a fresh database, and the corpus; None to skip.
+async fn corpus_sink(
+    name: &str,
+) -> Option<(ClickHouseSink, Vec<dmarcflow_schemas::Ingested<'static>>)> {
+    let config = fresh(name).await?;
+    let reports = corpus_reports()?;
+    let sink = ClickHouseSink::connect(config)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Some((sink, reports))
+}
+
 async fn write_all(
     sink: &ClickHouseSink,
     reports: &[dmarcflow_schemas::Ingested<'_>],
@@ -76,15 +88,9 @@ async fn migrations_apply_twice() {
 
 #[tokio::test]
 async fn corpus_twice_is_stored_once() {
-    let Some(config) = fresh("corpus").await else {
+    let Some((sink, reports)) = corpus_sink("corpus").await else {
         return;
     };
-    let Some(reports) = corpus_reports() else {
-        return;
-    };
-    let sink = ClickHouseSink::connect(config)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let first = write_all(&sink, &reports).await;
     let second = write_all(&sink, &reports).await;
     let expected = totals(&reports);
@@ -239,15 +245,9 @@ fn expand(sql: &str, domain: &str) -> String {
 /// corpus-seeded ClickHouse and returns rows; a broken query fails here.
 #[tokio::test]
 async fn grafana_panels_run() {
-    let Some(config) = fresh("grafana").await else {
+    let Some((sink, reports)) = corpus_sink("grafana").await else {
         return;
     };
-    let Some(reports) = corpus_reports() else {
-        return;
-    };
-    let sink = ClickHouseSink::connect(config)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     write_all(&sink, &reports).await;
     let store = Store::ClickHouse(Box::new(sink));
     let pick = |sql: &'static str| {

@@ -351,42 +351,23 @@ fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
     grouped
 }
 
-impl RowKey for encoder::AggregateReportRow<'_> {
-    fn key(&self, h: &mut IdentityHasher) {
-        h.field(self.report_id.as_bytes());
-    }
+/// `RowKey` from a row's report id and its index columns.
+macro_rules! row_key {
+    ($($row:ident $(: $($index:ident),+)?;)*) => {$(
+        impl RowKey for encoder::$row<'_> {
+            fn key(&self, h: &mut IdentityHasher) {
+                h.field(self.report_id.as_bytes());
+                $($(h.int(i64::from(self.$index));)+)?
+            }
+        }
+    )*};
 }
 
-impl RowKey for encoder::AggregateRecordRow<'_> {
-    fn key(&self, h: &mut IdentityHasher) {
-        h.field(self.report_id.as_bytes())
-            .int(i64::from(self.record_index));
-    }
-}
-
-impl RowKey for encoder::FailureReportRow<'_> {
-    fn key(&self, h: &mut IdentityHasher) {
-        h.field(self.report_id.as_bytes());
-    }
-}
-
-impl RowKey for encoder::TlsReportRow<'_> {
-    fn key(&self, h: &mut IdentityHasher) {
-        h.field(self.report_id.as_bytes());
-    }
-}
-
-impl RowKey for encoder::TlsPolicyRow<'_> {
-    fn key(&self, h: &mut IdentityHasher) {
-        h.field(self.report_id.as_bytes())
-            .int(i64::from(self.policy_index));
-    }
-}
-
-impl RowKey for encoder::TlsFailureRow<'_> {
-    fn key(&self, h: &mut IdentityHasher) {
-        h.field(self.report_id.as_bytes())
-            .int(i64::from(self.policy_index))
-            .int(i64::from(self.detail_index));
-    }
+row_key! {
+    AggregateReportRow;
+    AggregateRecordRow: record_index;
+    FailureReportRow;
+    TlsReportRow;
+    TlsPolicyRow: policy_index;
+    TlsFailureRow: policy_index, detail_index;
 }

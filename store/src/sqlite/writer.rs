@@ -109,12 +109,6 @@ fn aggregate(
         Some(part) => (part.total_records, part.total_messages),
         None => (r.records.len() as u64, r.message_count()),
     };
-    let e = |v: &Option<_>| -> String {
-        v.as_ref().map_or(
-            String::new(),
-            |x: &dmarcflow_schemas::aggregate::PolicyAction<'_>| x.as_str().to_owned(),
-        )
-    };
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO aggregate_reports (report_id, org_name, org_email, \
@@ -140,9 +134,9 @@ fn aggregate(
             text(&m.generator),
             p.adkim.as_ref().map_or("", |v| v.as_str()),
             p.aspf.as_ref().map_or("", |v| v.as_str()),
-            e(&p.p),
-            e(&p.sp),
-            e(&p.np),
+            p.p.as_ref().map_or("", |v| v.as_str()),
+            p.sp.as_ref().map_or("", |v| v.as_str()),
+            p.np.as_ref().map_or("", |v| v.as_str()),
             p.pct,
             text(&p.fo),
             p.testing.as_ref().map_or("", |v| v.as_str()),
