@@ -320,3 +320,90 @@ async fn grafana_panels_run() {
         assert!(!t.rows.is_empty(), "{sql}");
     }
 }
+
+/// A proxy to ClickHouse that lets requests through but, for the first
+/// request that inserts into `table`, drops the connection once the server
+/// has answered: the insert is done, the sink hears a network error.
+async fn lossy_proxy(target: String, table: &'static str) -> String {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let armed = Arc::new(AtomicBool::new(true));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(&target).await else {
+                continue;
+            };
+            let armed = armed.clone();
+            tokio::spawn(async move {
+                let (mut client_rx, mut client_tx) = client.into_split();
+                let (mut server_rx, mut server_tx) = server.into_split();
+                let sabotage = Arc::new(AtomicBool::new(false));
+                let flag = sabotage.clone();
+                let upstream = tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = client_rx.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let chunk = String::from_utf8_lossy(&buf[..n]);
+                        if chunk.contains("INSERT")
+                            && chunk.contains(table)
+                            && armed.swap(false, Ordering::SeqCst)
+                        {
+                            flag.store(true, Ordering::SeqCst);
+                        }
+                        if server_tx.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = server_rx.read(&mut buf).await {
+                    if n == 0 || sabotage.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if client_tx.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                upstream.abort();
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn an_insert_whose_answer_is_lost_is_retried_once() {
+    let Some(config) = fresh("lost_answer").await else {
+        return;
+    };
+    let target = config
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut lossy = config.clone();
+    lossy.url = lossy_proxy(target, "aggregate_records").await;
+    lossy.retry.initial_backoff = std::time::Duration::from_millis(10);
+    let sink = ClickHouseSink::connect(lossy)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let batch = vec![ingested(generated(5, 300)), ingested(generated(6, 20))];
+    let summary = sink.write(&batch).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary.reports, 2);
+    // The records went in on the first attempt: the retry wrote only the report rows.
+    assert_eq!(summary.rows, 2, "{summary:?}");
+    let expected = totals(&batch);
+    let direct = ClickHouseSink::connect(config)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_stored(&Store::ClickHouse(Box::new(direct)), &expected).await;
+}
