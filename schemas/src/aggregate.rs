@@ -88,20 +88,13 @@ pub struct AggregateReport<'a> {
 /// Where a part of a large report sits in the whole: its records are
 /// `first_record..first_record + records.len()` of `total_records`. Every
 /// part repeats the report's header and identity; stores write the header
-/// once, with the last part.
+/// once, with the final part (the one holding the last record). A part can
+/// be cut again (to fit a Kafka message) without renumbering anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Part {
-    pub index: u32,
-    pub count: u32,
     pub first_record: u64,
     pub total_records: u64,
     pub total_messages: u64,
-}
-
-impl Part {
-    pub fn is_last(&self) -> bool {
-        self.index + 1 >= self.count
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -219,6 +212,55 @@ impl<'a> AggregateReport<'a> {
     }
 
     /// Total messages over all records.
+    /// Whether this is a whole report or the part holding its last record:
+    /// the one that completes it.
+    pub fn is_final(&self) -> bool {
+        self.part
+            .is_none_or(|p| p.first_record + self.records.len() as u64 >= p.total_records)
+    }
+
+    /// The index of this report's first record in the whole report.
+    pub fn first_record(&self) -> u64 {
+        self.part.map_or(0, |p| p.first_record)
+    }
+
+    /// Cuts the report into parts of consecutive records, each holding at
+    /// most `max_records` records (a part is cut again the same way).
+    pub fn split(self, max_records: usize) -> Vec<AggregateReport<'a>> {
+        let max = max_records.max(1);
+        if self.records.len() <= max {
+            return vec![self];
+        }
+        let (total_records, total_messages) = match self.part {
+            Some(p) => (p.total_records, p.total_messages),
+            None => (self.records.len() as u64, self.message_count()),
+        };
+        let first = self.first_record();
+        let mut header = self;
+        let mut records = std::mem::take(&mut header.records).into_iter();
+        let mut parts = Vec::new();
+        let mut offset = first;
+        loop {
+            let chunk: Vec<Record<'a>> = records.by_ref().take(max).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let mut part = AggregateReport {
+                records: Vec::new(),
+                ..header.clone()
+            };
+            part.part = Some(Part {
+                first_record: offset,
+                total_records,
+                total_messages,
+            });
+            offset += chunk.len() as u64;
+            part.records = chunk;
+            parts.push(part);
+        }
+        parts
+    }
+
     pub fn message_count(&self) -> u64 {
         self.records.iter().map(|r| r.count).sum()
     }
@@ -328,5 +370,42 @@ impl Record<'_> {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_parts_cut_again_keep_their_place() {
+        let mut r = AggregateReport::empty();
+        r.records = (0..10)
+            .map(|i| Record {
+                count: i,
+                ..Record::default()
+            })
+            .collect();
+        let parts = r.split(4);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts.iter().filter(|p| p.is_final()).count(), 1);
+        let again: Vec<_> = parts.into_iter().flat_map(|p| p.split(3)).collect();
+        let places: Vec<(u64, usize, bool)> = again
+            .iter()
+            .map(|p| (p.first_record(), p.records.len(), p.is_final()))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (0, 3, false),
+                (3, 1, false),
+                (4, 3, false),
+                (7, 1, false),
+                (8, 2, true)
+            ]
+        );
+        assert!(again
+            .iter()
+            .all(|p| p.part.is_some_and(|x| x.total_messages == 45)));
     }
 }

@@ -68,7 +68,7 @@ pub fn totals(reports: &[Ingested<'_>]) -> Totals {
     let mut seen = std::collections::HashSet::new();
     for item in reports {
         let part = match &item.report {
-            Report::Aggregate(r) => r.part.map_or(0, |p| p.index),
+            Report::Aggregate(r) => r.first_record(),
             _ => 0,
         };
         if !seen.insert((item.report.id().to_owned(), part)) {
@@ -76,7 +76,7 @@ pub fn totals(reports: &[Ingested<'_>]) -> Totals {
         }
         match &item.report {
             Report::Aggregate(r) => {
-                if r.part.is_none_or(|p| p.is_last()) {
+                if r.is_final() {
                     t.aggregate_reports += 1;
                 }
                 t.records += r.records.len() as u64;
@@ -165,24 +165,11 @@ pub fn generated(id_seed: u32, records: usize) -> AggregateReport<'static> {
 
 /// `report` cut into parts of `size` records.
 pub fn in_parts(report: &AggregateReport<'static>, size: usize) -> Vec<Ingested<'static>> {
-    let total = report.records.len() as u64;
-    let chunks: Vec<_> = report.records.chunks(size).collect();
-    let count = chunks.len() as u32;
-    chunks
+    report
+        .clone()
+        .split(size)
         .into_iter()
-        .enumerate()
-        .map(|(i, records)| {
-            let mut part = report.clone();
-            part.records = records.to_vec();
-            part.part = Some(dmarcflow_schemas::aggregate::Part {
-                index: i as u32,
-                count,
-                first_record: (i * size) as u64,
-                total_records: total,
-                total_messages: report.message_count(),
-            });
-            ingested(part)
-        })
+        .map(ingested)
         .collect()
 }
 

@@ -152,8 +152,6 @@ impl FilesSource {
             }
             if count > 1 {
                 report.part = Some(Part {
-                    index: u32::try_from(index).unwrap_or(u32::MAX),
-                    count: u32::try_from(count).unwrap_or(u32::MAX),
                     first_record: index * size,
                     total_records: total,
                     total_messages: messages,
@@ -253,10 +251,7 @@ mod tests {
             assert_eq!(r.id, parts[0].report.id());
             assert_eq!(r.metadata.org_name, "Big");
             let part = r.part.ok_or("no part")?;
-            assert_eq!(
-                (part.count, part.total_records, part.total_messages),
-                (3, 2500, 5000)
-            );
+            assert_eq!((part.total_records, part.total_messages), (2500, 5000));
             first_records.push((part.first_record, r.records.len()));
             assert_eq!(p.received_at, 7);
         }

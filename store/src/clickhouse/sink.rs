@@ -101,12 +101,12 @@ impl ClickHouseSink {
         self.write_records(&pending, summary).await?;
         let rows: Vec<_> = pending
             .iter()
-            .filter(|(r, _)| r.part.is_none_or(|p| p.is_last()))
+            .filter(|(r, _)| r.is_final())
             .map(|(r, meta)| encoder::aggregate_report(r, *meta))
             .collect();
         summary.duplicates += reports
             .iter()
-            .filter(|(r, _)| complete.contains(&r.id) && r.part.is_none_or(|p| p.is_last()))
+            .filter(|(r, _)| complete.contains(&r.id) && r.is_final())
             .count() as u64;
         summary.reports += rows.len() as u64;
         self.insert::<encoder::AggregateReportRow<'static>>("aggregate_reports", &rows, summary)
@@ -169,7 +169,7 @@ impl ClickHouseSink {
         let stored = records_present(&self.client, &keys, &ids).await?;
         let mut rows = Vec::new();
         for (r, _) in pending {
-            let first = r.part.map_or(0, |p| p.first_record);
+            let first = r.first_record();
             let have = stored.get(&r.id).copied().unwrap_or(0);
             for (i, rec) in r.records.iter().enumerate() {
                 let index = first + i as u64;
@@ -331,7 +331,7 @@ fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
     let mut seen = HashSet::new();
     for item in batch {
         let part = match &item.report {
-            Report::Aggregate(r) => r.part.map_or(0, |p| p.index),
+            Report::Aggregate(r) => r.first_record(),
             _ => 0,
         };
         if !seen.insert((item.report.id(), part)) {

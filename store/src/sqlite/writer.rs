@@ -47,7 +47,7 @@ fn aggregate(
     }
     let m = &r.metadata;
     let p = &r.policy_published;
-    let first = r.part.map_or(0, |part| part.first_record);
+    let first = r.first_record();
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO aggregate_records (report_id, record_index, org_name, date_begin, \
          date_end, policy_domain, source_ip, message_count, disposition, dkim, spf, reason_types, \
@@ -102,7 +102,7 @@ fn aggregate(
             ),
         ])? as u64;
     }
-    if r.part.is_some_and(|part| !part.is_last()) {
+    if !r.is_final() {
         return Ok(());
     }
     let (record_count, message_count) = match r.part {
