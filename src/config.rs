@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use dmarcflow_ingest::bus::kafka::KafkaConfig;
 use dmarcflow_store::clickhouse::ClickHouseConfig;
+use dmarcflow_store::kafka::KafkaSinkConfig;
 use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
 use serde::Deserialize;
 
@@ -20,6 +22,20 @@ pub struct FileConfig {
     pub clickhouse: Option<ClickHouseSection>,
     #[serde(default)]
     pub batch: BatchSection,
+    pub kafka: Option<KafkaSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSection {
+    pub brokers: Option<String>,
+    pub topic_prefix: Option<String>,
+    pub partitions: Option<i32>,
+    pub replication: Option<i32>,
+    pub group: Option<String>,
+    pub max_message_bytes: Option<usize>,
+    pub compression: Option<String>,
+    pub archive_raw: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +66,15 @@ pub struct BatchSection {
 pub struct Config {
     pub store: StoreConfig,
     pub batch: BatchConfig,
+    /// None: no Kafka (the in-process bus).
+    pub kafka: Option<Kafka>,
+}
+
+/// The Kafka settings, for both sides of the bus.
+#[derive(Debug, Clone)]
+pub struct Kafka {
+    pub publish: KafkaConfig,
+    pub sink: KafkaSinkConfig,
 }
 
 /// Where the configuration came from, for messages.
@@ -148,7 +173,43 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
             StoreConfig::ClickHouse(c)
         }
     };
-    Ok(Config { store, batch })
+    let kafka_section = file.kafka.unwrap_or_default();
+    let kafka = match env("DMARCFLOW_KAFKA_BROKERS").or(kafka_section.brokers) {
+        Some(brokers) if !brokers.is_empty() => {
+            let mut publish = KafkaConfig::new(&brokers);
+            let mut sink = KafkaSinkConfig::new(&brokers);
+            if let Some(prefix) = env("DMARCFLOW_KAFKA_TOPIC_PREFIX").or(kafka_section.topic_prefix)
+            {
+                publish.topic_prefix.clone_from(&prefix);
+                sink.topic_prefix = prefix;
+            }
+            if let Some(group) = env("DMARCFLOW_KAFKA_GROUP").or(kafka_section.group) {
+                sink.group = group;
+            }
+            if let Some(n) = kafka_section.partitions {
+                publish.partitions = n;
+            }
+            if let Some(n) = kafka_section.replication {
+                publish.replication = n;
+            }
+            if let Some(n) = kafka_section.max_message_bytes {
+                publish.max_message_bytes = n;
+            }
+            if let Some(c) = env("DMARCFLOW_KAFKA_COMPRESSION").or(kafka_section.compression) {
+                publish.compression = c;
+            }
+            if let Some(a) = kafka_section.archive_raw {
+                publish.archive_raw = a;
+            }
+            Some(Kafka { publish, sink })
+        }
+        _ => None,
+    };
+    Ok(Config {
+        store,
+        batch,
+        kafka,
+    })
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The `dmarcflow` command: wiring of the workspace crates, nothing more.
 
 mod config;
+mod ingest_cmd;
 mod parse_cmd;
 mod report_writer;
 mod run_cmd;
+mod sink_cmd;
 mod store_cmd;
 
 use std::path::PathBuf;
@@ -35,6 +37,12 @@ enum Command {
     /// reports (the embedded SQLite store ./dmarcflow.db unless ClickHouse
     /// is configured); print a summary.
     Run(RunArgs),
+    /// Parse files, directories, maildirs and mbox files into Kafka
+    /// (reports to their topics, rejects to the dead-letter topic),
+    /// remembering what was published.
+    Ingest(IngestArgs),
+    /// Consume the report topics into the configured store.
+    Sink(SinkArgs),
     /// Create or update the store's tables (idempotent).
     Migrate,
     /// Per-source and per-result tables for a domain and date range.
@@ -57,6 +65,26 @@ pub struct RunArgs {
     /// The SQLite file (overrides the configuration).
     #[arg(long)]
     pub db: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Files or directories (walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// What was published already (one line per input).
+    #[arg(long, default_value = "dmarcflow-ingest.state")]
+    pub state: PathBuf,
+    /// Show a progress bar.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SinkArgs {
+    /// Stop after this many seconds without a message (default: run until killed).
+    #[arg(long)]
+    pub until_idle: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -108,6 +136,26 @@ fn main() -> ExitCode {
             })
             .and_then(|c| run_cmd::run(&args, &c))
             .map(|s| s.rejected),
+        Command::Ingest(args) => config::load(cli.config.as_deref())
+            .and_then(|c| {
+                let kafka = c.kafka.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "ingest needs Kafka: set DMARCFLOW_KAFKA_BROKERS or [kafka] brokers"
+                    )
+                })?;
+                ingest_cmd::run(&args, &kafka.publish)
+            })
+            .map(|s| s.rejected),
+        Command::Sink(args) => config::load(cli.config.as_deref())
+            .and_then(|c| {
+                let kafka = c.kafka.clone().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "sink needs Kafka: set DMARCFLOW_KAFKA_BROKERS or [kafka] brokers"
+                    )
+                })?;
+                sink_cmd::run(&args, &c, &kafka.sink)
+            })
+            .map(|_| 0),
         Command::Migrate => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::migrate(&c))
             .map(|_| 0),

@@ -14,6 +14,7 @@ pub mod ddl;
 pub mod failure;
 pub mod identity;
 mod ingested;
+pub mod message;
 mod text_enum;
 pub mod tlsrpt;
 mod warnings;

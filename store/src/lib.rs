@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod clickhouse;
 mod error;
+pub mod kafka;
 mod secret;
 pub mod sqlite;
 mod store;

@@ -1,0 +1,170 @@
+//! Publishing to Kafka: idempotent producer, `acks=all`, compression and
+//! batching (linger). `publish` returns only once the broker has confirmed
+//! every message it produced, so a source may acknowledge its input then.
+//! An aggregate report too large for one message is split into parts (see
+//! `dmarcflow_schemas::aggregate::Part`), all keyed by the report identity so
+//! they stay in order on one partition.
+
+use std::time::Duration;
+
+use dmarcflow_schemas::message::{encode, header, Topics};
+use dmarcflow_schemas::{Ingested, Report};
+use futures_util::future::try_join_all;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use super::{BusError, KafkaConfig};
+use crate::files::Rejected;
+
+pub struct KafkaPublisher {
+    producer: FutureProducer,
+    topics: Topics,
+    max_message_bytes: usize,
+    archive_raw: bool,
+}
+
+/// How long a message may wait in the producer's queue for the broker.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl KafkaPublisher {
+    pub fn new(config: &KafkaConfig) -> Result<Self, BusError> {
+        let producer: FutureProducer = config
+            .client()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", &config.compression)
+            .set("linger.ms", "20")
+            .set(
+                "message.max.bytes",
+                (config.max_message_bytes + 64 * 1024).to_string(),
+            )
+            .set(
+                "delivery.timeout.ms",
+                DELIVERY_TIMEOUT.as_millis().to_string(),
+            )
+            .create()?;
+        Ok(Self {
+            producer,
+            topics: config.topics(),
+            max_message_bytes: config.max_message_bytes,
+            archive_raw: config.archive_raw,
+        })
+    }
+
+    /// Publishes a report (in parts if it must), returning once every
+    /// message is acknowledged by the broker.
+    pub async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        let topic = self.topics.for_kind(item.report.kind());
+        let key = item.report.id();
+        let received_at = item.received_at.to_string();
+        let bodies = self.bodies(&item.report)?;
+        let sends = bodies.iter().map(|body| {
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: header::ORIGIN,
+                    value: Some(item.origin.as_str()),
+                })
+                .insert(Header {
+                    key: header::RECEIVED_AT,
+                    value: Some(received_at.as_str()),
+                })
+                .insert(Header {
+                    key: header::SCHEMA_VERSION,
+                    value: Some(&dmarcflow_schemas::SCHEMA_VERSION.to_string()),
+                });
+            let record = FutureRecord::to(topic)
+                .key(key)
+                .payload(body)
+                .headers(headers);
+            self.producer.send(record, DELIVERY_TIMEOUT)
+        });
+        try_join_all(sends)
+            .await
+            .map_err(|(e, _)| BusError::Kafka(e))?;
+        Ok(())
+    }
+
+    /// Publishes an input that yielded no report: its raw bytes, with the
+    /// reason and origin as headers.
+    pub async fn dead_letter(
+        &self,
+        raw: &[u8],
+        rejected: &Rejected,
+        received_at: i64,
+    ) -> Result<(), BusError> {
+        let raw = &raw[..raw.len().min(self.max_message_bytes)];
+        let received_at = received_at.to_string();
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: header::ORIGIN,
+                value: Some(rejected.origin.as_str()),
+            })
+            .insert(Header {
+                key: header::REASON,
+                value: Some(rejected.reason),
+            })
+            .insert(Header {
+                key: header::ERROR,
+                value: Some(rejected.error.as_str()),
+            })
+            .insert(Header {
+                key: header::RECEIVED_AT,
+                value: Some(received_at.as_str()),
+            });
+        let record = FutureRecord::to(&self.topics.dead_letter)
+            .key(rejected.path.as_str())
+            .payload(raw)
+            .headers(headers);
+        self.producer
+            .send(record, DELIVERY_TIMEOUT)
+            .await
+            .map_err(|(e, _)| BusError::Kafka(e))?;
+        Ok(())
+    }
+
+    /// Archives an original input (when configured), for replay after a
+    /// parser fix.
+    pub async fn archive(&self, raw: &[u8], origin: &str) -> Result<(), BusError> {
+        if !self.archive_raw {
+            return Ok(());
+        }
+        let raw = &raw[..raw.len().min(self.max_message_bytes)];
+        let headers = OwnedHeaders::new().insert(Header {
+            key: header::ORIGIN,
+            value: Some(origin),
+        });
+        let record = FutureRecord::to(&self.topics.raw)
+            .key(origin)
+            .payload(raw)
+            .headers(headers);
+        self.producer
+            .send(record, DELIVERY_TIMEOUT)
+            .await
+            .map_err(|(e, _)| BusError::Kafka(e))?;
+        Ok(())
+    }
+
+    /// The message bodies of a report: one, or the parts of an aggregate
+    /// report cut until each fits.
+    fn bodies(&self, report: &Report<'_>) -> Result<Vec<Vec<u8>>, BusError> {
+        let body = encode(report);
+        if body.len() <= self.max_message_bytes {
+            return Ok(vec![body]);
+        }
+        let Report::Aggregate(aggregate) = report else {
+            return Err(BusError::TooLarge(body.len()));
+        };
+        if aggregate.records.len() < 2 {
+            return Err(BusError::TooLarge(body.len()));
+        }
+        // Records per part from the average size, with room to spare; a part
+        // still too large is cut again.
+        let per_record = body.len() / aggregate.records.len();
+        let fit = (self.max_message_bytes * 8 / 10 / per_record.max(1)).max(1);
+        let mut out = Vec::new();
+        for part in aggregate.clone().split(fit) {
+            out.extend(self.bodies(&Report::Aggregate(part))?);
+        }
+        Ok(out)
+    }
+}

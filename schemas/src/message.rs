@@ -1,0 +1,102 @@
+//! The Kafka contract: topic names, message keys, headers and bodies.
+//!
+//! - Report topics, one per kind: the body is the report's JSON (the JSON
+//!   Schemas of `schemas/json/`), the key its identity (so a report's
+//!   deliveries and parts land on one partition, in order), headers carry
+//!   the ingest metadata.
+//! - The dead-letter topic: the body is the raw input that yielded no
+//!   report, headers say why and where it came from.
+//! - The raw archive topic (optional): every original message, for replay
+//!   after a parser fix.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Ingested, Report, ReportKind};
+
+/// Header names.
+pub mod header {
+    pub const ORIGIN: &str = "dmarcflow-origin";
+    pub const RECEIVED_AT: &str = "dmarcflow-received-at";
+    pub const SCHEMA_VERSION: &str = "dmarcflow-schema-version";
+    pub const REASON: &str = "dmarcflow-reason";
+    pub const ERROR: &str = "dmarcflow-error";
+}
+
+/// The topic names, from a prefix (`dmarcflow` gives `dmarcflow.aggregate`...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topics {
+    pub aggregate: String,
+    pub failure: String,
+    pub tlsrpt: String,
+    pub dead_letter: String,
+    pub raw: String,
+}
+
+impl Topics {
+    pub fn with_prefix(prefix: &str) -> Self {
+        let t = |name: &str| format!("{prefix}.{name}");
+        Self {
+            aggregate: t("aggregate"),
+            failure: t("failure"),
+            tlsrpt: t("tlsrpt"),
+            dead_letter: t("dead-letter"),
+            raw: t("raw"),
+        }
+    }
+
+    pub fn for_kind(&self, kind: ReportKind) -> &str {
+        match kind {
+            ReportKind::Aggregate => &self.aggregate,
+            ReportKind::Failure => &self.failure,
+            ReportKind::Tlsrpt => &self.tlsrpt,
+        }
+    }
+
+    /// The three report topics (what a sink consumes).
+    pub fn reports(&self) -> [&str; 3] {
+        [&self.aggregate, &self.failure, &self.tlsrpt]
+    }
+}
+
+/// A report message's body.
+pub fn encode(report: &Report<'_>) -> Vec<u8> {
+    // Our own types always serialise.
+    serde_json::to_vec(report).unwrap_or_default()
+}
+
+/// Reads a report message back: the body and the two ingest headers.
+pub fn decode<'a>(
+    body: &'a [u8],
+    origin: Option<&str>,
+    received_at: Option<&str>,
+) -> Result<Ingested<'a>, serde_json::Error> {
+    let report: Report<'a> = serde_json::from_slice(body)?;
+    Ok(Ingested {
+        report,
+        origin: origin.unwrap_or_default().to_owned(),
+        received_at: received_at.and_then(|t| t.parse().ok()).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AggregateReport;
+
+    #[test]
+    fn round_trip() {
+        let mut r = AggregateReport::empty();
+        r.id = "abc".into();
+        let body = encode(&Report::Aggregate(r.clone()));
+        let back = decode(&body, Some("imap:INBOX/7"), Some("1700000000")).ok();
+        assert_eq!(back.as_ref().map(|i| i.report.id()), Some("abc"));
+        assert_eq!(
+            back.map(|i| (i.origin, i.received_at)),
+            Some(("imap:INBOX/7".into(), 1_700_000_000))
+        );
+        assert_eq!(
+            Topics::with_prefix("d").for_kind(ReportKind::Tlsrpt),
+            "d.tlsrpt"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! `dmarcflow ingest PATH...`: the files source into Kafka (backfill).
+//! Reports go to their topics (large ones in parts), rejected inputs to the
+//! dead-letter topic with their reason. An input is recorded as done in the
+//! state file only once the broker acknowledged everything it produced, so
+//! a rerun skips what was published and redoes what was cut short (the
+//! sink's dedup is the second guard).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Instant, UNIX_EPOCH};
+
+use anyhow::{anyhow, Context, Result};
+use dmarcflow_ingest::bus::kafka::{ensure_topics, KafkaConfig, KafkaPublisher};
+use dmarcflow_ingest::files::{discover, FilesSource, Found, Input};
+use indicatif::ProgressBar;
+use tokio::sync::Semaphore;
+
+use crate::IngestArgs;
+
+/// Reports in flight to the broker at once.
+const IN_FLIGHT: usize = 512;
+
+#[derive(Debug, Default)]
+pub struct IngestSummary {
+    pub inputs: u64,
+    pub skipped: u64,
+    pub reports: u64,
+    pub rejected: u64,
+}
+
+pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(ensure_topics(kafka))
+        .context("creating the Kafka topics")?;
+    let publisher = Arc::new(KafkaPublisher::new(kafka)?);
+    let done = load_state(&args.state)?;
+    let mut state = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&args.state)
+        .with_context(|| format!("opening {}", args.state.display()))?;
+    let inputs = discover(&args.paths)?;
+    let source = FilesSource::default();
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let progress = if args.progress {
+        ProgressBar::new(inputs.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut summary = IngestSummary::default();
+    for input in &inputs {
+        progress.inc(1);
+        let key = state_key(input);
+        if done.contains(&key) {
+            summary.skipped += 1;
+            continue;
+        }
+        summary.inputs += 1;
+        let received_at = dmarcflow_ingest::received_now();
+        let mut sends = Vec::new();
+        source.read(input, received_at, |found| -> Result<()> {
+            let publisher = publisher.clone();
+            let permit = runtime.block_on(permits.clone().acquire_owned())?;
+            match found {
+                Found::Report(report) => {
+                    summary.reports += 1;
+                    sends.push(runtime.spawn(async move {
+                        let _permit = permit;
+                        publisher.publish(&report).await
+                    }));
+                }
+                Found::Rejected(rejected) => {
+                    summary.rejected += 1;
+                    let raw = std::fs::read(&input.path).unwrap_or_default();
+                    sends.push(runtime.spawn(async move {
+                        let _permit = permit;
+                        publisher.dead_letter(&raw, &rejected, received_at).await
+                    }));
+                }
+            }
+            Ok(())
+        })?;
+        if kafka.archive_raw {
+            let raw = std::fs::read(&input.path)?;
+            let origin = input.path.display().to_string();
+            runtime.block_on(publisher.archive(&raw, &origin))?;
+        }
+        for send in sends {
+            runtime
+                .block_on(send)
+                .map_err(|e| anyhow!("a publishing task failed: {e}"))?
+                .with_context(|| format!("publishing {}", input.path.display()))?;
+        }
+        // Everything from this input is acknowledged: record it, durably.
+        writeln!(state, "{key}")?;
+        state.sync_data()?;
+    }
+    progress.finish_and_clear();
+    eprintln!(
+        "{} inputs read ({} already done), {} reports published, {} rejected to the dead-letter topic in {:.1} s",
+        summary.inputs,
+        summary.skipped,
+        summary.reports,
+        summary.rejected,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(summary)
+}
+
+/// An input's identity in the state file: path, size and modification time.
+fn state_key(input: &Input) -> String {
+    let mtime = std::fs::metadata(&input.path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    format!("{}\t{}\t{mtime}", input.path.display(), input.size)
+}
+
+fn load_state(path: &Path) -> Result<std::collections::HashSet<String>> {
+    match File::open(path) {
+        Ok(f) => Ok(BufReader::new(f).lines().collect::<Result<_, _>>()?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
