@@ -18,6 +18,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::KafkaSinkConfig;
 use crate::{BatchConfig, Batcher, Store, StoreError, WriteSummary};
 
+/// How long an idle-bounded run waits for a partition assignment.
+const ASSIGNMENT_WAIT: Duration = Duration::from_secs(120);
+
 /// What a sink run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SinkSummary {
@@ -83,6 +86,7 @@ impl SinkService {
         batching: BatchConfig,
         until: Until,
     ) -> Result<SinkSummary, SinkError> {
+        let started = std::time::Instant::now();
         let mut summary = SinkSummary::default();
         let mut batcher = Batcher::new(batching);
         let mut offsets: HashMap<(String, i32), i64> = HashMap::new();
@@ -111,7 +115,15 @@ impl SinkService {
                     }
                 }
                 Err(_elapsed) if batcher.is_empty() => {
-                    if offsets.is_empty() && matches!(until, Until::Idle(_)) {
+                    // Idle counts only once partitions are assigned: after a
+                    // crash the group waits for the dead member's session
+                    // to expire before giving its partitions to anyone.
+                    let assigned = self.consumer.assignment().is_ok_and(|a| a.count() > 0);
+                    let waited_too_long = started.elapsed() > ASSIGNMENT_WAIT;
+                    if offsets.is_empty()
+                        && matches!(until, Until::Idle(_))
+                        && (assigned || waited_too_long)
+                    {
                         return Ok(summary);
                     }
                     // Dead letters alone still move the offsets on.

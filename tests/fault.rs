@@ -1,0 +1,271 @@
+//! The fault test: the whole shared corpus (five copies, so it takes a
+//! while) flows files -> `dmarcflow ingest` -> Kafka -> `dmarcflow sink` ->
+//! ClickHouse while both processes are killed with SIGKILL at random moments
+//! and restarted, several rounds. ClickHouse must end with exactly one copy of
+//! every report, and every rejected input must be in the dead-letter topic
+//! with its reason. Needs the broker and ClickHouse (`.ci/run` starts both);
+//! skips without them, except under CI.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+
+fn service(var: &str, default: &str) -> Option<String> {
+    let value = std::env::var(var).unwrap_or_else(|_| default.into());
+    let host = value
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let up = host
+        .parse()
+        .ok()
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+    if up {
+        return Some(value);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "{var}: nothing at {value} under CI"
+    );
+    eprintln!("skipping: nothing at {value} ({var})");
+    None
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+struct Rig {
+    dir: tempfile::TempDir,
+    brokers: String,
+    clickhouse: String,
+    prefix: String,
+    database: String,
+}
+
+impl Rig {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("DMARCFLOW_KAFKA_BROKERS", &self.brokers)
+            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &self.prefix)
+            .env("DMARCFLOW_KAFKA_GROUP", format!("{}-sink", self.prefix))
+            .env("DMARCFLOW_CLICKHOUSE_URL", &self.clickhouse)
+            .env("DMARCFLOW_CLICKHOUSE_DATABASE", &self.database)
+            .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
+            .env("DMARCFLOW_BATCH_MAX_ROWS", "500")
+            .env_remove("DMARCFLOW_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args).spawn().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self
+            .command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn count(&self, sql: &str) -> u64 {
+        let out = self.run(&["query", sql]);
+        out.lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(u64::MAX)
+    }
+}
+
+/// A tiny xorshift, seeded from the clock (printed, to replay a failure).
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn killed_and_restarted_pipeline_stores_every_report_once() {
+    let Some(brokers) = service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092") else {
+        return;
+    };
+    let Some(clickhouse) = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123") else {
+        return;
+    };
+    let corpus = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        corpus.is_dir() || std::env::var("CI").is_err(),
+        "no corpus under CI"
+    );
+    if !corpus.is_dir() {
+        return;
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let rig = Rig {
+        dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+        brokers,
+        clickhouse,
+        prefix: format!("fault-{nanos}"),
+        database: format!("dmarcflow_fault_{nanos}"),
+    };
+    for copy in 0..5 {
+        copy_dir(&corpus, &rig.dir.path().join(format!("inbox/{copy}")));
+    }
+    rig.run(&["migrate"]);
+
+    // The truth: what parsing the inputs gives.
+    let parsed = rig.run(&[
+        "parse",
+        "--no-progress",
+        "--rejects",
+        "rejects.jsonl",
+        "inbox",
+    ]);
+    let mut ids = [HashSet::new(), HashSet::new(), HashSet::new()];
+    for line in parsed.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let slot = match v["kind"].as_str() {
+            Some("aggregate") => 0,
+            Some("failure") => 1,
+            _ => 2,
+        };
+        ids[slot].insert(v["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let rejects = std::fs::read_to_string(rig.dir.path().join("rejects.jsonl")).unwrap_or_default();
+    let rejected_paths: HashSet<String> = rejects
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["path"].as_str().map(str::to_owned))
+        .collect();
+
+    let mut random = Random(nanos | 1);
+    eprintln!("fault test seed {nanos}");
+    for round in 0..6 {
+        let mut ingest = rig.spawn(&["ingest", "inbox"]);
+        let mut sink = rig.spawn(&["sink"]);
+        std::thread::sleep(Duration::from_millis(100 + random.below(900)));
+        // Kill one or both, the other shortly after.
+        let (first, second) = if round % 2 == 0 {
+            (&mut ingest, &mut sink)
+        } else {
+            (&mut sink, &mut ingest)
+        };
+        let _ = first.kill();
+        std::thread::sleep(Duration::from_millis(random.below(300)));
+        let _ = second.kill();
+        let _ = ingest.wait();
+        let _ = sink.wait();
+    }
+    // Then let both finish.
+    rig.run(&["ingest", "inbox"]);
+    rig.run(&["sink", "--until-idle", "5"]);
+
+    assert_eq!(
+        rig.count("SELECT count() FROM aggregate_reports"),
+        ids[0].len() as u64
+    );
+    assert_eq!(
+        rig.count("SELECT uniqExact(report_id) FROM aggregate_reports"),
+        ids[0].len() as u64
+    );
+    assert_eq!(
+        rig.count("SELECT count() FROM failure_reports"),
+        ids[1].len() as u64
+    );
+    assert_eq!(
+        rig.count("SELECT count() FROM tlsrpt_reports"),
+        ids[2].len() as u64
+    );
+    assert_eq!(
+        rig.count("SELECT count() FROM (SELECT report_id, record_index FROM aggregate_records GROUP BY report_id, record_index HAVING count() > 1)"),
+        0
+    );
+    assert_eq!(
+        rig.count("SELECT sum(messages) FROM aggregate_by_source_daily"),
+        rig.count("SELECT sum(message_count) FROM aggregate_reports")
+    );
+
+    // Every rejected input is in the dead-letter topic, with a reason.
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &rig.brokers)
+        .set("group.id", format!("{}-dlq", rig.prefix))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer
+        .subscribe(&[&format!("{}.dead-letter", rig.prefix)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut lettered = HashSet::new();
+    let mut idle = 0;
+    while idle < 10 {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => {
+                idle = 0;
+                let reason = m
+                    .headers()
+                    .and_then(|h| {
+                        h.iter()
+                            .find(|x| x.key == "dmarcflow-reason")
+                            .and_then(|x| x.value)
+                    })
+                    .unwrap_or_default();
+                assert!(!reason.is_empty(), "a dead letter without a reason");
+                if let Some(key) = m.key() {
+                    lettered.insert(String::from_utf8_lossy(key).into_owned());
+                }
+            }
+            Some(Err(e)) => panic!("{e}"),
+            None => idle += 1,
+        }
+    }
+    let relative: HashSet<String> = lettered
+        .iter()
+        .map(|p| {
+            p.trim_start_matches(&format!("{}/", rig.dir.path().display()))
+                .to_owned()
+        })
+        .collect();
+    let missing: Vec<_> = rejected_paths
+        .iter()
+        .filter(|p| !relative.contains(*p) && !lettered.contains(*p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rejected inputs missing from the dead-letter topic: {missing:?}"
+    );
+}
