@@ -33,6 +33,7 @@ pub struct KafkaSection {
     pub partitions: Option<i32>,
     pub replication: Option<i32>,
     pub group: Option<String>,
+    pub instance_id: Option<String>,
     pub max_message_bytes: Option<usize>,
     pub compression: Option<String>,
     pub archive_raw: Option<bool>,
@@ -186,6 +187,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
             if let Some(group) = env("DMARCFLOW_KAFKA_GROUP").or(kafka_section.group) {
                 sink.group = group;
             }
+            sink.instance_id = env("DMARCFLOW_KAFKA_INSTANCE_ID").or(kafka_section.instance_id);
             if let Some(n) = kafka_section.partitions {
                 publish.partitions = n;
             }

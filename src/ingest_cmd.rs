@@ -22,6 +22,9 @@ use crate::IngestArgs;
 /// Reports in flight to the broker at once.
 const IN_FLIGHT: usize = 512;
 
+/// Inputs read ahead of the oldest one not yet acknowledged.
+const INPUTS_IN_FLIGHT: usize = 64;
+
 #[derive(Debug, Default)]
 pub struct IngestSummary {
     pub inputs: u64,
@@ -55,6 +58,7 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
         ProgressBar::hidden()
     };
     let mut summary = IngestSummary::default();
+    let mut pending = std::collections::VecDeque::new();
     for input in &inputs {
         progress.inc(1);
         let key = state_key(input);
@@ -92,15 +96,15 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
             let origin = input.path.display().to_string();
             runtime.block_on(publisher.archive(&raw, &origin))?;
         }
-        for send in sends {
-            runtime
-                .block_on(send)
-                .map_err(|e| anyhow!("a publishing task failed: {e}"))?
-                .with_context(|| format!("publishing {}", input.path.display()))?;
+        pending.push_back((input, key, sends));
+        while pending.len() > INPUTS_IN_FLIGHT {
+            if let Some(done) = pending.pop_front() {
+                acknowledge(&runtime, &mut state, done)?;
+            }
         }
-        // Everything from this input is acknowledged: record it, durably.
-        writeln!(state, "{key}")?;
-        state.sync_data()?;
+    }
+    while let Some(done) = pending.pop_front() {
+        acknowledge(&runtime, &mut state, done)?;
     }
     progress.finish_and_clear();
     eprintln!(
@@ -112,6 +116,31 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// An input whose messages are on their way: its state key and sends.
+type Pending<'i> = (
+    &'i Input,
+    String,
+    Vec<tokio::task::JoinHandle<Result<(), dmarcflow_ingest::bus::kafka::BusError>>>,
+);
+
+/// Waits for every message of an input (in input order), then records the
+/// input as done, durably.
+fn acknowledge(
+    runtime: &tokio::runtime::Runtime,
+    state: &mut File,
+    (input, key, sends): Pending<'_>,
+) -> Result<()> {
+    for send in sends {
+        runtime
+            .block_on(send)
+            .map_err(|e| anyhow!("a publishing task failed: {e}"))?
+            .with_context(|| format!("publishing {}", input.path.display()))?;
+    }
+    writeln!(state, "{key}")?;
+    state.sync_data()?;
+    Ok(())
 }
 
 /// An input's identity in the state file: path, size and modification time.

@@ -66,6 +66,7 @@ impl Rig {
             .env("DMARCFLOW_KAFKA_BROKERS", &self.brokers)
             .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &self.prefix)
             .env("DMARCFLOW_KAFKA_GROUP", format!("{}-sink", self.prefix))
+            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "fault-sink-1")
             .env("DMARCFLOW_CLICKHOUSE_URL", &self.clickhouse)
             .env("DMARCFLOW_CLICKHOUSE_DATABASE", &self.database)
             .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")

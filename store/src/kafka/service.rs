@@ -60,11 +60,18 @@ impl SinkService {
         for (k, v) in &config.extra {
             client.set(k, v);
         }
-        let consumer: StreamConsumer = client
-            .clone()
+        let mut consumer_config = client.clone();
+        if let Some(id) = &config.instance_id {
+            consumer_config.set("group.instance.id", id);
+        }
+        let consumer: StreamConsumer = consumer_config
             .set("group.id", &config.group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
+            // A sink that dies hands its partitions on after 10 s (the
+            // librdkafka default, 45 s, stalls a restarted sink that long).
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "2000")
             .create()?;
         let topics = config.topics();
         consumer.subscribe(&topics.reports())?;
