@@ -8,6 +8,7 @@
 
 pub mod bus;
 pub mod files;
+pub mod smtp;
 
 /// Unix seconds now: the `received_at` a source stamps on what it reads.
 pub fn received_now() -> i64 {

@@ -4,5 +4,7 @@
 
 mod in_process;
 pub mod kafka;
+mod publish;
 
 pub use in_process::{in_process, Publisher, Subscriber};
+pub use publish::Publish;

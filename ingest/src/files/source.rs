@@ -87,6 +87,22 @@ impl FilesSource {
         }
     }
 
+    /// Reads one message received over the network (SMTP, HTTPS, IMAP):
+    /// `origin` names it in reports and rejections.
+    pub fn read_message<E>(
+        &self,
+        data: &[u8],
+        origin: &str,
+        received_at: i64,
+        mut emit: impl FnMut(Found) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let ctx = Ctx {
+            path: origin,
+            received_at,
+        };
+        self.bytes(&ctx, data, origin, &mut emit)
+    }
+
     fn bytes<E>(
         &self,
         ctx: &Ctx<'_>,

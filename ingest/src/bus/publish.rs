@@ -1,0 +1,42 @@
+//! What a network source needs from the bus: publish a report, publish a
+//! dead letter, each future resolving once the message is durable (for
+//! Kafka: acknowledged by the broker).
+
+use std::future::Future;
+
+use dmarcflow_schemas::Ingested;
+
+use super::kafka::{BusError, KafkaPublisher};
+use crate::files::Rejected;
+
+pub trait Publish: Send + Sync + 'static {
+    fn publish<'a>(
+        &'a self,
+        item: &'a Ingested<'_>,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + 'a;
+
+    fn dead_letter<'a>(
+        &'a self,
+        raw: &'a [u8],
+        rejected: &'a Rejected,
+        received_at: i64,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + 'a;
+}
+
+impl Publish for KafkaPublisher {
+    fn publish<'a>(
+        &'a self,
+        item: &'a Ingested<'_>,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + 'a {
+        KafkaPublisher::publish(self, item)
+    }
+
+    fn dead_letter<'a>(
+        &'a self,
+        raw: &'a [u8],
+        rejected: &'a Rejected,
+        received_at: i64,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + 'a {
+        KafkaPublisher::dead_letter(self, raw, rejected, received_at)
+    }
+}

@@ -1,0 +1,328 @@
+//! One SMTP (RFC 5321) or LMTP (RFC 2033) conversation. A message is
+//! answered 250 only once everything it produced is durable on the bus
+//! (reports, or the dead letter saying why it held none); when the bus
+//! cannot take it the answer is 451, so the sender keeps it and retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+use super::SmtpConfig;
+use crate::bus::Publish;
+use crate::files::{FilesSource, Found};
+
+/// Longest command line (RFC 5321 4.5.3.1.4 says 512; be generous).
+const MAX_COMMAND: u64 = 4096;
+/// How long a client may stay silent.
+const IDLE: Duration = Duration::from_secs(300);
+
+/// What the listener shares with every session.
+pub struct Shared<P> {
+    pub config: SmtpConfig,
+    pub source: FilesSource,
+    pub publisher: P,
+}
+
+/// How a session ended.
+pub enum End<S> {
+    Closed,
+    /// The client asked for STARTTLS: here is the stream to upgrade.
+    StartTls(S),
+}
+
+#[derive(Default)]
+struct Envelope {
+    hello: bool,
+    from: Option<String>,
+    to: Vec<String>,
+}
+
+pub async fn session<S, P>(
+    stream: S,
+    secure: bool,
+    peer: &str,
+    shared: &Arc<Shared<P>>,
+) -> std::io::Result<End<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    P: Publish,
+{
+    let config = &shared.config;
+    let mut io = BufReader::new(stream);
+    if !secure {
+        reply(&mut io, &format!("220 {} ESMTP dmarcflow", config.hostname)).await?;
+    }
+    let mut envelope = Envelope::default();
+    let mut messages = 0u64;
+    loop {
+        let Some(line) = command(&mut io).await? else {
+            return Ok(End::Closed);
+        };
+        let (verb, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        match verb.to_ascii_uppercase().as_str() {
+            "EHLO" | "HELO" if !config.lmtp => {
+                envelope = Envelope {
+                    hello: true,
+                    ..Envelope::default()
+                };
+                reply(
+                    &mut io,
+                    &capabilities(config, secure, verb.eq_ignore_ascii_case("EHLO")),
+                )
+                .await?;
+            }
+            "LHLO" if config.lmtp => {
+                envelope = Envelope {
+                    hello: true,
+                    ..Envelope::default()
+                };
+                reply(&mut io, &capabilities(config, secure, true)).await?;
+            }
+            "STARTTLS" if !secure && config.tls.is_some() => {
+                reply(&mut io, "220 2.0.0 Ready to start TLS").await?;
+                if !io.buffer().is_empty() {
+                    // Commands sent before the handshake (RFC 3207 4.2).
+                    return Ok(End::Closed);
+                }
+                return Ok(End::StartTls(io.into_inner()));
+            }
+            "MAIL" => {
+                let answer = if !envelope.hello {
+                    "503 5.5.1 Say hello first"
+                } else if config.require_tls && !secure {
+                    "530 5.7.0 Must issue a STARTTLS command first"
+                } else {
+                    match address(rest, "FROM:") {
+                        None => "501 5.5.4 Syntax: MAIL FROM:<address>",
+                        Some((from, params)) => {
+                            if declared_size(params).is_some_and(|n| n > config.max_message_bytes) {
+                                "552 5.3.4 Message too big"
+                            } else {
+                                envelope.from = Some(from);
+                                envelope.to.clear();
+                                "250 2.1.0 Ok"
+                            }
+                        }
+                    }
+                };
+                reply(&mut io, answer).await?;
+            }
+            "RCPT" => {
+                let answer = match (&envelope.from, address(rest, "TO:")) {
+                    (None, _) => "503 5.5.1 Need MAIL first",
+                    (_, None) => "501 5.5.4 Syntax: RCPT TO:<address>",
+                    (_, Some((to, _))) if !config.accepts(&to) => {
+                        "550 5.7.1 Recipient not accepted here"
+                    }
+                    (_, Some((to, _))) => {
+                        envelope.to.push(to);
+                        "250 2.1.5 Ok"
+                    }
+                };
+                reply(&mut io, answer).await?;
+            }
+            "DATA" => {
+                if envelope.to.is_empty() {
+                    reply(&mut io, "503 5.5.1 Need RCPT first").await?;
+                    continue;
+                }
+                reply(&mut io, "354 End data with <CR><LF>.<CR><LF>").await?;
+                let data = message(&mut io, config.max_message_bytes).await?;
+                messages += 1;
+                let answer = match data {
+                    None => "552 5.3.4 Message too big".to_owned(),
+                    Some(data) => {
+                        let origin = format!("smtp:{peer}#{messages}");
+                        deliver(shared, data, origin).await
+                    }
+                };
+                let replies = if config.lmtp { envelope.to.len() } else { 1 };
+                for _ in 0..replies {
+                    reply(&mut io, &answer).await?;
+                }
+                envelope = Envelope {
+                    hello: true,
+                    ..Envelope::default()
+                };
+            }
+            "RSET" => {
+                envelope = Envelope {
+                    hello: envelope.hello,
+                    ..Envelope::default()
+                };
+                reply(&mut io, "250 2.0.0 Ok").await?;
+            }
+            "NOOP" => reply(&mut io, "250 2.0.0 Ok").await?,
+            "VRFY" => reply(&mut io, "252 2.5.0 Cannot verify, send mail").await?,
+            "QUIT" => {
+                reply(&mut io, "221 2.0.0 Bye").await?;
+                return Ok(End::Closed);
+            }
+            _ => reply(&mut io, "502 5.5.2 Command not recognised").await?,
+        }
+    }
+}
+
+/// Parses a message, publishes all it holds, and says what to answer.
+async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: String) -> String {
+    let received_at = crate::received_now();
+    let parsing = {
+        let shared = shared.clone();
+        let data = data.clone();
+        let origin = origin.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            let _ = shared
+                .source
+                .read_message(&data, &origin, received_at, |f| {
+                    found.push(f);
+                    Ok::<(), ()>(())
+                });
+            found
+        })
+    };
+    let Ok(found) = parsing.await else {
+        return "451 4.3.0 Internal error, try again later".to_owned();
+    };
+    let (mut reports, mut rejected) = (0, 0);
+    for item in &found {
+        let sent = match item {
+            Found::Report(r) => {
+                reports += 1;
+                shared.publisher.publish(r).await
+            }
+            Found::Rejected(r) => {
+                rejected += 1;
+                shared.publisher.dead_letter(&data, r, received_at).await
+            }
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, %origin, "bus unavailable; asking the sender to retry");
+            return "451 4.3.0 Report bus unavailable, try again later".to_owned();
+        }
+    }
+    format!("250 2.0.0 Ok: {reports} reports queued, {rejected} rejected")
+}
+
+fn capabilities(config: &SmtpConfig, secure: bool, extended: bool) -> String {
+    if !extended {
+        return format!("250 {}", config.hostname);
+    }
+    let mut lines = vec![
+        config.hostname.clone(),
+        "PIPELINING".to_owned(),
+        format!("SIZE {}", config.max_message_bytes),
+        "8BITMIME".to_owned(),
+        "ENHANCEDSTATUSCODES".to_owned(),
+    ];
+    if !secure && config.tls.is_some() {
+        lines.push("STARTTLS".to_owned());
+    }
+    let last = lines.len() - 1;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("250{}{l}", if i == last { ' ' } else { '-' }))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+/// `FROM:<a@b> SIZE=123` -> (`a@b`, `SIZE=123`).
+fn address<'l>(rest: &'l str, prefix: &str) -> Option<(String, &'l str)> {
+    let rest = rest.trim_start();
+    if !rest.get(..prefix.len())?.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = rest[prefix.len()..].trim_start();
+    let inner = rest.strip_prefix('<')?;
+    let end = inner.find('>')?;
+    Some((inner[..end].to_owned(), inner[end + 1..].trim()))
+}
+
+fn declared_size(params: &str) -> Option<usize> {
+    params
+        .split_whitespace()
+        .find_map(|p| {
+            p.get(..5)
+                .filter(|k| k.eq_ignore_ascii_case("SIZE="))
+                .and(p.get(5..))
+        })
+        .and_then(|n| n.parse().ok())
+}
+
+async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    text: &str,
+) -> std::io::Result<()> {
+    let stream = io.get_mut();
+    stream.write_all(text.as_bytes()).await?;
+    stream.write_all(b"\r\n").await?;
+    stream.flush().await
+}
+
+/// The next command line without its line end; None when the client left.
+async fn command<S: AsyncRead + Unpin>(io: &mut BufReader<S>) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    let read = tokio::time::timeout(
+        IDLE,
+        (&mut *io).take(MAX_COMMAND).read_until(b'\n', &mut line),
+    )
+    .await;
+    match read {
+        Err(_) | Ok(Ok(0)) => Ok(None),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(_)) if !line.ends_with(b"\n") => Ok(None),
+        Ok(Ok(_)) => Ok(Some(String::from_utf8_lossy(&line).trim_end().to_owned())),
+    }
+}
+
+/// The message after DATA, dot-unstuffed; None when it exceeded `max`
+/// (read to its end all the same, so the conversation can go on).
+async fn message<S: AsyncRead + Unpin>(
+    io: &mut BufReader<S>,
+    max: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut data = Vec::new();
+    let mut too_big = false;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = tokio::time::timeout(IDLE, io.read_until(b'\n', &mut line))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "DATA timed out"))??;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed in DATA",
+            ));
+        }
+        if line == b".\r\n" || line == b".\n" {
+            return Ok((!too_big).then_some(data));
+        }
+        let content = line.strip_prefix(b".").unwrap_or(&line);
+        if data.len() + content.len() > max {
+            too_big = true;
+            data = Vec::new();
+        }
+        if !too_big {
+            data.extend_from_slice(content);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_arguments() {
+        assert_eq!(
+            address("FROM:<a@b.example> SIZE=10", "FROM:"),
+            Some(("a@b.example".into(), "SIZE=10"))
+        );
+        assert_eq!(address("to: <x@y>", "TO:"), Some(("x@y".into(), "")));
+        assert_eq!(address("FROM:a@b", "FROM:"), None);
+        assert_eq!(declared_size("BODY=8BITMIME SIZE=42"), Some(42));
+    }
+}

@@ -1,0 +1,269 @@
+//! The listener over real TCP and TLS, with a recording bus that can be
+//! made unavailable (the Kafka version is in the binary's tests).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use dmarcflow_schemas::Ingested;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
+};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore, ServerConfig};
+use tokio_rustls::TlsConnector;
+
+use super::{serve, Shared, SmtpConfig};
+use crate::bus::kafka::BusError;
+use crate::bus::Publish;
+use crate::files::{FilesSource, Rejected};
+
+#[derive(Default)]
+struct Recording {
+    down: AtomicBool,
+    reports: Mutex<Vec<String>>,
+    letters: Mutex<Vec<String>>,
+}
+
+impl Publish for Arc<Recording> {
+    async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        self.check()?;
+        if let Ok(mut reports) = self.reports.lock() {
+            reports.push(item.report.id().to_owned());
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        _raw: &[u8],
+        rejected: &Rejected,
+        _at: i64,
+    ) -> Result<(), BusError> {
+        self.check()?;
+        if let Ok(mut letters) = self.letters.lock() {
+            letters.push(rejected.reason.to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl Recording {
+    fn check(&self) -> Result<(), BusError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(BusError::Topic("broker down".into()));
+        }
+        Ok(())
+    }
+}
+
+const REPORT: &str = "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><feedback><report_metadata>\
+<org_name>Mail</org_name><email>r@mail.example</email><report_id>smtp-1</report_id><date_range><begin>1704067200</begin>\
+<end>1704153599</end></date_range></report_metadata><policy_published><domain>example.com</domain><p>none</p>\
+</policy_published><record><row><source_ip>192.0.2.1</source_ip><count>3</count></row><identifiers>\
+<header_from>example.com</header_from></identifiers><auth_results><spf><domain>example.com</domain><result>pass</result>\
+</spf></auth_results></record></feedback>\r\n.leading dot line\r\n";
+
+fn tls() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
+    let cert = rcgen::generate_simple_self_signed(vec!["mx.test".into()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let der = CertificateDer::from(cert.cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let server = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_no_client_auth()
+        .with_single_cert(vec![der.clone()], key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut roots = RootCertStore::empty();
+    roots.add(der).unwrap_or_else(|e| panic!("{e}"));
+    let client = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (Arc::new(server), Arc::new(client))
+}
+
+async fn start(config: SmtpConfig) -> (String, Arc<Recording>) {
+    let bus = Arc::new(Recording::default());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    let shared = Arc::new(Shared {
+        config,
+        source: FilesSource::default(),
+        publisher: bus.clone(),
+    });
+    tokio::spawn(serve(listener, shared));
+    (address, bus)
+}
+
+/// Sends a line (or nothing) and reads the whole reply.
+async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    line: Option<&str>,
+) -> String {
+    if let Some(line) = line {
+        io.get_mut()
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut out = String::new();
+    loop {
+        let mut l = String::new();
+        io.read_line(&mut l).await.unwrap_or_else(|e| panic!("{e}"));
+        out.push_str(&l);
+        if l.len() < 4 || l.as_bytes()[3] != b'-' {
+            return out;
+        }
+    }
+}
+
+async fn send_message<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    to: &str,
+    body: &str,
+) -> String {
+    assert!(talk(io, Some("MAIL FROM:<reports@mail.example>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(io, Some(&format!("RCPT TO:<{to}>")))
+        .await
+        .starts_with("250"));
+    assert!(talk(io, Some("DATA")).await.starts_with("354"));
+    let stuffed = body.replace("\r\n.", "\r\n..");
+    talk(io, Some(&format!("{stuffed}\r\n."))).await
+}
+
+#[tokio::test]
+async fn starttls_delivery_and_a_bus_outage() {
+    let (server_tls, client_tls) = tls();
+    let mut config = SmtpConfig::new("mx.test");
+    config.tls = Some(server_tls);
+    config.require_tls = true;
+    config.allowed_recipients = vec!["dmarc@example.com".into()];
+    let (address, bus) = start(config).await;
+
+    let tcp = TcpStream::connect(&address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut io = BufReader::new(tcp);
+    assert!(talk(&mut io, None).await.starts_with("220 mx.test"));
+    let ehlo = talk(&mut io, Some("EHLO client.test")).await;
+    assert!(ehlo.contains("STARTTLS") && ehlo.contains("SIZE"), "{ehlo}");
+    assert!(
+        talk(&mut io, Some("MAIL FROM:<a@b>"))
+            .await
+            .starts_with("530"),
+        "TLS is required"
+    );
+    assert!(talk(&mut io, Some("STARTTLS")).await.starts_with("220"));
+    let name = ServerName::try_from("mx.test").unwrap_or_else(|e| panic!("{e}"));
+    let tls = TlsConnector::from(client_tls)
+        .connect(name, io.into_inner())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut io = BufReader::new(tls);
+    let ehlo = talk(&mut io, Some("EHLO client.test")).await;
+    assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
+    assert!(talk(&mut io, Some("MAIL FROM:<reports@mail.example>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("RCPT TO:<someone@example.com>"))
+        .await
+        .starts_with("550"));
+    assert!(talk(&mut io, Some("RSET")).await.starts_with("250"));
+
+    let answer = send_message(&mut io, "dmarc@example.com", REPORT).await;
+    assert!(
+        answer.starts_with("250 2.0.0 Ok: 1 reports queued"),
+        "{answer}"
+    );
+    assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(0), 1);
+
+    // The bus goes away: 451, nothing recorded; back: the retry lands.
+    bus.down.store(true, Ordering::SeqCst);
+    let answer = send_message(&mut io, "dmarc@example.com", REPORT).await;
+    assert!(answer.starts_with("451 4.3.0"), "{answer}");
+    bus.down.store(false, Ordering::SeqCst);
+    let answer = send_message(&mut io, "dmarc@example.com", REPORT).await;
+    assert!(answer.starts_with("250"), "{answer}");
+    assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(0), 2);
+
+    // Not a report: accepted, and in the dead letters with its reason.
+    let answer = send_message(
+        &mut io,
+        "dmarc@example.com",
+        "Subject: hello\r\n\r\njust words\r\n",
+    )
+    .await;
+    assert!(answer.contains("1 rejected"), "{answer}");
+    assert_eq!(
+        bus.letters.lock().map(|l| l.clone()).unwrap_or_default(),
+        ["not_a_report"]
+    );
+    assert!(talk(&mut io, Some("QUIT")).await.starts_with("221"));
+}
+
+#[tokio::test]
+async fn lmtp_answers_per_recipient_and_limits_size() {
+    let mut config = SmtpConfig::new("lmtp.test");
+    config.lmtp = true;
+    config.max_message_bytes = 2000;
+    let (address, bus) = start(config).await;
+    let tcp = TcpStream::connect(&address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut io = BufReader::new(tcp);
+    talk(&mut io, None).await;
+    assert!(
+        talk(&mut io, Some("EHLO x")).await.starts_with("502"),
+        "LMTP wants LHLO"
+    );
+    assert!(talk(&mut io, Some("LHLO x")).await.starts_with("250"));
+    assert!(talk(&mut io, Some("MAIL FROM:<a@b> SIZE=999999"))
+        .await
+        .starts_with("552"));
+    assert!(talk(&mut io, Some("MAIL FROM:<a@b>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("RCPT TO:<one@example.com>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("RCPT TO:<two@example.com>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("DATA")).await.starts_with("354"));
+    io.get_mut()
+        .write_all(format!("{REPORT}\r\n.\r\n").as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = talk(&mut io, None).await;
+    let second = talk(&mut io, None).await;
+    assert!(
+        first.starts_with("250") && second.starts_with("250"),
+        "{first}{second}"
+    );
+    // Too big: 552, read to its end, the session goes on.
+    assert!(talk(&mut io, Some("MAIL FROM:<a@b>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("RCPT TO:<one@example.com>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("DATA")).await.starts_with("354"));
+    let big = "x".repeat(3000);
+    assert!(talk(&mut io, Some(&format!("{big}\r\n.")))
+        .await
+        .starts_with("552"));
+    assert!(talk(&mut io, Some("NOOP")).await.starts_with("250"));
+    assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(0), 1);
+}
