@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::bus::kafka::KafkaConfig;
+use dmarcflow_ingest::smtp::{tls_from_pem, SmtpConfig};
 use dmarcflow_store::clickhouse::ClickHouseConfig;
 use dmarcflow_store::kafka::KafkaSinkConfig;
 use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
@@ -23,6 +24,21 @@ pub struct FileConfig {
     #[serde(default)]
     pub batch: BatchSection,
     pub kafka: Option<KafkaSection>,
+    pub smtp: Option<SmtpSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSection {
+    pub listen: Option<String>,
+    pub hostname: Option<String>,
+    pub lmtp: Option<bool>,
+    pub max_message_bytes: Option<usize>,
+    pub allowed_recipients: Option<Vec<String>>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub require_tls: Option<bool>,
+    pub bus_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +85,15 @@ pub struct Config {
     pub batch: BatchConfig,
     /// None: no Kafka (the in-process bus).
     pub kafka: Option<Kafka>,
+    /// None: no SMTP/LMTP listener.
+    pub smtp: Option<Smtp>,
+}
+
+/// The SMTP/LMTP listener: where, and how.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub listen: String,
+    pub config: SmtpConfig,
 }
 
 /// The Kafka settings, for both sides of the bus.
@@ -207,11 +232,66 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         }
         _ => None,
     };
+    let smtp = smtp(file.smtp.unwrap_or_default(), env)?;
     Ok(Config {
         store,
         batch,
         kafka,
+        smtp,
     })
+}
+
+fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Smtp>> {
+    let Some(listen) = env("DMARCFLOW_SMTP_LISTEN").or(section.listen) else {
+        return Ok(None);
+    };
+    let flag = |name: &str, file: Option<bool>| match env(name) {
+        Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
+        None => file.unwrap_or(false),
+    };
+    let hostname = env("DMARCFLOW_SMTP_HOSTNAME")
+        .or(section.hostname)
+        .unwrap_or_else(|| "localhost".to_owned());
+    let mut config = SmtpConfig::new(hostname);
+    config.lmtp = flag("DMARCFLOW_SMTP_LMTP", section.lmtp);
+    config.require_tls = flag("DMARCFLOW_SMTP_REQUIRE_TLS", section.require_tls);
+    if let Some(n) = section.max_message_bytes {
+        config.max_message_bytes = n;
+    }
+    config.allowed_recipients = match env("DMARCFLOW_SMTP_ALLOWED_RECIPIENTS") {
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => section.allowed_recipients.unwrap_or_default(),
+    };
+    let seconds = match env("DMARCFLOW_SMTP_BUS_TIMEOUT_SECS") {
+        Some(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("DMARCFLOW_SMTP_BUS_TIMEOUT_SECS={v:?}"))?,
+        None => section.bus_timeout_secs.unwrap_or(30),
+    };
+    config.bus_timeout = Duration::from_secs(seconds);
+    let cert = env("DMARCFLOW_SMTP_TLS_CERT")
+        .map(PathBuf::from)
+        .or(section.tls_cert);
+    let key = env("DMARCFLOW_SMTP_TLS_KEY")
+        .map(PathBuf::from)
+        .or(section.tls_key);
+    config.tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some(
+            tls_from_pem(&cert, &key)
+                .with_context(|| format!("loading {} and {}", cert.display(), key.display()))?,
+        ),
+        (None, None) => None,
+        _ => bail!("smtp: tls_cert and tls_key go together"),
+    };
+    if config.require_tls && config.tls.is_none() {
+        bail!("smtp: require_tls needs tls_cert and tls_key");
+    }
+    Ok(Some(Smtp { listen, config }))
 }
 
 #[cfg(test)]

@@ -120,6 +120,34 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
     Ok(summary)
 }
 
+/// Runs the SMTP/LMTP listener into Kafka until the process is stopped.
+pub fn serve(smtp: &crate::config::Smtp, kafka: &KafkaConfig) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        ensure_topics(kafka)
+            .await
+            .context("creating the Kafka topics")?;
+        let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
+            config: smtp.config.clone(),
+            source: FilesSource::default(),
+            publisher: KafkaPublisher::new(kafka)?,
+        });
+        let listener = tokio::net::TcpListener::bind(&smtp.listen)
+            .await
+            .with_context(|| format!("listening on {}", smtp.listen))?;
+        eprintln!(
+            "{} listening on {}",
+            if smtp.config.lmtp { "LMTP" } else { "SMTP" },
+            listener.local_addr()?
+        );
+        dmarcflow_ingest::smtp::serve(listener, shared).await?;
+        anyhow::Ok(())
+    })
+}
+
 /// An input whose messages are on their way: its state key and sends.
 type Pending<'i> = (
     &'i Input,

@@ -69,8 +69,8 @@ pub struct RunArgs {
 
 #[derive(clap::Args)]
 pub struct IngestArgs {
-    /// Files or directories (walked recursively).
-    #[arg(required = true)]
+    /// Files or directories (walked recursively). Without any, the network
+    /// sources of the configuration run (the SMTP/LMTP listener) until killed.
     pub paths: Vec<PathBuf>,
     /// What was published already (one line per input).
     #[arg(long, default_value = "dmarcflow-ingest.state")]
@@ -143,6 +143,10 @@ fn main() -> ExitCode {
                         "ingest needs Kafka: set DMARCFLOW_KAFKA_BROKERS or [kafka] brokers"
                     )
                 })?;
+                if args.paths.is_empty() {
+                    let smtp = c.smtp.ok_or_else(|| anyhow::anyhow!("nothing to ingest: give paths, or configure [smtp] (DMARCFLOW_SMTP_LISTEN)"))?;
+                    return ingest_cmd::serve(&smtp, &kafka.publish).map(|()| Default::default());
+                }
                 ingest_cmd::run(&args, &kafka.publish)
             })
             .map(|s| s.rejected),

@@ -21,6 +21,10 @@ pub trait Publish: Send + Sync + 'static {
         rejected: &'a Rejected,
         received_at: i64,
     ) -> impl Future<Output = Result<(), BusError>> + Send + 'a;
+
+    /// Called after a publish failed or timed out: start afresh (what was
+    /// queued is dropped; its sender was told to retry).
+    fn recover(&self) {}
 }
 
 impl Publish for KafkaPublisher {
@@ -38,5 +42,9 @@ impl Publish for KafkaPublisher {
         received_at: i64,
     ) -> impl Future<Output = Result<(), BusError>> + Send + 'a {
         KafkaPublisher::dead_letter(self, raw, rejected, received_at)
+    }
+
+    fn recover(&self) {
+        self.renew();
     }
 }

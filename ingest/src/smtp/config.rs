@@ -20,6 +20,9 @@ pub struct SmtpConfig {
     pub tls: Option<Arc<ServerConfig>>,
     /// Refuse mail before STARTTLS.
     pub require_tls: bool,
+    /// How long a message may wait for the bus before the answer is 451
+    /// (the sender retries; a late delivery is absorbed by the sink's dedup).
+    pub bus_timeout: std::time::Duration,
 }
 
 impl SmtpConfig {
@@ -31,6 +34,7 @@ impl SmtpConfig {
             allowed_recipients: Vec::new(),
             tls: None,
             require_tls: false,
+            bus_timeout: std::time::Duration::from_secs(30),
         }
     }
 

@@ -187,19 +187,25 @@ async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: Str
     };
     let (mut reports, mut rejected) = (0, 0);
     for item in &found {
-        let sent = match item {
-            Found::Report(r) => {
-                reports += 1;
-                shared.publisher.publish(r).await
-            }
-            Found::Rejected(r) => {
-                rejected += 1;
-                shared.publisher.dead_letter(&data, r, received_at).await
+        let sending = async {
+            match item {
+                Found::Report(r) => {
+                    reports += 1;
+                    shared.publisher.publish(r).await
+                }
+                Found::Rejected(r) => {
+                    rejected += 1;
+                    shared.publisher.dead_letter(&data, r, received_at).await
+                }
             }
         };
+        let sent = tokio::time::timeout(shared.config.bus_timeout, sending)
+            .await
+            .unwrap_or(Err(crate::bus::kafka::BusError::Timeout));
         if let Err(e) = sent {
+            shared.publisher.recover();
             tracing::warn!(error = %e, %origin, "bus unavailable; asking the sender to retry");
-            return "451 4.3.0 Report bus unavailable, try again later".to_owned();
+            return format!("451 4.3.0 Report bus unavailable, try again later ({e})");
         }
     }
     format!("250 2.0.0 Ok: {reports} reports queued, {rejected} rejected")

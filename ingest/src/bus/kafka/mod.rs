@@ -20,4 +20,6 @@ pub enum BusError {
     Topic(String),
     #[error("a report of {0} bytes does not fit in a message and cannot be split")]
     TooLarge(usize),
+    #[error("the broker did not acknowledge in time")]
+    Timeout,
 }

@@ -11,13 +11,17 @@ use dmarcflow_schemas::message::{encode, header, Topics};
 use dmarcflow_schemas::{Ingested, Report};
 use futures_util::future::try_join_all;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use super::{BusError, KafkaConfig};
 use crate::files::Rejected;
 
 pub struct KafkaPublisher {
-    producer: FutureProducer,
+    config: KafkaConfig,
+    producer: std::sync::RwLock<FutureProducer>,
+    /// Cleared by `renew`: the topics are checked (made) again before the
+    /// next message, as a broker rebuilt empty has none.
+    topics_known: std::sync::atomic::AtomicBool,
     topics: Topics,
     max_message_bytes: usize,
     archive_raw: bool,
@@ -28,23 +32,11 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl KafkaPublisher {
     pub fn new(config: &KafkaConfig) -> Result<Self, BusError> {
-        let producer: FutureProducer = config
-            .client()
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("compression.type", &config.compression)
-            .set("linger.ms", "20")
-            .set(
-                "message.max.bytes",
-                (config.max_message_bytes + 64 * 1024).to_string(),
-            )
-            .set(
-                "delivery.timeout.ms",
-                DELIVERY_TIMEOUT.as_millis().to_string(),
-            )
-            .create()?;
+        let producer = std::sync::RwLock::new(producer(config)?);
         Ok(Self {
+            config: config.clone(),
             producer,
+            topics_known: std::sync::atomic::AtomicBool::new(true),
             topics: config.topics(),
             max_message_bytes: config.max_message_bytes,
             archive_raw: config.archive_raw,
@@ -52,12 +44,33 @@ impl KafkaPublisher {
     }
 
     /// Publishes a report (in parts if it must), returning once every
-    /// message is acknowledged by the broker.
+    /// message is acknowledged by the broker. Topics that vanished (a broker
+    /// rebuilt empty) are created again, once.
     pub async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        match self.publish_once(item).await {
+            Err(BusError::Kafka(e)) if unknown_topic(&e) => {
+                super::ensure_topics(&self.config).await?;
+                self.publish_once(item).await
+            }
+            Err(e) => {
+                self.renew_if_fatal();
+                Err(e)
+            }
+            ok => ok,
+        }
+    }
+
+    async fn publish_once(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        use std::sync::atomic::Ordering;
+        if !self.topics_known.load(Ordering::SeqCst) {
+            super::ensure_topics(&self.config).await?;
+            self.topics_known.store(true, Ordering::SeqCst);
+        }
         let topic = self.topics.for_kind(item.report.kind());
         let key = item.report.id();
         let received_at = item.received_at.to_string();
         let bodies = self.bodies(&item.report)?;
+        let producer = self.current();
         let sends = bodies.iter().map(|body| {
             let headers = OwnedHeaders::new()
                 .insert(Header {
@@ -76,12 +89,39 @@ impl KafkaPublisher {
                 .key(key)
                 .payload(body)
                 .headers(headers);
-            self.producer.send(record, DELIVERY_TIMEOUT)
+            producer.send(record, DELIVERY_TIMEOUT)
         });
         try_join_all(sends)
             .await
             .map_err(|(e, _)| BusError::Kafka(e))?;
         Ok(())
+    }
+
+    /// The producer in use (cheap: a handle).
+    fn current(&self) -> FutureProducer {
+        match self.producer.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// An idempotent producer that hit a fatal error (say, a broker that lost
+    /// its producer state) stays unusable: replace it with a new one.
+    fn renew_if_fatal(&self) {
+        if self.current().client().fatal_error().is_some() {
+            self.renew();
+        }
+    }
+
+    /// Replaces the producer with a new one; the old one purges what it
+    /// still queued when its last user drops it.
+    pub fn renew(&self) {
+        if let (Ok(fresh), Ok(mut slot)) = (producer(&self.config), self.producer.write()) {
+            tracing::warn!("kafka producer replaced");
+            *slot = fresh;
+            self.topics_known
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     /// Publishes an input that yielded no report: its raw bytes, with the
@@ -115,7 +155,7 @@ impl KafkaPublisher {
             .key(rejected.path.as_str())
             .payload(raw)
             .headers(headers);
-        self.producer
+        self.current()
             .send(record, DELIVERY_TIMEOUT)
             .await
             .map_err(|(e, _)| BusError::Kafka(e))?;
@@ -137,7 +177,7 @@ impl KafkaPublisher {
             .key(origin)
             .payload(raw)
             .headers(headers);
-        self.producer
+        self.current()
             .send(record, DELIVERY_TIMEOUT)
             .await
             .map_err(|(e, _)| BusError::Kafka(e))?;
@@ -167,4 +207,33 @@ impl KafkaPublisher {
         }
         Ok(out)
     }
+}
+
+fn unknown_topic(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::{
+        UnknownPartition, UnknownTopic, UnknownTopicOrPartition,
+    };
+    matches!(
+        e.rdkafka_error_code(),
+        Some(UnknownTopicOrPartition | UnknownTopic | UnknownPartition)
+    )
+}
+
+/// An idempotent, acks=all producer for `config`.
+fn producer(config: &KafkaConfig) -> Result<FutureProducer, BusError> {
+    Ok(config
+        .client()
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", &config.compression)
+        .set("linger.ms", "20")
+        .set(
+            "message.max.bytes",
+            (config.max_message_bytes + 64 * 1024).to_string(),
+        )
+        .set(
+            "delivery.timeout.ms",
+            DELIVERY_TIMEOUT.as_millis().to_string(),
+        )
+        .create()?)
 }

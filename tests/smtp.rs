@@ -1,0 +1,223 @@
+//! The SMTP listener end to end: `swaks` delivers a report over STARTTLS to
+//! `dmarcflow ingest` (listener mode), it goes through a real Kafka-protocol
+//! broker (a tansu of the test's own, so it can be stopped) and `dmarcflow
+//! sink` stores it. With the broker stopped the listener answers 4xx; once
+//! the broker is back the sender's retry lands. Needs tansu, swaks and
+//! openssl; skips without them, except under CI.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args([
+            "-c",
+            &format!("command -v {tool} || test -x $HOME/.cargo/bin/{tool}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("CI").is_err(),
+        "{tool} is missing under CI"
+    );
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn wait_for(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn broker(port: u16) -> Child {
+    let tansu = std::env::var("HOME")
+        .map(|h| format!("{h}/.cargo/bin/tansu"))
+        .unwrap_or_default();
+    let tansu = if Path::new(&tansu).exists() {
+        tansu
+    } else {
+        "tansu".to_owned()
+    };
+    let url = format!("tcp://127.0.0.1:{port}");
+    let child = Command::new(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("tansu: {e}"));
+    wait_for(port);
+    child
+}
+
+fn report(id: &str) -> String {
+    format!(
+        "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com id {id}\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><feedback><report_metadata>\
+<org_name>Mail</org_name><email>r@mail.example</email><report_id>{id}</report_id><date_range><begin>1704067200</begin>\
+<end>1704153599</end></date_range></report_metadata><policy_published><domain>example.com</domain><p>none</p>\
+</policy_published><record><row><source_ip>192.0.2.1</source_ip><count>3</count></row><identifiers>\
+<header_from>example.com</header_from></identifiers><auth_results><spf><domain>example.com</domain><result>pass</result>\
+</spf></auth_results></record></feedback>\r\n"
+    )
+}
+
+#[test]
+fn swaks_over_starttls_and_a_broker_outage() {
+    if !(have("tansu") && have("swaks") && have("openssl")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let cert = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mx.test",
+        ])
+        .args(["-keyout", &at("key.pem"), "-out", &at("cert.pem")])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        cert.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cert.stderr)
+    );
+
+    let kafka_port = free_port();
+    let smtp_port = free_port();
+    let mut tansu = broker(kafka_port);
+    let env = |c: &mut Command| {
+        c.current_dir(dir.path())
+            .env("DMARCFLOW_KAFKA_BROKERS", format!("127.0.0.1:{kafka_port}"))
+            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", "smtp-test")
+            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "smtp-test-sink")
+            .env("DMARCFLOW_SMTP_LISTEN", format!("127.0.0.1:{smtp_port}"))
+            .env("DMARCFLOW_SMTP_HOSTNAME", "mx.test")
+            .env("DMARCFLOW_SMTP_TLS_CERT", at("cert.pem"))
+            .env("DMARCFLOW_SMTP_TLS_KEY", at("key.pem"))
+            .env("DMARCFLOW_SMTP_REQUIRE_TLS", "true")
+            .env("DMARCFLOW_SMTP_ALLOWED_RECIPIENTS", "dmarc@example.com")
+            .env("DMARCFLOW_SMTP_BUS_TIMEOUT_SECS", "5")
+            .env("DMARCFLOW_SQLITE_PATH", at("store.db"))
+            .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
+            .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+            .env_remove("DMARCFLOW_CONFIG");
+    };
+    let mut listener = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+        c.arg("ingest").stdout(Stdio::null()).stderr(Stdio::null());
+        env(&mut c);
+        c.spawn().unwrap_or_else(|e| panic!("{e}"))
+    };
+    wait_for(smtp_port);
+    let dmarcflow = |args: &[&str]| -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+        c.args(args);
+        env(&mut c);
+        c.output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let swaks = |id: &str| -> (bool, String) {
+        std::fs::write(dir.path().join("mail.eml"), report(id)).unwrap_or_else(|e| panic!("{e}"));
+        // Debian's swaks (2020) has --tls but no certificate verification options.
+        let out = Command::new("swaks")
+            .args(["--server", &format!("127.0.0.1:{smtp_port}"), "--tls"])
+            .args([
+                "--from",
+                "reports@mail.example",
+                "--to",
+                "dmarc@example.com",
+            ])
+            .args(["--data", &format!("@{}", at("mail.eml")), "--timeout", "60"])
+            .output()
+            .unwrap_or_else(|e| panic!("swaks: {e}"));
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), log)
+    };
+    let stored = || {
+        let out = dmarcflow(&[
+            "query",
+            "SELECT group_concat(reporter_report_id, ',') FROM aggregate_reports",
+        ]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let (ok, log) = swaks("first");
+    assert!(
+        ok && log.contains("250 2.0.0 Ok: 1 reports queued"),
+        "{log}"
+    );
+    assert!(log.contains("STARTTLS"), "{log}");
+    let sink = dmarcflow(&["sink", "--until-idle", "3"]);
+    assert!(
+        sink.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sink.stderr)
+    );
+    assert_eq!(stored(), "first");
+
+    // The broker goes away: 451 (a temporary failure), swaks gives up.
+    let _ = tansu.kill();
+    let _ = tansu.wait();
+    let (ok, log) = swaks("second");
+    assert!(!ok && log.contains("451 4.3.0"), "{log}");
+
+    // Back (empty: tansu keeps topics in memory): the retry lands.
+    tansu = broker(kafka_port);
+    // A sender retries a 4xx for days; here every 5 s, for a minute, while
+    // the listener's producer reconnects to the new broker.
+    let mut delivered = swaks("second");
+    for _ in 0..12 {
+        if delivered.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(5));
+        delivered = swaks("second");
+    }
+    let (ok, log) = delivered;
+    assert!(ok && log.contains("250 2.0.0"), "{log}");
+    let sink = dmarcflow(&["sink", "--until-idle", "3"]);
+    assert!(
+        sink.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sink.stderr)
+    );
+    assert_eq!(stored(), "first,second");
+
+    let _ = listener.kill();
+    let _ = tansu.kill();
+    let _ = listener.wait();
+    let _ = tansu.wait();
+}
