@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::bus::kafka::KafkaConfig;
+use dmarcflow_ingest::http::HttpConfig;
 use dmarcflow_ingest::smtp::{tls_from_pem, SmtpConfig};
 use dmarcflow_store::clickhouse::ClickHouseConfig;
 use dmarcflow_store::kafka::KafkaSinkConfig;
@@ -25,6 +26,16 @@ pub struct FileConfig {
     pub batch: BatchSection,
     pub kafka: Option<KafkaSection>,
     pub smtp: Option<SmtpSection>,
+    pub http: Option<HttpSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    pub listen: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub max_body_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +98,15 @@ pub struct Config {
     pub kafka: Option<Kafka>,
     /// None: no SMTP/LMTP listener.
     pub smtp: Option<Smtp>,
+    /// None: no HTTPS TLS-RPT endpoint.
+    pub http: Option<Http>,
+}
+
+/// The HTTPS endpoint for TLS reports: where, and how.
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub listen: String,
+    pub config: HttpConfig,
 }
 
 /// The SMTP/LMTP listener: where, and how.
@@ -233,12 +253,51 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         _ => None,
     };
     let smtp = smtp(file.smtp.unwrap_or_default(), env)?;
+    let http = http(file.http.unwrap_or_default(), env)?;
     Ok(Config {
         store,
         batch,
         kafka,
         smtp,
+        http,
     })
+}
+
+fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Http>> {
+    let Some(listen) = env("DMARCFLOW_HTTP_LISTEN").or(section.listen) else {
+        return Ok(None);
+    };
+    let mut config = HttpConfig::default();
+    if let Some(n) = section.max_body_bytes {
+        config.max_body_bytes = n;
+    }
+    config.tls = tls(
+        env("DMARCFLOW_HTTP_TLS_CERT")
+            .map(PathBuf::from)
+            .or(section.tls_cert),
+        env("DMARCFLOW_HTTP_TLS_KEY")
+            .map(PathBuf::from)
+            .or(section.tls_key),
+        "http",
+    )?;
+    Ok(Some(Http { listen, config }))
+}
+
+/// A TLS configuration from a certificate and key given together (or neither).
+fn tls(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    section: &str,
+) -> Result<Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => {
+            Ok(Some(tls_from_pem(&cert, &key).with_context(|| {
+                format!("loading {} and {}", cert.display(), key.display())
+            })?))
+        }
+        (None, None) => Ok(None),
+        _ => bail!("{section}: tls_cert and tls_key go together"),
+    }
 }
 
 fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Smtp>> {
@@ -274,20 +333,15 @@ fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Result<Op
         None => section.bus_timeout_secs.unwrap_or(30),
     };
     config.bus_timeout = Duration::from_secs(seconds);
-    let cert = env("DMARCFLOW_SMTP_TLS_CERT")
-        .map(PathBuf::from)
-        .or(section.tls_cert);
-    let key = env("DMARCFLOW_SMTP_TLS_KEY")
-        .map(PathBuf::from)
-        .or(section.tls_key);
-    config.tls = match (cert, key) {
-        (Some(cert), Some(key)) => Some(
-            tls_from_pem(&cert, &key)
-                .with_context(|| format!("loading {} and {}", cert.display(), key.display()))?,
-        ),
-        (None, None) => None,
-        _ => bail!("smtp: tls_cert and tls_key go together"),
-    };
+    config.tls = tls(
+        env("DMARCFLOW_SMTP_TLS_CERT")
+            .map(PathBuf::from)
+            .or(section.tls_cert),
+        env("DMARCFLOW_SMTP_TLS_KEY")
+            .map(PathBuf::from)
+            .or(section.tls_key),
+        "smtp",
+    )?;
     if config.require_tls && config.tls.is_none() {
         bail!("smtp: require_tls needs tls_cert and tls_key");
     }

@@ -120,8 +120,9 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
     Ok(summary)
 }
 
-/// Runs the SMTP/LMTP listener into Kafka until the process is stopped.
-pub fn serve(smtp: &crate::config::Smtp, kafka: &KafkaConfig) -> Result<()> {
+/// Runs the configured listeners (SMTP/LMTP, HTTPS TLS-RPT) into Kafka
+/// until the process is stopped.
+pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -130,22 +131,44 @@ pub fn serve(smtp: &crate::config::Smtp, kafka: &KafkaConfig) -> Result<()> {
         ensure_topics(kafka)
             .await
             .context("creating the Kafka topics")?;
-        let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
-            config: smtp.config.clone(),
-            source: FilesSource::default(),
-            publisher: KafkaPublisher::new(kafka)?,
-        });
-        let listener = tokio::net::TcpListener::bind(&smtp.listen)
-            .await
-            .with_context(|| format!("listening on {}", smtp.listen))?;
-        eprintln!(
-            "{} listening on {}",
-            if smtp.config.lmtp { "LMTP" } else { "SMTP" },
-            listener.local_addr()?
-        );
-        dmarcflow_ingest::smtp::serve(listener, shared).await?;
+        let mut servers = tokio::task::JoinSet::new();
+        if let Some(smtp) = &config.smtp {
+            let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
+                config: smtp.config.clone(),
+                source: FilesSource::default(),
+                publisher: KafkaPublisher::new(kafka)?,
+            });
+            let listener = bind(&smtp.listen).await?;
+            let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
+            eprintln!("{kind} listening on {}", listener.local_addr()?);
+            servers.spawn(dmarcflow_ingest::smtp::serve(listener, shared));
+        }
+        if let Some(http) = &config.http {
+            let shared = Arc::new(dmarcflow_ingest::http::Shared {
+                config: http.config.clone(),
+                source: FilesSource::default(),
+                publisher: KafkaPublisher::new(kafka)?,
+            });
+            let listener = bind(&http.listen).await?;
+            let kind = if http.config.tls.is_some() {
+                "HTTPS"
+            } else {
+                "HTTP"
+            };
+            eprintln!("{kind} TLS-RPT endpoint on {}", listener.local_addr()?);
+            servers.spawn(dmarcflow_ingest::http::serve(listener, shared));
+        }
+        if let Some(ended) = servers.join_next().await {
+            ended??;
+        }
         anyhow::Ok(())
     })
+}
+
+async fn bind(address: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address}"))
 }
 
 /// An input whose messages are on their way: its state key and sends.

@@ -138,14 +138,16 @@ fn main() -> ExitCode {
             .map(|s| s.rejected),
         Command::Ingest(args) => config::load(cli.config.as_deref())
             .and_then(|c| {
-                let kafka = c.kafka.ok_or_else(|| {
+                let kafka = c.kafka.clone().ok_or_else(|| {
                     anyhow::anyhow!(
                         "ingest needs Kafka: set DMARCFLOW_KAFKA_BROKERS or [kafka] brokers"
                     )
                 })?;
                 if args.paths.is_empty() {
-                    let smtp = c.smtp.ok_or_else(|| anyhow::anyhow!("nothing to ingest: give paths, or configure [smtp] (DMARCFLOW_SMTP_LISTEN)"))?;
-                    return ingest_cmd::serve(&smtp, &kafka.publish).map(|()| Default::default());
+                    if c.smtp.is_none() && c.http.is_none() {
+                        anyhow::bail!("nothing to ingest: give paths, or configure [smtp] or [http] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN)");
+                    }
+                    return ingest_cmd::serve(&c, &kafka.publish).map(|()| Default::default());
                 }
                 ingest_cmd::run(&args, &kafka.publish)
             })

@@ -8,7 +8,11 @@
 
 pub mod bus;
 pub mod files;
+pub mod http;
 pub mod smtp;
+
+#[cfg(test)]
+mod test_support;
 
 /// Unix seconds now: the `received_at` a source stamps on what it reads.
 pub fn received_now() -> i64 {

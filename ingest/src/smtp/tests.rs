@@ -1,61 +1,17 @@
 //! The listener over real TCP and TLS, with a recording bus that can be
 //! made unavailable (the Kafka version is in the binary's tests).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use dmarcflow_schemas::Ingested;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::rustls::pki_types::{
-    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
-};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore, ServerConfig};
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, Shared, SmtpConfig};
-use crate::bus::kafka::BusError;
-use crate::bus::Publish;
-use crate::files::{FilesSource, Rejected};
-
-#[derive(Default)]
-struct Recording {
-    down: AtomicBool,
-    reports: Mutex<Vec<String>>,
-    letters: Mutex<Vec<String>>,
-}
-
-impl Publish for Arc<Recording> {
-    async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
-        self.check()?;
-        if let Ok(mut reports) = self.reports.lock() {
-            reports.push(item.report.id().to_owned());
-        }
-        Ok(())
-    }
-
-    async fn dead_letter(
-        &self,
-        _raw: &[u8],
-        rejected: &Rejected,
-        _at: i64,
-    ) -> Result<(), BusError> {
-        self.check()?;
-        if let Ok(mut letters) = self.letters.lock() {
-            letters.push(rejected.reason.to_owned());
-        }
-        Ok(())
-    }
-}
-
-impl Recording {
-    fn check(&self) -> Result<(), BusError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(BusError::Topic("broker down".into()));
-        }
-        Ok(())
-    }
-}
+use crate::files::FilesSource;
+use crate::test_support::{tls, Recording};
 
 const REPORT: &str = "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com\r\n\
 MIME-Version: 1.0\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><feedback><report_metadata>\
@@ -64,28 +20,6 @@ MIME-Version: 1.0\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><feedb
 </policy_published><record><row><source_ip>192.0.2.1</source_ip><count>3</count></row><identifiers>\
 <header_from>example.com</header_from></identifiers><auth_results><spf><domain>example.com</domain><result>pass</result>\
 </spf></auth_results></record></feedback>\r\n.leading dot line\r\n";
-
-fn tls() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
-    let cert = rcgen::generate_simple_self_signed(vec!["mx.test".into()])
-        .unwrap_or_else(|e| panic!("{e}"));
-    let der = CertificateDer::from(cert.cert.der().to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let server = ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .with_no_client_auth()
-        .with_single_cert(vec![der.clone()], key)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut roots = RootCertStore::empty();
-    roots.add(der).unwrap_or_else(|e| panic!("{e}"));
-    let client = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    (Arc::new(server), Arc::new(client))
-}
 
 async fn start(config: SmtpConfig) -> (String, Arc<Recording>) {
     let bus = Arc::new(Recording::default());

@@ -1,9 +1,10 @@
-//! The SMTP listener end to end: `swaks` delivers a report over STARTTLS to
+//! The network sources end to end. SMTP: `swaks` delivers a report over STARTTLS to
 //! `dmarcflow ingest` (listener mode), it goes through a real Kafka-protocol
 //! broker (a tansu of the test's own, so it can be stopped) and `dmarcflow
 //! sink` stores it. With the broker stopped the listener answers 4xx; once
 //! the broker is back the sender's retry lands. Needs tansu, swaks and
-//! openssl; skips without them, except under CI.
+//! openssl; skips without them, except under CI. HTTPS: a TLS report POSTed
+//! with curl to the endpoint lands in the store.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -219,5 +220,105 @@ fn swaks_over_starttls_and_a_broker_outage() {
     let _ = listener.kill();
     let _ = tansu.kill();
     let _ = listener.wait();
+    let _ = tansu.wait();
+}
+
+#[test]
+fn a_tlsrpt_post_over_https_lands() {
+    if !(have("tansu") && have("curl") && have("openssl")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let cert = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-keyout", &at("key.pem"), "-out", &at("cert.pem")])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(cert.status.success());
+    let kafka_port = free_port();
+    let http_port = free_port();
+    let mut tansu = broker(kafka_port);
+    let env = |c: &mut Command| {
+        c.current_dir(dir.path())
+            .env("DMARCFLOW_KAFKA_BROKERS", format!("127.0.0.1:{kafka_port}"))
+            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", "https-test")
+            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "https-test-sink")
+            .env("DMARCFLOW_HTTP_LISTEN", format!("127.0.0.1:{http_port}"))
+            .env("DMARCFLOW_HTTP_TLS_CERT", at("cert.pem"))
+            .env("DMARCFLOW_HTTP_TLS_KEY", at("key.pem"))
+            .env("DMARCFLOW_SQLITE_PATH", at("store.db"))
+            .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
+            .env_remove("DMARCFLOW_SMTP_LISTEN")
+            .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+            .env_remove("DMARCFLOW_CONFIG");
+    };
+    let mut endpoint = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+        c.arg("ingest").stdout(Stdio::null()).stderr(Stdio::null());
+        env(&mut c);
+        c.spawn().unwrap_or_else(|e| panic!("{e}"))
+    };
+    wait_for(http_port);
+    let report = r#"{"organization-name":"Mail Co","date-range":{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@mail.example","report-id":"curl-1","policies":[{"policy":{"policy-type":"sts","policy-string":["version: STSv1"],"policy-domain":"example.com","mx-host":["mx.example.com"]},"summary":{"total-successful-session-count":10,"total-failure-session-count":2},"failure-details":[{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.9","receiving-mx-hostname":"mx.example.com","failed-session-count":2}]}]}"#;
+    std::fs::write(dir.path().join("report.json"), report).unwrap_or_else(|e| panic!("{e}"));
+    let post = Command::new("curl")
+        .args([
+            "-sS",
+            "--cacert",
+            &at("cert.pem"),
+            "-o",
+            "-",
+            "-w",
+            "%{http_code}",
+        ])
+        .args([
+            "-H",
+            "Content-Type: application/tlsrpt+json",
+            "--data-binary",
+            &format!("@{}", at("report.json")),
+        ])
+        .arg(format!("https://localhost:{http_port}/"))
+        .output()
+        .unwrap_or_else(|e| panic!("curl: {e}"));
+    let answer = String::from_utf8_lossy(&post.stdout).into_owned();
+    assert!(
+        answer.ends_with("200"),
+        "{answer}{}",
+        String::from_utf8_lossy(&post.stderr)
+    );
+    let mut sink = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+    sink.args(["sink", "--until-idle", "3"]);
+    env(&mut sink);
+    let sink = sink.output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        sink.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sink.stderr)
+    );
+    let mut query = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+    query.args([
+        "query",
+        "SELECT reporter_report_id, successful_sessions, failed_sessions FROM tlsrpt_reports",
+    ]);
+    env(&mut query);
+    let out = query.output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().nth(1),
+        Some("curl-1\t10\t2")
+    );
+    let _ = endpoint.kill();
+    let _ = tansu.kill();
+    let _ = endpoint.wait();
     let _ = tansu.wait();
 }
