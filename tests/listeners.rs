@@ -69,6 +69,30 @@ fn broker(port: u16) -> Child {
     child
 }
 
+/// A self-signed certificate for `name`: `cert.pem` and `key.pem` in `dir`.
+fn certificate(dir: &Path, name: &str) {
+    let at = |file: &str| dir.join(file).display().to_string();
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            &format!("/CN={name}"),
+            "-keyout",
+            &at("key.pem"),
+            "-out",
+            &at("cert.pem"),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("openssl: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn report(id: &str) -> String {
     format!(
         "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com id {id}\r\n\
@@ -88,26 +112,7 @@ fn swaks_over_starttls_and_a_broker_outage() {
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let at = |name: &str| dir.path().join(name).display().to_string();
-    let cert = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=mx.test",
-        ])
-        .args(["-keyout", &at("key.pem"), "-out", &at("cert.pem")])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        cert.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cert.stderr)
-    );
+    certificate(dir.path(), "mx.test");
 
     let kafka_port = free_port();
     let smtp_port = free_port();
@@ -230,22 +235,7 @@ fn a_tlsrpt_post_over_https_lands() {
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let at = |name: &str| dir.path().join(name).display().to_string();
-    let cert = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args(["-keyout", &at("key.pem"), "-out", &at("cert.pem")])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(cert.status.success());
+    certificate(dir.path(), "localhost");
     let kafka_port = free_port();
     let http_port = free_port();
     let mut tansu = broker(kafka_port);

@@ -103,6 +103,28 @@ impl FilesSource {
         self.bytes(&ctx, data, origin, &mut emit)
     }
 
+    /// `read_message` on a blocking thread (parsing is CPU work the async
+    /// listeners must not do inline): everything the message holds, or None
+    /// when the thread failed.
+    pub async fn read_message_blocking(
+        &self,
+        data: bytes::Bytes,
+        origin: String,
+        received_at: i64,
+    ) -> Option<Vec<Found>> {
+        let source = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            let _ = source.read_message(&data, &origin, received_at, |f| {
+                found.push(f);
+                Ok::<(), ()>(())
+            });
+            found
+        })
+        .await
+        .ok()
+    }
+
     fn bytes<E>(
         &self,
         ctx: &Ctx<'_>,

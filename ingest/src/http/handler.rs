@@ -83,28 +83,14 @@ async fn respond<P: Publish>(
         .to_bytes();
     let origin = format!("https:{peer}");
     let received_at = crate::received_now();
-    let found = {
-        let shared = shared.clone();
-        let body = body.clone();
-        let origin = origin.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut found = Vec::new();
-            let _ = shared
-                .source
-                .read_message(&body, &origin, received_at, |f| {
-                    found.push(f);
-                    Ok::<(), ()>(())
-                });
-            found
-        })
+    let found = shared
+        .source
+        .read_message_blocking(body.clone(), origin.clone(), received_at)
         .await
-        .map_err(|_| {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error".to_owned(),
-            )
-        })?
-    };
+        .ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error".to_owned(),
+        ))?;
     let mut outcome: Result<String, (StatusCode, String)> = Ok(String::new());
     for item in &found {
         let sending = async {

@@ -167,22 +167,11 @@ where
 /// Parses a message, publishes all it holds, and says what to answer.
 async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: String) -> String {
     let received_at = crate::received_now();
-    let parsing = {
-        let shared = shared.clone();
-        let data = data.clone();
-        let origin = origin.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut found = Vec::new();
-            let _ = shared
-                .source
-                .read_message(&data, &origin, received_at, |f| {
-                    found.push(f);
-                    Ok::<(), ()>(())
-                });
-            found
-        })
-    };
-    let Ok(found) = parsing.await else {
+    let data = bytes::Bytes::from(data);
+    let parsing = shared
+        .source
+        .read_message_blocking(data.clone(), origin.clone(), received_at);
+    let Some(found) = parsing.await else {
         return "451 4.3.0 Internal error, try again later".to_owned();
     };
     let (mut reports, mut rejected) = (0, 0);
