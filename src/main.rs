@@ -24,6 +24,10 @@ struct Cli {
     /// ./dmarcflow.toml if present. DMARCFLOW_* variables override it.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Log lines as JSON objects (for log shippers) instead of text. The
+    /// level comes from RUST_LOG (default: info).
+    #[arg(long, global = true)]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,8 +127,23 @@ pub struct ParseArgs {
     pub no_progress: bool,
 }
 
+/// Structured logs on stderr (`tracing`): text, or JSON with `--log-json`.
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(cli.log_json);
     let outcome = match cli.command {
         Command::Parse(args) => parse_cmd::run(&args).map(|s| s.rejected),
         Command::Run(args) => config::load(cli.config.as_deref())

@@ -197,6 +197,7 @@ async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: Str
             return format!("451 4.3.0 Report bus unavailable, try again later ({e})");
         }
     }
+    tracing::info!(%origin, reports, rejected, "smtp message accepted");
     format!("250 2.0.0 Ok: {reports} reports queued, {rejected} rejected")
 }
 

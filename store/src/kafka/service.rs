@@ -140,7 +140,16 @@ impl SinkService {
                 Err(_elapsed) => Some(batcher.take()),
             };
             if let Some(batch) = full {
-                summary.stored += store.write(&batch).await?;
+                let started = std::time::Instant::now();
+                let written = store.write(&batch).await?;
+                tracing::info!(
+                    reports = written.reports,
+                    duplicates = written.duplicates,
+                    rows = written.rows,
+                    ms = started.elapsed().as_millis() as u64,
+                    "batch stored"
+                );
+                summary.stored += written;
                 self.commit(&mut offsets)?;
             }
         }
