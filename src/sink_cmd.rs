@@ -22,7 +22,11 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<
     let summary = runtime.block_on(async {
         let mut store = Store::open(&config.store).await?;
         let service = SinkService::new(kafka)?;
-        anyhow::Ok(service.run(&mut store, config.batch, until).await?)
+        anyhow::Ok(
+            service
+                .run(&mut store, config.batch, until, stopped())
+                .await?,
+        )
     })?;
     eprintln!(
         "{} messages: {} reports stored, {} already stored, {} rows, {} to the dead-letter topic",
@@ -33,4 +37,20 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<
         summary.dead_letters
     );
     Ok(summary)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stopped() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }

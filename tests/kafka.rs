@@ -222,7 +222,8 @@ fn a_large_report_travels_in_parts() {
     let sink = env.dmarcflow(&["sink", "--until-idle", "5"]);
     let log = stderr(&sink);
     // 20,000 records of ~300 bytes of JSON: several messages of < 900 kB.
-    let messages: u64 = log
+    let summary = log.lines().last().unwrap_or_default();
+    let messages: u64 = summary
         .split(' ')
         .next()
         .and_then(|n| n.parse().ok())
@@ -237,4 +238,45 @@ fn a_large_report_travels_in_parts() {
         env.query("SELECT count(*), sum(message_count) FROM aggregate_records"),
         "20000\t40000"
     );
+}
+
+#[test]
+fn a_stopped_sink_writes_its_batch_first() {
+    let (Some(env), Some(corpus)) = (Env::new("stop"), corpus()) else {
+        return;
+    };
+    let corpus = corpus.display().to_string();
+    env.dmarcflow(&["ingest", &corpus]);
+    // Batches wait a minute: only the stop can write this one.
+    let sink = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .arg("sink")
+        .current_dir(env.dir.path())
+        .env("DMARCFLOW_KAFKA_BROKERS", &env.brokers)
+        .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &env.prefix)
+        .env("DMARCFLOW_KAFKA_GROUP", format!("{}-sink", env.prefix))
+        .env("DMARCFLOW_SQLITE_PATH", env.dir.path().join("store.db"))
+        .env("DMARCFLOW_BATCH_MAX_AGE_MS", "60000")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(env.query("SELECT count(*) FROM aggregate_reports"), "0");
+    let term = Command::new("kill")
+        .args(["-TERM", &sink.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(term.success());
+    let out = sink.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sink stopped: batch written, offsets committed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.query("SELECT count(*) FROM aggregate_reports"), "66");
+    // Committed: a new sink finds nothing left.
+    let again = env.dmarcflow(&["sink", "--until-idle", "3"]);
+    assert!(stderr(&again).contains("0 messages"), "{}", stderr(&again));
 }

@@ -86,13 +86,17 @@ impl SinkService {
         })
     }
 
-    /// Consumes, batches, stores and commits until `until`.
+    /// Consumes, batches, stores and commits until `until`, or until `stop`
+    /// resolves (a signal): then the batch in hand is written and committed
+    /// before returning, so a graceful stop replays nothing.
     pub async fn run(
         &self,
         store: &mut Store,
         batching: BatchConfig,
         until: Until,
+        stop: impl std::future::Future<Output = ()>,
     ) -> Result<SinkSummary, SinkError> {
+        let mut stop = std::pin::pin!(stop);
         let started = std::time::Instant::now();
         let mut summary = SinkSummary::default();
         let mut batcher = Batcher::new(batching);
@@ -103,7 +107,17 @@ impl SinkService {
                 (None, Until::Idle(idle)) => idle,
                 (None, Until::Forever) => Duration::from_secs(3600),
             };
-            let next = tokio::time::timeout(wait, self.consumer.recv()).await;
+            let next = tokio::select! {
+                next = tokio::time::timeout(wait, self.consumer.recv()) => next,
+                () = &mut stop => {
+                    if !batcher.is_empty() {
+                        summary.stored += store.write(&batcher.take()).await?;
+                    }
+                    self.commit(&mut offsets)?;
+                    tracing::info!("sink stopped: batch written, offsets committed");
+                    return Ok(summary);
+                }
+            };
             let full = match next {
                 Ok(message) => {
                     let message = message?;
