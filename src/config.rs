@@ -245,9 +245,10 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
             if let Some(c) = env("DMARCFLOW_KAFKA_COMPRESSION").or(kafka_section.compression) {
                 publish.compression = c;
             }
-            if let Some(a) = kafka_section.archive_raw {
-                publish.archive_raw = a;
-            }
+            publish.archive_raw = match env("DMARCFLOW_KAFKA_ARCHIVE_RAW") {
+                Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
+                None => kafka_section.archive_raw.unwrap_or(false),
+            };
             Some(Kafka { publish, sink })
         }
         _ => None,

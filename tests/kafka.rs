@@ -280,3 +280,60 @@ fn a_stopped_sink_writes_its_batch_first() {
     let again = env.dmarcflow(&["sink", "--until-idle", "3"]);
     assert!(stderr(&again).contains("0 messages"), "{}", stderr(&again));
 }
+
+#[test]
+fn the_raw_archive_keeps_every_input() {
+    let Some(env) = Env::new("archive") else {
+        return;
+    };
+    std::fs::create_dir(env.dir.path().join("in")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        env.dir.path().join("in/a.eml"),
+        "Subject: a\r\n\r\nnot a report\r\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        env.dir.path().join("in/b.eml"),
+        "Subject: b\r\n\r\nnor this\r\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(["ingest", "in"])
+        .current_dir(env.dir.path())
+        .env("DMARCFLOW_KAFKA_BROKERS", &env.brokers)
+        .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &env.prefix)
+        .env("DMARCFLOW_KAFKA_ARCHIVE_RAW", "true")
+        .env_remove("DMARCFLOW_CONFIG")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(stderr(&out).contains("2 inputs read"), "{}", stderr(&out));
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &env.brokers)
+        .set("group.id", format!("{}-raw-reader", env.prefix))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer
+        .subscribe(&[&format!("{}.raw", env.prefix)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut bodies = Vec::new();
+    let mut idle = 0;
+    while idle < 10 {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => {
+                idle = 0;
+                bodies.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+            }
+            Some(Err(e)) => panic!("{e}"),
+            None => idle += 1,
+        }
+    }
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            "Subject: a\r\n\r\nnot a report\r\n",
+            "Subject: b\r\n\r\nnor this\r\n"
+        ]
+    );
+}
