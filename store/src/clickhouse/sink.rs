@@ -118,18 +118,14 @@ impl ClickHouseSink {
         &self,
         reports: &[(&AggregateReport<'_>, Meta<'_>)],
     ) -> Result<HashSet<String>, StoreError> {
-        let keys = [
-            (
-                "policy_domain",
-                strings(reports.iter().map(|(r, _)| &*r.policy_published.domain)),
-            ),
-            (
-                "date_begin",
-                times(reports.iter().map(|(r, _)| r.metadata.begin)),
-            ),
-        ];
         let ids: Vec<&str> = reports.iter().map(|(r, _)| &*r.id).collect();
-        present(&self.client, "aggregate_reports", &keys, &ids).await
+        present(
+            &self.client,
+            "aggregate_reports",
+            &aggregate_keys(reports),
+            &ids,
+        )
+        .await
     }
 
     /// Only the records of a batch, as a write cut short after them would
@@ -155,18 +151,8 @@ impl ClickHouseSink {
         pending: &[(&AggregateReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        let keys = [
-            (
-                "policy_domain",
-                strings(pending.iter().map(|(r, _)| &*r.policy_published.domain)),
-            ),
-            (
-                "date_begin",
-                times(pending.iter().map(|(r, _)| r.metadata.begin)),
-            ),
-        ];
         let ids: Vec<&str> = pending.iter().map(|(r, _)| &*r.id).collect();
-        let stored = records_present(&self.client, &keys, &ids).await?;
+        let stored = records_present(&self.client, &aggregate_keys(pending), &ids).await?;
         let mut rows = Vec::new();
         for (r, _) in pending {
             let first = r.first_record();
@@ -349,6 +335,23 @@ fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
         }
     }
     grouped
+}
+
+/// The sorting-key bounds of aggregate reports' lookups: their policy
+/// domains and begin dates (both aggregate tables sort by them first).
+fn aggregate_keys(
+    reports: &[(&AggregateReport<'_>, Meta<'_>)],
+) -> [(&'static str, Vec<String>); 2] {
+    [
+        (
+            "policy_domain",
+            strings(reports.iter().map(|(r, _)| &*r.policy_published.domain)),
+        ),
+        (
+            "date_begin",
+            times(reports.iter().map(|(r, _)| r.metadata.begin)),
+        ),
+    ]
 }
 
 /// `RowKey` from a row's report id and its index columns.

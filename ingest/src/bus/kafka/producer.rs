@@ -71,6 +71,7 @@ impl KafkaPublisher {
         let received_at = item.received_at.to_string();
         let bodies = self.bodies(&item.report)?;
         let producer = self.current();
+        let schema_version = dmarcflow_schemas::SCHEMA_VERSION.to_string();
         let sends = bodies.iter().map(|body| {
             let headers = OwnedHeaders::new()
                 .insert(Header {
@@ -83,17 +84,15 @@ impl KafkaPublisher {
                 })
                 .insert(Header {
                     key: header::SCHEMA_VERSION,
-                    value: Some(&dmarcflow_schemas::SCHEMA_VERSION.to_string()),
+                    value: Some(schema_version.as_str()),
                 });
             let record = FutureRecord::to(topic)
                 .key(key)
-                .payload(body)
+                .payload(body.as_slice())
                 .headers(headers);
-            producer.send(record, DELIVERY_TIMEOUT)
+            deliver(&producer, record)
         });
-        try_join_all(sends)
-            .await
-            .map_err(|(e, _)| BusError::Kafka(e))?;
+        try_join_all(sends).await?;
         Ok(())
     }
 
@@ -155,11 +154,7 @@ impl KafkaPublisher {
             .key(rejected.path.as_str())
             .payload(raw)
             .headers(headers);
-        self.current()
-            .send(record, DELIVERY_TIMEOUT)
-            .await
-            .map_err(|(e, _)| BusError::Kafka(e))?;
-        Ok(())
+        deliver(&self.current(), record).await
     }
 
     /// Archives an original input (when configured), for replay after a
@@ -177,11 +172,7 @@ impl KafkaPublisher {
             .key(origin)
             .payload(raw)
             .headers(headers);
-        self.current()
-            .send(record, DELIVERY_TIMEOUT)
-            .await
-            .map_err(|(e, _)| BusError::Kafka(e))?;
-        Ok(())
+        deliver(&self.current(), record).await
     }
 
     /// The message bodies of a report: one, or the parts of an aggregate
@@ -236,4 +227,16 @@ fn producer(config: &KafkaConfig) -> Result<FutureProducer, BusError> {
             DELIVERY_TIMEOUT.as_millis().to_string(),
         )
         .create()?)
+}
+
+/// Sends one message and waits for the broker's acknowledgement.
+async fn deliver(
+    producer: &FutureProducer,
+    record: FutureRecord<'_, str, [u8]>,
+) -> Result<(), BusError> {
+    producer
+        .send(record, DELIVERY_TIMEOUT)
+        .await
+        .map(|_| ())
+        .map_err(|(e, _)| BusError::Kafka(e))
 }
