@@ -69,6 +69,8 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
         summary.inputs += 1;
         let received_at = dmarcflow_ingest::received_now();
         let mut sends = Vec::new();
+        // The input's bytes for dead letters and the archive, read at most once.
+        let mut raw: Option<Arc<Vec<u8>>> = None;
         source.read(input, received_at, |found| -> Result<()> {
             let publisher = publisher.clone();
             let permit = runtime.block_on(permits.clone().acquire_owned())?;
@@ -82,7 +84,7 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
                 }
                 Found::Rejected(rejected) => {
                     summary.rejected += 1;
-                    let raw = std::fs::read(&input.path).unwrap_or_default();
+                    let raw = read_once(&mut raw, input).unwrap_or_default();
                     sends.push(runtime.spawn(async move {
                         let _permit = permit;
                         publisher.dead_letter(&raw, &rejected, received_at).await
@@ -92,7 +94,7 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
             Ok(())
         })?;
         if kafka.archive_raw {
-            let raw = std::fs::read(&input.path)?;
+            let raw = read_once(&mut raw, input)?;
             let origin = input.path.display().to_string();
             runtime.block_on(publisher.archive(&raw, &origin))?;
         }
@@ -169,6 +171,16 @@ async fn bind(address: &str) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("listening on {address}"))
+}
+
+/// An input's bytes, read on first use and shared after.
+fn read_once(cache: &mut Option<Arc<Vec<u8>>>, input: &Input) -> std::io::Result<Arc<Vec<u8>>> {
+    if let Some(raw) = cache {
+        return Ok(raw.clone());
+    }
+    let raw = Arc::new(std::fs::read(&input.path)?);
+    *cache = Some(raw.clone());
+    Ok(raw)
 }
 
 /// An input whose messages are on their way: its state key and sends.
