@@ -122,8 +122,8 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
     Ok(summary)
 }
 
-/// Runs the configured listeners (SMTP/LMTP, HTTPS TLS-RPT) into Kafka
-/// until the process is stopped.
+/// Runs the configured network sources (SMTP/LMTP, HTTPS TLS-RPT, IMAP)
+/// into Kafka until SIGINT or SIGTERM.
 pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,44 +133,9 @@ pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> 
         ensure_topics(kafka)
             .await
             .context("creating the Kafka topics")?;
-        let mut servers = tokio::task::JoinSet::new();
-        if let Some(smtp) = &config.smtp {
-            let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
-                config: smtp.config.clone(),
-                source: FilesSource::default(),
-                publisher: KafkaPublisher::new(kafka)?,
-            });
-            let listener = bind(&smtp.listen).await?;
-            let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
-            eprintln!("{kind} listening on {}", listener.local_addr()?);
-            servers.spawn(dmarcflow_ingest::smtp::serve(listener, shared));
-        }
-        if let Some(http) = &config.http {
-            let shared = Arc::new(dmarcflow_ingest::http::Shared {
-                config: http.config.clone(),
-                source: FilesSource::default(),
-                publisher: KafkaPublisher::new(kafka)?,
-            });
-            let listener = bind(&http.listen).await?;
-            let kind = if http.config.tls.is_some() {
-                "HTTPS"
-            } else {
-                "HTTP"
-            };
-            eprintln!("{kind} TLS-RPT endpoint on {}", listener.local_addr()?);
-            servers.spawn(dmarcflow_ingest::http::serve(listener, shared));
-        }
-        if let Some(ended) = servers.join_next().await {
-            ended??;
-        }
-        anyhow::Ok(())
+        let stop = crate::shutdown::on_signal();
+        crate::sources::run(config, || Ok(KafkaPublisher::new(kafka)?), stop).await
     })
-}
-
-async fn bind(address: &str) -> Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("listening on {address}"))
 }
 
 /// An input's bytes, read on first use and shared after.

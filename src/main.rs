@@ -5,7 +5,9 @@ mod ingest_cmd;
 mod parse_cmd;
 mod report_writer;
 mod run_cmd;
+mod shutdown;
 mod sink_cmd;
+mod sources;
 mod store_cmd;
 
 use std::path::PathBuf;
@@ -74,7 +76,8 @@ pub struct RunArgs {
 #[derive(clap::Args)]
 pub struct IngestArgs {
     /// Files or directories (walked recursively). Without any, the network
-    /// sources of the configuration run (the SMTP/LMTP listener) until killed.
+    /// sources of the configuration run ([smtp], [http], [imap]) until
+    /// SIGINT or SIGTERM.
     pub paths: Vec<PathBuf>,
     /// What was published already (one line per input).
     #[arg(long, default_value = "dmarcflow-ingest.state")]
@@ -164,9 +167,6 @@ fn main() -> ExitCode {
                     )
                 })?;
                 if args.paths.is_empty() {
-                    if c.smtp.is_none() && c.http.is_none() {
-                        anyhow::bail!("nothing to ingest: give paths, or configure [smtp] or [http] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN)");
-                    }
                     return ingest_cmd::serve(&c, &kafka.publish).map(|()| Default::default());
                 }
                 ingest_cmd::run(&args, &kafka.publish)

@@ -24,7 +24,12 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<
         let service = SinkService::new(kafka)?;
         anyhow::Ok(
             service
-                .run(&mut store, config.batch, until, stopped())
+                .run(
+                    &mut store,
+                    config.batch,
+                    until,
+                    crate::shutdown::signalled(),
+                )
                 .await?,
         )
     })?;
@@ -37,20 +42,4 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<
         summary.dead_letters
     );
     Ok(summary)
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn stopped() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }

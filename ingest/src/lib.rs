@@ -9,6 +9,7 @@
 pub mod bus;
 pub mod files;
 pub mod http;
+pub mod imap;
 pub mod smtp;
 
 #[cfg(test)]
