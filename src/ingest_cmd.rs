@@ -134,7 +134,7 @@ pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> 
             .await
             .context("creating the Kafka topics")?;
         let stop = crate::shutdown::on_signal();
-        crate::sources::run(config, || Ok(KafkaPublisher::new(kafka)?), stop).await
+        crate::sources::run(config, || Ok(KafkaPublisher::new(kafka)?), stop.subscribe()).await
     })
 }
 

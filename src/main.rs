@@ -5,6 +5,7 @@ mod ingest_cmd;
 mod parse_cmd;
 mod report_writer;
 mod run_cmd;
+mod run_service;
 mod shutdown;
 mod sink_cmd;
 mod sources;
@@ -41,7 +42,9 @@ enum Command {
     Parse(ParseArgs),
     /// Parse files, directories, maildirs and mbox files and store the
     /// reports (the embedded SQLite store ./dmarcflow.db unless ClickHouse
-    /// is configured); print a summary.
+    /// is configured); print a summary. Without paths: run the configured
+    /// network sources and the store in one process (through Kafka when
+    /// it is configured) until SIGINT or SIGTERM.
     Run(RunArgs),
     /// Parse files, directories, maildirs and mbox files into Kafka
     /// (reports to their topics, rejects to the dead-letter topic),
@@ -62,10 +65,12 @@ enum Command {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Files or directories (walked recursively).
-    #[arg(required = true)]
+    /// Files or directories (walked recursively). Without any, the network
+    /// sources of the configuration ([smtp], [http], [imap]) run.
     pub paths: Vec<PathBuf>,
-    /// Write rejected inputs here (JSON lines) instead of to stderr.
+    /// Write rejected inputs here (JSON lines) instead of to stderr; as a
+    /// service without Kafka, the dead-letter file (default
+    /// ./dmarcflow-dead-letters.jsonl, with the raw bytes).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
     /// The SQLite file (overrides the configuration).
@@ -157,8 +162,12 @@ fn main() -> ExitCode {
                 }
                 c
             })
-            .and_then(|c| run_cmd::run(&args, &c))
-            .map(|s| s.rejected),
+            .and_then(|c| {
+                if args.paths.is_empty() {
+                    return run_service::serve(&args, &c).map(|()| 0);
+                }
+                run_cmd::run(&args, &c).map(|s| s.rejected)
+            }),
         Command::Ingest(args) => config::load(cli.config.as_deref())
             .and_then(|c| {
                 let kafka = c.kafka.clone().ok_or_else(|| {

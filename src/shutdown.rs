@@ -1,6 +1,8 @@
 //! Graceful shutdown: SIGINT or SIGTERM ends the services after the work
 //! under way is done (a batch written and committed, an IMAP round settled).
 
+use std::sync::Arc;
+
 use tokio::sync::watch;
 
 /// Resolves on SIGINT or SIGTERM.
@@ -19,15 +21,17 @@ pub async fn signalled() {
     }
 }
 
-/// A stop flag that turns true on SIGINT or SIGTERM (call inside the runtime).
-pub fn on_signal() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
+/// A stop flag that turns true on SIGINT or SIGTERM, or when the holder
+/// sends `true` itself (call inside the runtime).
+pub fn on_signal() -> Arc<watch::Sender<bool>> {
+    let stop = Arc::new(watch::channel(false).0);
+    let signalled_stop = stop.clone();
     tokio::spawn(async move {
         signalled().await;
         tracing::info!("stopping: finishing the work under way");
-        let _ = tx.send(true);
+        let _ = signalled_stop.send(true);
     });
-    rx
+    stop
 }
 
 /// Resolves once `stop` is true.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use dmarcflow_schemas::Ingested;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::clickhouse::{ClickHouseConfig, ClickHouseSink};
 use crate::sqlite::SqliteStore;
@@ -71,10 +71,33 @@ impl Store {
     /// then. Stops at the first write that fails for good.
     pub async fn consume(
         &mut self,
-        mut reports: mpsc::Receiver<Ingested<'static>>,
+        reports: mpsc::Receiver<Ingested<'static>>,
+        batching: BatchConfig,
+    ) -> Result<WriteSummary, StoreError> {
+        self.consume_with(reports, |item| (item, None), batching)
+            .await
+    }
+
+    /// `consume` for reports that carry an acknowledgement: each is sent
+    /// once the batch holding the report is written (a failed write drops
+    /// them, which their publishers see as the bus failing).
+    pub async fn consume_acked(
+        &mut self,
+        reports: mpsc::Receiver<(Ingested<'static>, oneshot::Sender<()>)>,
+        batching: BatchConfig,
+    ) -> Result<WriteSummary, StoreError> {
+        self.consume_with(reports, |(item, ack)| (item, Some(ack)), batching)
+            .await
+    }
+
+    async fn consume_with<T>(
+        &mut self,
+        mut reports: mpsc::Receiver<T>,
+        split: impl Fn(T) -> (Ingested<'static>, Option<oneshot::Sender<()>>),
         batching: BatchConfig,
     ) -> Result<WriteSummary, StoreError> {
         let mut batcher = Batcher::new(batching);
+        let mut acks = Vec::new();
         let mut total = WriteSummary::default();
         loop {
             let next = match batcher.due_in() {
@@ -82,24 +105,38 @@ impl Store {
                 Some(wait) => match tokio::time::timeout(wait, reports.recv()).await {
                     Ok(next) => next,
                     Err(_elapsed) => {
-                        total += self.write(&batcher.take()).await?;
+                        total += self.write_acked(&batcher.take(), &mut acks).await?;
                         continue;
                     }
                 },
             };
-            match next {
-                Some(item) => {
+            match next.map(&split) {
+                Some((item, ack)) => {
+                    acks.extend(ack);
                     if let Some(batch) = batcher.push(item) {
-                        total += self.write(&batch).await?;
+                        total += self.write_acked(&batch, &mut acks).await?;
                     }
                 }
                 None if batcher.is_empty() => return Ok(total),
                 None => {
-                    total += self.write(&batcher.take()).await?;
+                    total += self.write_acked(&batcher.take(), &mut acks).await?;
                     return Ok(total);
                 }
             }
         }
+    }
+
+    /// Writes a batch, then acknowledges every report in it.
+    async fn write_acked(
+        &mut self,
+        batch: &[Ingested<'_>],
+        acks: &mut Vec<oneshot::Sender<()>>,
+    ) -> Result<WriteSummary, StoreError> {
+        let written = self.write(batch).await?;
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
+        }
+        Ok(written)
     }
 
     pub fn backend(&self) -> crate::summary::Backend {
@@ -152,5 +189,40 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(total.reports, 2);
         assert_eq!(count(&reader), "2");
+    }
+
+    #[tokio::test]
+    async fn acknowledgements_follow_the_write() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("s.db");
+        let mut store = Store::Sqlite(SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")));
+        let (tx, rx) = mpsc::channel(8);
+        let batching = BatchConfig {
+            max_rows: 1_000_000,
+            max_bytes: usize::MAX,
+            max_age: Duration::from_millis(300),
+        };
+        let task = tokio::spawn(async move { store.consume_acked(rx, batching).await });
+        let (ack, mut acked) = oneshot::channel();
+        tx.send((ingested(generated(1, 3)), ack))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            acked.try_recv().is_err(),
+            "not acknowledged before the write"
+        );
+        tokio::time::timeout(Duration::from_secs(5), &mut acked)
+            .await
+            .unwrap_or_else(|_| panic!("no acknowledgement"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reader = SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let stored = reader
+            .query("SELECT count(*) FROM aggregate_reports")
+            .map(|t| t.rows[0][0].clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(stored, "1", "stored by the time it is acknowledged");
+        drop(tx);
+        let _ = task.await;
     }
 }

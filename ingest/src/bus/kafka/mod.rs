@@ -22,4 +22,8 @@ pub enum BusError {
     TooLarge(usize),
     #[error("the broker did not acknowledge in time")]
     Timeout,
+    #[error("the in-process bus is closed: the store has stopped")]
+    Closed,
+    #[error("dead-letter file: {0}")]
+    DeadLetterFile(String),
 }

@@ -1,0 +1,96 @@
+//! `dmarcflow run` without paths: the configured network sources (SMTP/LMTP,
+//! HTTPS TLS-RPT, IMAP) and the store in one process, until SIGINT or
+//! SIGTERM. With Kafka configured the sources publish to it and a sink in
+//! the same process consumes it (as `ingest` and `sink` would apart);
+//! without, the acknowledged in-process bus carries reports straight to
+//! the store and dead letters go to a JSON-lines file. Either way a source
+//! acknowledges a message only once it is durable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use dmarcflow_ingest::bus::kafka::{ensure_topics, KafkaPublisher};
+use dmarcflow_ingest::bus::{in_process_acked, DeadLetterFile};
+use dmarcflow_store::kafka::{SinkService, Until};
+use dmarcflow_store::Store;
+
+use crate::config::Config;
+use crate::RunArgs;
+
+/// Reports in flight between the sources and the store.
+const IN_FLIGHT: usize = 1024;
+
+/// How long the store may keep writing once the sources stopped (network
+/// connections still open finish meanwhile; what is cut off was never
+/// acknowledged, so its sender retries).
+const DRAIN: Duration = Duration::from_secs(30);
+
+pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stop = crate::shutdown::on_signal();
+        let mut store = Store::open(&config.store).await?;
+        match &config.kafka {
+            Some(kafka) => {
+                ensure_topics(&kafka.publish)
+                    .await
+                    .context("creating the Kafka topics")?;
+                let service = SinkService::new(&kafka.sink)?;
+                let sink = service.run(
+                    &mut store,
+                    config.batch,
+                    Until::Forever,
+                    crate::shutdown::stopped(stop.subscribe()),
+                );
+                let sources = async {
+                    let ran = crate::sources::run(
+                        config,
+                        || Ok(KafkaPublisher::new(&kafka.publish)?),
+                        stop.subscribe(),
+                    )
+                    .await;
+                    let _ = stop.send(true);
+                    ran
+                };
+                let (ran, sunk) = tokio::join!(sources, sink);
+                let summary = sunk?;
+                eprintln!(
+                    "{} reports stored, {} already stored, {} to the dead-letter topic",
+                    summary.stored.reports, summary.stored.duplicates, summary.dead_letters
+                );
+                ran
+            }
+            None => {
+                let path = args
+                    .rejects
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("dmarcflow-dead-letters.jsonl"));
+                let dead_letters = DeadLetterFile::open(&path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                eprintln!("dead letters go to {}", path.display());
+                let (publisher, subscriber) = in_process_acked(IN_FLIGHT, dead_letters);
+                let batching = config.batch;
+                let consumer =
+                    tokio::spawn(async move { store.consume_acked(subscriber, batching).await });
+                let ran =
+                    crate::sources::run(config, || Ok(publisher.clone()), stop.subscribe()).await;
+                drop(publisher);
+                match tokio::time::timeout(DRAIN, consumer).await {
+                    Ok(stored) => {
+                        let stored = stored??;
+                        eprintln!(
+                            "{} reports stored, {} already stored, {} rows",
+                            stored.reports, stored.duplicates, stored.rows
+                        );
+                    }
+                    Err(_) => tracing::warn!("connections still open at exit; their senders retry"),
+                }
+                ran
+            }
+        }
+    })
+}

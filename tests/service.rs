@@ -1,0 +1,139 @@
+//! `dmarcflow run` without paths: network sources and the store in one
+//! process. Without Kafka (the acknowledged in-process bus) a TLS report
+//! POSTed to the endpoint is in the SQLite store by the time the 200
+//! arrives; with Kafka (`DMARCFLOW_KAFKA_BROKERS`; skipped without it,
+//! except under CI) the same process publishes and sinks it.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REPORT: &str = r#"{"organization-name":"Mail Co","date-range":{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@mail.example","report-id":"RID","policies":[{"policy":{"policy-type":"sts","policy-string":["version: STSv1"],"policy-domain":"example.com","mx-host":["mx.example.com"]},"summary":{"total-successful-session-count":10,"total-failure-session-count":2},"failure-details":[{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.9","receiving-mx-hostname":"mx.example.com","failed-session-count":2}]}]}"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn command(dir: &Path, port: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+    c.args(args)
+        .current_dir(dir)
+        .env("DMARCFLOW_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DMARCFLOW_SQLITE_PATH", dir.join("store.db"))
+        .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .env_remove("DMARCFLOW_SMTP_LISTEN")
+        .env_remove("DMARCFLOW_IMAP_HOST")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_CONFIG");
+    c
+}
+
+fn start(mut c: Command, port: u16) -> Child {
+    let child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+/// POSTs a TLS report over plain HTTP; the status code.
+fn post(port: u16, body: &str) -> u16 {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("{e}"));
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/tlsrpt+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    let _ = tcp.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+fn stored(dir: &Path, port: u16) -> Option<String> {
+    let out = command(dir, port, &["query", "SELECT reporter_report_id, successful_sessions, failed_sessions FROM tlsrpt_reports ORDER BY reporter_report_id"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    (!rows.is_empty()).then(|| rows.join("\n"))
+}
+
+fn terminate(mut child: Child) {
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
+}
+
+#[test]
+fn without_kafka_the_answer_waits_for_the_store() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
+    let service = start(command(dir.path(), port, &["run"]), port);
+
+    assert_eq!(post(port, &REPORT.replace("RID", "svc-1")), 200);
+    // Acknowledged means stored: no waiting here.
+    assert_eq!(stored(dir.path(), port).as_deref(), Some("svc-1\t10\t2"));
+
+    assert_eq!(post(port, "{\"organization-name\": "), 400);
+    let letters = std::fs::read_to_string(dir.path().join("dmarcflow-dead-letters.jsonl"))
+        .unwrap_or_default();
+    let letter: serde_json::Value =
+        serde_json::from_str(letters.lines().next().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(letter["reason"], "malformed_json", "{letters}");
+    assert!(letter["raw_base64"].as_str().is_some_and(|r| !r.is_empty()));
+    terminate(service);
+}
+
+#[test]
+fn with_kafka_one_process_publishes_and_sinks() {
+    let Some(brokers) = std::env::var("DMARCFLOW_KAFKA_BROKERS").ok() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "DMARCFLOW_KAFKA_BROKERS is unset under CI"
+        );
+        eprintln!("skipping: no DMARCFLOW_KAFKA_BROKERS");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut c = command(dir.path(), port, &["run"]);
+    c.env("DMARCFLOW_KAFKA_BROKERS", &brokers)
+        .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", format!("service-{nanos}"))
+        .env("DMARCFLOW_KAFKA_GROUP", format!("service-{nanos}"))
+        .env("DMARCFLOW_KAFKA_INSTANCE_ID", "service-1");
+    let service = start(c, port);
+    assert_eq!(post(port, &REPORT.replace("RID", "svc-kafka")), 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(rows) = stored(dir.path(), port) {
+            assert_eq!(rows, "svc-kafka\t10\t2");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the report never reached the store"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    terminate(service);
+}
