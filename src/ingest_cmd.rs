@@ -133,6 +133,7 @@ pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> 
         ensure_topics(kafka)
             .await
             .context("creating the Kafka topics")?;
+        crate::metrics_endpoint::install(config.metrics_listen.as_deref())?;
         let stop = crate::shutdown::on_signal();
         crate::sources::run(config, || Ok(KafkaPublisher::new(kafka)?), stop.subscribe()).await
     })

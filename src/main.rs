@@ -2,6 +2,7 @@
 
 mod config;
 mod ingest_cmd;
+mod metrics_endpoint;
 mod parse_cmd;
 mod report_writer;
 mod run_cmd;

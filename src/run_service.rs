@@ -32,6 +32,7 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        crate::metrics_endpoint::install(config.metrics_listen.as_deref())?;
         let stop = crate::shutdown::on_signal();
         let mut store = Store::open(&config.store).await?;
         match &config.kafka {

@@ -20,6 +20,7 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<
         None => Until::Forever,
     };
     let summary = runtime.block_on(async {
+        crate::metrics_endpoint::install(config.metrics_listen.as_deref())?;
         let mut store = Store::open(&config.store).await?;
         let service = SinkService::new(kafka)?;
         anyhow::Ok(

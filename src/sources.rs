@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use dmarcflow_ingest::bus::Publish;
+use dmarcflow_ingest::bus::{Metered, Publish};
 use dmarcflow_ingest::files::FilesSource;
 use tokio::sync::watch;
 
@@ -19,9 +19,10 @@ const DRAIN: Duration = Duration::from_secs(60);
 /// IMAP source finishes its round and logs out) or a listener fails.
 pub async fn run<P: Publish>(
     config: &Config,
-    publisher: impl Fn() -> Result<P>,
+    new_publisher: impl Fn() -> Result<P>,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
+    let publisher = |source| Ok::<_, anyhow::Error>(Metered::new(new_publisher()?, source));
     if config.smtp.is_none() && config.http.is_none() && config.imap.is_none() {
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
@@ -30,7 +31,7 @@ pub async fn run<P: Publish>(
         let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
             config: smtp.config.clone(),
             source: FilesSource::default(),
-            publisher: publisher()?,
+            publisher: publisher("smtp")?,
         });
         let listener = bind(&smtp.listen).await?;
         let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
@@ -42,7 +43,7 @@ pub async fn run<P: Publish>(
         let shared = Arc::new(dmarcflow_ingest::http::Shared {
             config: http.config.clone(),
             source: FilesSource::default(),
-            publisher: publisher()?,
+            publisher: publisher("http")?,
         });
         let listener = bind(&http.listen).await?;
         let kind = if http.config.tls.is_some() {
@@ -58,7 +59,7 @@ pub async fn run<P: Publish>(
             let shared = Arc::new(dmarcflow_ingest::imap::Shared {
                 config: imap.config.clone(),
                 source: FilesSource::default(),
-                publisher: publisher()?,
+                publisher: publisher("imap")?,
             });
             eprintln!(
                 "IMAP source watching {} on {}:{}",

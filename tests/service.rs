@@ -66,6 +66,22 @@ fn post(port: u16, body: &str) -> u16 {
         .unwrap_or(0)
 }
 
+/// The Prometheus text the metrics endpoint serves.
+fn metrics(port: u16) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("{e}"));
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    let _ = tcp.read_to_string(&mut answer);
+    answer
+}
+
+/// The value of one sample line (`name{labels}`), if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+}
+
 fn stored(dir: &Path, port: u16) -> Option<String> {
     let out = command(dir, port, &["query", "SELECT reporter_report_id, successful_sessions, failed_sessions FROM tlsrpt_reports ORDER BY reporter_report_id"])
         .output()
@@ -85,7 +101,13 @@ fn terminate(mut child: Child) {
 fn without_kafka_the_answer_waits_for_the_store() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let port = free_port();
-    let service = start(command(dir.path(), port, &["run"]), port);
+    let metrics_port = free_port();
+    let mut c = command(dir.path(), port, &["run"]);
+    c.env(
+        "DMARCFLOW_METRICS_LISTEN",
+        format!("127.0.0.1:{metrics_port}"),
+    );
+    let service = start(c, port);
 
     assert_eq!(post(port, &REPORT.replace("RID", "svc-1")), 200);
     // Acknowledged means stored: no waiting here.
@@ -98,6 +120,34 @@ fn without_kafka_the_answer_waits_for_the_store() {
         serde_json::from_str(letters.lines().next().unwrap_or_default()).unwrap_or_default();
     assert_eq!(letter["reason"], "malformed_json", "{letters}");
     assert!(letter["raw_base64"].as_str().is_some_and(|r| !r.is_empty()));
+
+    let text = metrics(metrics_port);
+    for (series, value) in [
+        ("dmarcflow_source_messages_total{source=\"http\"}", 2.0),
+        (
+            "dmarcflow_reports_published_total{source=\"http\",kind=\"tlsrpt\"}",
+            1.0,
+        ),
+        (
+            "dmarcflow_records_published_total{source=\"http\",kind=\"tlsrpt\"}",
+            1.0,
+        ),
+        (
+            "dmarcflow_dead_letters_total{source=\"http\",reason=\"malformed_json\"}",
+            1.0,
+        ),
+        (
+            "dmarcflow_store_reports_total{store=\"sqlite\",outcome=\"stored\"}",
+            1.0,
+        ),
+        ("dmarcflow_store_batch_seconds_count{store=\"sqlite\"}", 1.0),
+    ] {
+        assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
+    }
+    assert!(
+        text.contains("# HELP dmarcflow_store_batch_seconds"),
+        "{text}"
+    );
     terminate(service);
 }
 
@@ -116,11 +166,16 @@ fn with_kafka_one_process_publishes_and_sinks() {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
+    let metrics_port = free_port();
     let mut c = command(dir.path(), port, &["run"]);
-    c.env("DMARCFLOW_KAFKA_BROKERS", &brokers)
-        .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", format!("service-{nanos}"))
-        .env("DMARCFLOW_KAFKA_GROUP", format!("service-{nanos}"))
-        .env("DMARCFLOW_KAFKA_INSTANCE_ID", "service-1");
+    c.env(
+        "DMARCFLOW_METRICS_LISTEN",
+        format!("127.0.0.1:{metrics_port}"),
+    )
+    .env("DMARCFLOW_KAFKA_BROKERS", &brokers)
+    .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", format!("service-{nanos}"))
+    .env("DMARCFLOW_KAFKA_GROUP", format!("service-{nanos}"))
+    .env("DMARCFLOW_KAFKA_INSTANCE_ID", "service-1");
     let service = start(c, port);
     assert_eq!(post(port, &REPORT.replace("RID", "svc-kafka")), 200);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -134,6 +189,27 @@ fn with_kafka_one_process_publishes_and_sinks() {
             "the report never reached the store"
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+    // The sink's lag comes from librdkafka's statistics (every 10 s).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = metrics(metrics_port);
+        assert_eq!(
+            sample(&text, "dmarcflow_sink_messages_total"),
+            Some(1.0),
+            "{text}"
+        );
+        let lags: Vec<f64> = text
+            .lines()
+            .filter(|l| l.starts_with("dmarcflow_sink_lag_messages{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .collect();
+        if !lags.is_empty() {
+            assert!(lags.iter().all(|&lag| lag == 0.0), "all consumed: {lags:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no lag gauge in\n{text}");
+        std::thread::sleep(Duration::from_millis(500));
     }
     terminate(service);
 }

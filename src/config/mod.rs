@@ -32,6 +32,14 @@ pub struct FileConfig {
     pub smtp: Option<SmtpSection>,
     pub http: Option<HttpSection>,
     pub imap: Option<ImapSection>,
+    pub metrics: Option<MetricsSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// host:port of the Prometheus endpoint.
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,6 +92,8 @@ pub struct Config {
     pub http: Option<Http>,
     /// None: no IMAP source.
     pub imap: Option<Imap>,
+    /// Where the services serve Prometheus metrics (None: nowhere).
+    pub metrics_listen: Option<String>,
 }
 
 /// The Kafka settings, for both sides of the bus.
@@ -226,6 +236,9 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let smtp = listeners::smtp(file.smtp.unwrap_or_default(), env)?;
     let http = listeners::http(file.http.unwrap_or_default(), env)?;
     let imap = imap::imap(file.imap.unwrap_or_default(), env)?;
+    let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
+        .or(file.metrics.and_then(|m| m.listen))
+        .filter(|l| !l.is_empty());
     Ok(Config {
         store,
         batch,
@@ -233,6 +246,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         smtp,
         http,
         imap,
+        metrics_listen,
     })
 }
 

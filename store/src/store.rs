@@ -52,11 +52,29 @@ impl Store {
         })
     }
 
+    /// Writes one batch (the whole batch is the unit of retry and of
+    /// acknowledgement). Counted in `dmarcflow_store_*` metrics.
     pub async fn write(&mut self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
-        match self {
-            Self::ClickHouse(s) => s.write(batch).await,
-            Self::Sqlite(s) => s.write(batch),
+        let started = std::time::Instant::now();
+        let (store, written) = match self {
+            Self::ClickHouse(s) => ("clickhouse", s.write(batch).await),
+            Self::Sqlite(s) => ("sqlite", s.write(batch)),
+        };
+        match &written {
+            Ok(w) => {
+                metrics::histogram!("dmarcflow_store_batch_seconds", "store" => store)
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("dmarcflow_store_reports_total", "store" => store, "outcome" => "stored")
+                    .increment(w.reports);
+                metrics::counter!("dmarcflow_store_reports_total", "store" => store, "outcome" => "duplicate")
+                    .increment(w.duplicates);
+                metrics::counter!("dmarcflow_store_rows_total", "store" => store).increment(w.rows);
+            }
+            Err(_) => {
+                metrics::counter!("dmarcflow_store_errors_total", "store" => store).increment(1)
+            }
         }
+        written
     }
 
     pub async fn query(&self, sql: &str) -> Result<Table, StoreError> {

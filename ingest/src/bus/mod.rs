@@ -6,8 +6,10 @@
 mod acked;
 mod in_process;
 pub mod kafka;
+mod metered;
 mod publish;
 
 pub use acked::{in_process_acked, AckedPublisher, AckedSubscriber, DeadLetterFile, Delivery};
 pub use in_process::{in_process, Publisher, Subscriber};
+pub use metered::{received, source_error, Metered};
 pub use publish::Publish;

@@ -81,6 +81,7 @@ async fn respond<P: Publish>(
             )
         })?
         .to_bytes();
+    crate::bus::received("http", body.len());
     let origin = format!("https:{peer}");
     let received_at = crate::received_now();
     let found = shared

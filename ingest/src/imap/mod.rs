@@ -53,6 +53,22 @@ pub enum ImapError {
     Parse,
 }
 
+impl ImapError {
+    /// A short label for metrics.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Connect(_) => "connect",
+            Self::Tls(_) => "tls",
+            Self::Login(_) => "login",
+            Self::Imap(_) => "imap",
+            Self::Protocol(_) => "protocol",
+            Self::Timeout(_) => "timeout",
+            Self::Bus(_) => "bus",
+            Self::Parse => "parse",
+        }
+    }
+}
+
 /// Watches every configured mailbox until `stop` turns true; a round under
 /// way finishes first (its messages acknowledged and moved, or left).
 pub async fn serve<P: Publish>(shared: Arc<Shared<P>>, stop: tokio::sync::watch::Receiver<bool>) {

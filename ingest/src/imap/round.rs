@@ -154,6 +154,7 @@ async fn fetch_and_parse<P>(
         while let Some(fetch) = stream.next().await {
             let fetch = fetch?;
             if let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) {
+                crate::bus::received("imap", body.len());
                 bodies.push((uid, bytes::Bytes::copy_from_slice(body)));
             }
         }

@@ -25,6 +25,7 @@ pub async fn watch<P: Publish>(shared: Arc<Shared<P>>, mailbox: String, mut stop
         match session(&shared, &mailbox, &mut stop, &mut backoff).await {
             Ok(()) => return,
             Err(e) => {
+                crate::bus::source_error("imap", e.class());
                 tracing::warn!(
                     error = %e,
                     %mailbox,

@@ -167,6 +167,7 @@ where
 /// Parses a message, publishes all it holds, and says what to answer.
 async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: String) -> String {
     let received_at = crate::received_now();
+    crate::bus::received("smtp", data.len());
     let data = bytes::Bytes::from(data);
     let parsing = shared
         .source

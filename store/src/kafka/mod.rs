@@ -2,6 +2,7 @@
 //! topics into a store (`service`), and its configuration (`config`).
 
 mod config;
+mod lag;
 mod service;
 
 pub use config::KafkaSinkConfig;

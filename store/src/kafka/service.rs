@@ -15,6 +15,7 @@ use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::lag::{LagContext, STATS_INTERVAL_MS};
 use super::KafkaSinkConfig;
 use crate::{BatchConfig, Batcher, Store, StoreError, WriteSummary};
 
@@ -48,7 +49,7 @@ pub enum SinkError {
 }
 
 pub struct SinkService {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<LagContext>,
     dead_letters: FutureProducer,
     topics: Topics,
 }
@@ -64,7 +65,7 @@ impl SinkService {
         if let Some(id) = &config.instance_id {
             consumer_config.set("group.instance.id", id);
         }
-        let consumer: StreamConsumer = consumer_config
+        let consumer: StreamConsumer<LagContext> = consumer_config
             .set("group.id", &config.group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
@@ -72,7 +73,8 @@ impl SinkService {
             // librdkafka default, 45 s, stalls a restarted sink that long).
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "2000")
-            .create()?;
+            .set("statistics.interval.ms", STATS_INTERVAL_MS)
+            .create_with_context(LagContext)?;
         let topics = config.topics();
         consumer.subscribe(&topics.reports())?;
         let dead_letters: FutureProducer = client
@@ -122,6 +124,7 @@ impl SinkService {
                 Ok(message) => {
                     let message = message?;
                     summary.messages += 1;
+                    metrics::counter!("dmarcflow_sink_messages_total").increment(1);
                     offsets.insert(
                         (message.topic().to_owned(), message.partition()),
                         message.offset(),
@@ -131,6 +134,7 @@ impl SinkService {
                         Err(reason) => {
                             self.dead_letter(&message, &reason).await?;
                             summary.dead_letters += 1;
+                            metrics::counter!("dmarcflow_sink_dead_letters_total").increment(1);
                             None
                         }
                     }

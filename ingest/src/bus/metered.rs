@@ -1,0 +1,88 @@
+//! A publisher that counts what goes through it, per source: reports and
+//! records published by kind (aggregate records, TLS-RPT policies, one per
+//! failure report), dead letters by reason, and bus failures.
+//! The counters are `metrics` facade calls; the binary exports them to
+//! Prometheus (`dmarcflow_*`).
+
+use dmarcflow_schemas::{Ingested, Report};
+
+use super::kafka::BusError;
+use super::Publish;
+use crate::files::Rejected;
+
+pub struct Metered<P> {
+    inner: P,
+    source: &'static str,
+}
+
+impl<P: Publish> Metered<P> {
+    /// `source` labels every counter: `smtp`, `http`, `imap`, `files`.
+    pub fn new(inner: P, source: &'static str) -> Self {
+        Self { inner, source }
+    }
+
+    fn failed(&self, e: &BusError) {
+        metrics::counter!("dmarcflow_bus_errors_total", "source" => self.source).increment(1);
+        tracing::debug!(error = %e, source = self.source, "bus failure");
+    }
+}
+
+impl<P: Publish> Publish for Metered<P> {
+    async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        match self.inner.publish(item).await {
+            Ok(()) => {
+                let kind = item.report.kind().as_str();
+                let records = match &item.report {
+                    Report::Aggregate(r) => r.records.len() as u64,
+                    Report::Tlsrpt(r) => r.policies.len() as u64,
+                    Report::Failure(_) => 1,
+                };
+                metrics::counter!("dmarcflow_reports_published_total", "source" => self.source, "kind" => kind)
+                    .increment(1);
+                metrics::counter!("dmarcflow_records_published_total", "source" => self.source, "kind" => kind)
+                    .increment(records);
+                Ok(())
+            }
+            Err(e) => {
+                self.failed(&e);
+                Err(e)
+            }
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        raw: &[u8],
+        rejected: &Rejected,
+        received_at: i64,
+    ) -> Result<(), BusError> {
+        match self.inner.dead_letter(raw, rejected, received_at).await {
+            Ok(()) => {
+                metrics::counter!("dmarcflow_dead_letters_total", "source" => self.source, "reason" => rejected.reason)
+                    .increment(1);
+                Ok(())
+            }
+            Err(e) => {
+                self.failed(&e);
+                Err(e)
+            }
+        }
+    }
+
+    fn recover(&self) {
+        self.inner.recover();
+    }
+}
+
+/// Bytes a source received (whole messages, request bodies).
+pub fn received(source: &'static str, bytes: usize) {
+    metrics::counter!("dmarcflow_source_bytes_total", "source" => source).increment(bytes as u64);
+    metrics::counter!("dmarcflow_source_messages_total", "source" => source).increment(1);
+}
+
+/// A source-side failure other than the bus (a lost IMAP connection, a
+/// refused login, a TLS handshake), by class.
+pub fn source_error(source: &'static str, class: &'static str) {
+    metrics::counter!("dmarcflow_source_errors_total", "source" => source, "error" => class)
+        .increment(1);
+}
