@@ -213,3 +213,36 @@ fn with_kafka_one_process_publishes_and_sinks() {
     }
     terminate(service);
 }
+
+/// Every metric the pipeline dashboard plots is one the services describe
+/// (and so export): a renamed metric would leave a panel empty.
+#[test]
+fn the_pipeline_dashboard_plots_exported_metrics() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let board = std::fs::read_to_string(root.join("deploy/grafana/dashboards/pipeline.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let described = std::fs::read_to_string(root.join("src/metrics_endpoint.rs"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let board: serde_json::Value = serde_json::from_str(&board).unwrap_or_else(|e| panic!("{e}"));
+    let mut plotted = 0;
+    for panel in board["panels"].as_array().into_iter().flatten() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap_or_default();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if let Some(name) = word.strip_prefix("dmarcflow_").map(|_| word) {
+                    let base = ["_bucket", "_count", "_sum"]
+                        .iter()
+                        .find_map(|s| name.strip_suffix(s))
+                        .unwrap_or(name);
+                    assert!(
+                        described.contains(&format!("\"{base}\"")),
+                        "{} plots {base}, which no service exports",
+                        panel["title"]
+                    );
+                    plotted += 1;
+                }
+            }
+        }
+    }
+    assert!(plotted >= 10, "{plotted}");
+}
