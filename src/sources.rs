@@ -12,11 +12,13 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 
-/// How long a stopping IMAP source may take to settle its round.
+/// How long stopping sources may take to finish what is under way (an IMAP
+/// round, an SMTP delivery, a TLS-RPT POST).
 const DRAIN: Duration = Duration::from_secs(60);
 
 /// Runs every configured network source until `stop` turns true (then the
-/// IMAP source finishes its round and logs out) or a listener fails.
+/// listeners stop accepting, conversations under way finish, and the IMAP
+/// source settles its round and logs out) or a listener fails.
 pub async fn run<P: Publish>(
     config: &Config,
     new_publisher: impl Fn() -> Result<P>,
@@ -27,12 +29,17 @@ pub async fn run<P: Publish>(
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
     let mut listeners = tokio::task::JoinSet::new();
+    // Every connection holds a clone of its listener's `Shared`: once only
+    // these are left, no message is in flight.
+    let mut sessions: Vec<Box<dyn Fn() -> usize + Send>> = Vec::new();
     if let Some(smtp) = &config.smtp {
         let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
             config: smtp.config.clone(),
             source: FilesSource::default(),
             publisher: publisher("smtp")?,
         });
+        let held = shared.clone();
+        sessions.push(Box::new(move || Arc::strong_count(&held) - 1));
         let listener = bind(&smtp.listen).await?;
         let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
         tracing::info!(address = %listener.local_addr()?, "{kind} listening");
@@ -45,6 +52,8 @@ pub async fn run<P: Publish>(
             source: FilesSource::default(),
             publisher: publisher("http")?,
         });
+        let held = shared.clone();
+        sessions.push(Box::new(move || Arc::strong_count(&held) - 1));
         let listener = bind(&http.listen).await?;
         let kind = if http.config.tls.is_some() {
             "HTTPS"
@@ -83,6 +92,8 @@ pub async fn run<P: Publish>(
         () = crate::shutdown::stopped(stop) => Ok(()),
     };
     listeners.abort_all();
+    while listeners.join_next().await.is_some() {}
+    drain(&sessions).await;
     if let Some(imap) = imap {
         if outcome.is_err() {
             imap.abort();
@@ -93,6 +104,24 @@ pub async fn run<P: Publish>(
         }
     }
     outcome
+}
+
+/// Waits (up to `DRAIN`) for the SMTP and HTTPS conversations under way
+/// to end: a message being delivered gets its answer. Whatever is cut off
+/// at the deadline was never acknowledged, so its sender retries.
+async fn drain(sessions: &[Box<dyn Fn() -> usize + Send>]) {
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    loop {
+        let open: usize = sessions.iter().map(|open| open()).sum();
+        if open == 0 {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(open, "connections still open at exit; their senders retry");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn bind(address: &str) -> Result<tokio::net::TcpListener> {

@@ -246,3 +246,72 @@ fn the_pipeline_dashboard_plots_exported_metrics() {
     }
     assert!(plotted >= 10, "{plotted}");
 }
+
+/// SIGTERM while an SMTP message is half sent: the listener stops
+/// accepting, but the conversation under way finishes with its 250 (the
+/// report stored) before the process exits.
+#[test]
+fn a_stop_lets_the_delivery_under_way_finish() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
+    let smtp_port = free_port();
+    let mut c = command(dir.path(), port, &["run"]);
+    c.env("DMARCFLOW_SMTP_LISTEN", format!("127.0.0.1:{smtp_port}"));
+    let mut service = start(c, port);
+
+    let tcp = TcpStream::connect(("127.0.0.1", smtp_port)).unwrap_or_else(|e| panic!("{e}"));
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut writer = tcp.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = BufReader::new(tcp);
+    // The last line of a (possibly multi-line) reply.
+    let mut reply = || loop {
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{e}"));
+        if line.len() < 4 || line.as_bytes()[3] != b'-' {
+            return line;
+        }
+    };
+    assert!(reply().starts_with("220"));
+    for (command, expected) in [
+        ("EHLO client.test", "250"),
+        ("MAIL FROM:<r@mail.example>", "250"),
+        ("RCPT TO:<dmarc@example.com>", "250"),
+        ("DATA", "354"),
+    ] {
+        writer
+            .write_all(format!("{command}\r\n").as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let answer = reply();
+        assert!(answer.starts_with(expected), "{command}: {answer}");
+    }
+    let body = format!(
+        "From: r@mail.example\r\nTo: dmarc@example.com\r\nSubject: TLS report\r\nContent-Type: application/tlsrpt+json\r\n\r\n{}\r\n",
+        REPORT.replace("RID", "svc-smtp")
+    );
+    writer
+        .write_all(body.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = Command::new("kill").arg(service.id().to_string()).status();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        service.try_wait().ok().flatten().is_none(),
+        "exited with a message half sent"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", smtp_port)).is_err(),
+        "still accepting after SIGTERM"
+    );
+    writer.write_all(b".\r\n").unwrap_or_else(|e| panic!("{e}"));
+    let answer = reply();
+    assert!(answer.starts_with("250"), "{answer}");
+    let _ = writer.write_all(b"QUIT\r\n");
+    drop(writer);
+    drop(reader);
+    let status = service.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status}");
+    assert_eq!(stored(dir.path(), port).as_deref(), Some("svc-smtp\t10\t2"));
+}
