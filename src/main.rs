@@ -189,7 +189,7 @@ fn main() -> ExitCode {
                         "sink needs Kafka: set DMARCFLOW_KAFKA_BROKERS or [kafka] brokers"
                     )
                 })?;
-                sink_cmd::run(&args, &c, &kafka.sink)
+                sink_cmd::run(&args, &c, &kafka)
             })
             .map(|_| 0),
         Command::Migrate => config::load(cli.config.as_deref())

@@ -4,14 +4,15 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
-use dmarcflow_store::kafka::{KafkaSinkConfig, SinkService, SinkSummary, Until};
+use anyhow::{Context, Result};
+use dmarcflow_ingest::bus::kafka::ensure_topics;
+use dmarcflow_store::kafka::{SinkService, SinkSummary, Until};
 use dmarcflow_store::Store;
 
 use crate::config::Config;
 use crate::SinkArgs;
 
-pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<SinkSummary> {
+pub fn run(args: &SinkArgs, config: &Config, kafka: &crate::config::Kafka) -> Result<SinkSummary> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -22,7 +23,13 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &KafkaSinkConfig) -> Result<
     let summary = runtime.block_on(async {
         crate::metrics_endpoint::install(config.metrics_listen.as_deref())?;
         let mut store = Store::open(&config.store).await?;
-        let service = SinkService::new(kafka)?;
+        // A sink started before any ingester would subscribe to topics that
+        // do not exist yet, and librdkafka notices them only at its next
+        // metadata refresh (minutes): create them first.
+        ensure_topics(&kafka.publish)
+            .await
+            .context("creating the Kafka topics")?;
+        let service = SinkService::new(&kafka.sink)?;
         anyhow::Ok(
             service
                 .run(

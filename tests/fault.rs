@@ -6,34 +6,16 @@
 //! with its reason. Needs the broker and ClickHouse (`.ci/run` starts both);
 //! skips without them, except under CI.
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use common::Rig;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
-
-fn service(var: &str, default: &str) -> Option<String> {
-    let value = std::env::var(var).unwrap_or_else(|_| default.into());
-    let host = value
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let up = host
-        .parse()
-        .ok()
-        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if up {
-        return Some(value);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "{var}: nothing at {value} under CI"
-    );
-    eprintln!("skipping: nothing at {value} ({var})");
-    None
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
@@ -47,59 +29,6 @@ fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
         }
-    }
-}
-
-struct Rig {
-    dir: tempfile::TempDir,
-    brokers: String,
-    clickhouse: String,
-    prefix: String,
-    database: String,
-}
-
-impl Rig {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("DMARCFLOW_KAFKA_BROKERS", &self.brokers)
-            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &self.prefix)
-            .env("DMARCFLOW_KAFKA_GROUP", format!("{}-sink", self.prefix))
-            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "fault-sink-1")
-            .env("DMARCFLOW_CLICKHOUSE_URL", &self.clickhouse)
-            .env("DMARCFLOW_CLICKHOUSE_DATABASE", &self.database)
-            .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
-            .env("DMARCFLOW_BATCH_MAX_ROWS", "500")
-            .env_remove("DMARCFLOW_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).spawn().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = self
-            .command(args)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            out.status.code().is_some_and(|c| c < 2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn count(&self, sql: &str) -> u64 {
-        let out = self.run(&["query", sql]);
-        out.lines()
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(u64::MAX)
     }
 }
 
@@ -117,12 +46,11 @@ impl Random {
 
 #[test]
 fn killed_and_restarted_pipeline_stores_every_report_once() {
-    let Some(brokers) = service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092") else {
+    let Some(mut rig) = Rig::new("fault") else {
         return;
     };
-    let Some(clickhouse) = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123") else {
-        return;
-    };
+    rig.env
+        .push(("DMARCFLOW_BATCH_MAX_ROWS".into(), "500".into()));
     let corpus = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
         PathBuf::from,
@@ -137,13 +65,6 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
-    let rig = Rig {
-        dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
-        brokers,
-        clickhouse,
-        prefix: format!("fault-{nanos}"),
-        database: format!("dmarcflow_fault_{nanos}"),
-    };
     for copy in 0..5 {
         copy_dir(&corpus, &rig.dir.path().join(format!("inbox/{copy}")));
     }

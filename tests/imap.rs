@@ -4,10 +4,14 @@
 //! ClickHouse (`DMARCFLOW_CLICKHOUSE_URL`). Without them the test skips,
 //! except under CI, where it fails.
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::Rig;
 
 use dmarcflow_ingest::imap::{connect, roots_from_pem, ImapConfig, ImapSession, Security};
 
@@ -15,17 +19,14 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Every service, or None (skip) outside CI.
-fn services() -> Option<(ImapConfig, String, String)> {
-    let brokers = var("DMARCFLOW_KAFKA_BROKERS");
-    let clickhouse = var("DMARCFLOW_CLICKHOUSE_URL");
-    let host = var("DMARCFLOW_IMAP_TEST_HOST");
-    let (Some(brokers), Some(clickhouse), Some(host)) = (brokers, clickhouse, host) else {
+/// Dovecot's settings, or None (skip) outside CI.
+fn dovecot() -> Option<ImapConfig> {
+    let Some(host) = var("DMARCFLOW_IMAP_TEST_HOST") else {
         assert!(
             std::env::var("CI").is_err(),
-            "the IMAP test needs Dovecot, the broker and ClickHouse under CI"
+            "DMARCFLOW_IMAP_TEST_HOST is unset under CI: .ci/dovecot.sh must run first"
         );
-        eprintln!("skipping: needs DMARCFLOW_IMAP_TEST_*, DMARCFLOW_KAFKA_BROKERS and DMARCFLOW_CLICKHOUSE_URL");
+        eprintln!("skipping: no Dovecot (DMARCFLOW_IMAP_TEST_*)");
         return None;
     };
     let ca = var("DMARCFLOW_IMAP_TEST_CA").unwrap_or_default();
@@ -40,7 +41,7 @@ fn services() -> Option<(ImapConfig, String, String)> {
     config.port = var("DMARCFLOW_IMAP_TEST_TLS_PORT")
         .and_then(|p| p.parse().ok())
         .unwrap_or(993);
-    Some((config, brokers, clickhouse))
+    Some(config)
 }
 
 fn corpus_emails() -> Vec<PathBuf> {
@@ -61,81 +62,6 @@ fn corpus_emails() -> Vec<PathBuf> {
     found
 }
 
-struct Rig {
-    dir: tempfile::TempDir,
-    config: ImapConfig,
-    brokers: String,
-    clickhouse: String,
-    prefix: String,
-    database: String,
-    mailbox: String,
-}
-
-impl Rig {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("DMARCFLOW_KAFKA_BROKERS", &self.brokers)
-            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &self.prefix)
-            .env("DMARCFLOW_KAFKA_GROUP", format!("{}-sink", self.prefix))
-            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "imap-sink-1")
-            .env("DMARCFLOW_CLICKHOUSE_URL", &self.clickhouse)
-            .env("DMARCFLOW_CLICKHOUSE_DATABASE", &self.database)
-            .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
-            .env("DMARCFLOW_IMAP_HOST", &self.config.host)
-            .env("DMARCFLOW_IMAP_PORT", self.config.port.to_string())
-            .env("DMARCFLOW_IMAP_USERNAME", &self.config.username)
-            .env("DMARCFLOW_IMAP_PASSWORD", &self.config.password)
-            .env(
-                "DMARCFLOW_IMAP_CA_FILE",
-                var("DMARCFLOW_IMAP_TEST_CA").unwrap_or_default(),
-            )
-            .env("DMARCFLOW_IMAP_MAILBOXES", &self.mailbox)
-            .env(
-                "DMARCFLOW_IMAP_PROCESSED_FOLDER",
-                format!("{}-done", self.mailbox),
-            )
-            .env(
-                "DMARCFLOW_IMAP_INVALID_FOLDER",
-                format!("{}-invalid", self.mailbox),
-            )
-            .env_remove("DMARCFLOW_SMTP_LISTEN")
-            .env_remove("DMARCFLOW_HTTP_LISTEN")
-            .env_remove("DMARCFLOW_CONFIG");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = self
-            .command(args)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            out.status.code().is_some_and(|c| c < 2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn count(&self, sql: &str) -> u64 {
-        self.run(&["query", sql])
-            .lines()
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(u64::MAX)
-    }
-}
-
 async fn messages(session: &mut ImapSession, mailbox: &str) -> usize {
     session
         .select(mailbox)
@@ -152,23 +78,31 @@ async fn messages(session: &mut ImapSession, mailbox: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_appended_to_dovecot_lands_in_clickhouse_and_is_moved_after_the_ack() {
-    let Some((config, brokers, clickhouse)) = services() else {
+    let Some(config) = dovecot() else {
+        return;
+    };
+    let Some(mut rig) = Rig::new("imap") else {
         return;
     };
     let emails = corpus_emails();
     assert!(!emails.is_empty(), "no .eml in the corpus");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos());
-    let rig = Rig {
-        dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
-        config,
-        brokers,
-        clickhouse,
-        prefix: format!("imap-{nanos}"),
-        database: format!("dmarcflow_imap_{nanos}"),
-        mailbox: format!("rua-{nanos}"),
-    };
+    let mailbox = rig.prefix.replace("imap-", "rua-");
+    let (done, invalid) = (format!("{mailbox}-done"), format!("{mailbox}-invalid"));
+    for (name, value) in [
+        ("DMARCFLOW_IMAP_HOST", config.host.clone()),
+        ("DMARCFLOW_IMAP_PORT", config.port.to_string()),
+        ("DMARCFLOW_IMAP_USERNAME", config.username.clone()),
+        ("DMARCFLOW_IMAP_PASSWORD", config.password.clone()),
+        (
+            "DMARCFLOW_IMAP_CA_FILE",
+            var("DMARCFLOW_IMAP_TEST_CA").unwrap_or_default(),
+        ),
+        ("DMARCFLOW_IMAP_MAILBOXES", mailbox.clone()),
+        ("DMARCFLOW_IMAP_PROCESSED_FOLDER", done.clone()),
+        ("DMARCFLOW_IMAP_INVALID_FOLDER", invalid.clone()),
+    ] {
+        rig.env.push((name.to_owned(), value));
+    }
     rig.run(&["migrate"]);
 
     // The truth: what parsing the same emails gives, email by email.
@@ -196,33 +130,34 @@ async fn mail_appended_to_dovecot_lands_in_clickhouse_and_is_moved_after_the_ack
     }
     assert!(!ids[0].is_empty() && !ids[1].is_empty() && !ids[2].is_empty());
 
-    let mut admin = connect(&rig.config).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut admin = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
     admin
-        .create(&rig.mailbox)
+        .create(&mailbox)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     for email in &emails {
         let data = std::fs::read(email).unwrap_or_else(|e| panic!("{e}"));
         admin
-            .append(&rig.mailbox, None, None, &data)
+            .append(&mailbox, None, None, &data)
             .await
             .unwrap_or_else(|e| panic!("append {}: {e}", email.display()));
     }
 
-    let mut ingest = rig.spawn(&["ingest"]);
+    // The sink first: it must not miss topics the ingester creates later.
     let mut sink = rig.spawn(&["sink"]);
+    std::thread::sleep(Duration::from_secs(1));
+    let mut ingest = rig.spawn(&["ingest"]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let done = format!("{}-done", rig.mailbox);
-    let invalid = format!("{}-invalid", rig.mailbox);
     loop {
-        let waiting = messages(&mut admin, &rig.mailbox).await;
+        let waiting = messages(&mut admin, &mailbox).await;
         let stored = rig.count("SELECT count() FROM aggregate_reports");
         if waiting == 0 && stored == ids[0].len() as u64 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "{waiting} messages still waiting, {stored} aggregate reports stored"
+            "{waiting} messages still waiting, {stored} aggregate reports stored\n{}",
+            rig.logs()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }

@@ -173,17 +173,23 @@ mod tests {
     use crate::sqlite::SqliteStore;
     use crate::test_support::{generated, ingested};
 
-    #[tokio::test]
-    async fn consume_flushes_by_age_and_at_the_end() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    /// A SQLite store in `dir`, and batching that flushes only by age.
+    fn sqlite(dir: &tempfile::TempDir, max_age_ms: u64) -> (Store, PathBuf, BatchConfig) {
         let path = dir.path().join("s.db");
-        let mut store = Store::Sqlite(SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")));
-        let (tx, rx) = mpsc::channel(8);
+        let store = Store::Sqlite(SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")));
         let batching = BatchConfig {
             max_rows: 1_000_000,
             max_bytes: usize::MAX,
-            max_age: Duration::from_millis(50),
+            max_age: Duration::from_millis(max_age_ms),
         };
+        (store, path, batching)
+    }
+
+    #[tokio::test]
+    async fn consume_flushes_by_age_and_at_the_end() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (mut store, path, batching) = sqlite(&dir, 50);
+        let (tx, rx) = mpsc::channel(8);
         let task = tokio::spawn(async move { store.consume(rx, batching).await });
         tx.send(ingested(generated(1, 3)))
             .await
@@ -212,14 +218,8 @@ mod tests {
     #[tokio::test]
     async fn acknowledgements_follow_the_write() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("s.db");
-        let mut store = Store::Sqlite(SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}")));
+        let (mut store, path, batching) = sqlite(&dir, 300);
         let (tx, rx) = mpsc::channel(8);
-        let batching = BatchConfig {
-            max_rows: 1_000_000,
-            max_bytes: usize::MAX,
-            max_age: Duration::from_millis(300),
-        };
         let task = tokio::spawn(async move { store.consume_acked(rx, batching).await });
         let (ack, mut acked) = oneshot::channel();
         tx.send((ingested(generated(1, 3)), ack))

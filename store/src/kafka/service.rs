@@ -121,6 +121,14 @@ impl SinkService {
                 }
             };
             let full = match next {
+                Ok(Err(rdkafka::error::KafkaError::MessageConsumption(
+                    rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+                ))) => {
+                    // A topic not created yet (or deleted): librdkafka
+                    // picks it up once it exists; nothing was consumed.
+                    tracing::warn!("a subscribed topic does not exist (yet)");
+                    None
+                }
                 Ok(message) => {
                     let message = message?;
                     summary.messages += 1;

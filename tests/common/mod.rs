@@ -1,0 +1,148 @@
+//! Shared by the binary's integration tests that run the pipeline against
+//! real servers (each test binary uses what it needs).
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The address in `var` (or `default`) when something listens there; None
+/// (skip) outside CI, a failure under CI.
+pub fn service(var: &str, default: &str) -> Option<String> {
+    let value = std::env::var(var).unwrap_or_else(|_| default.into());
+    let host = value
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let up = host
+        .parse()
+        .ok()
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+    if up {
+        return Some(value);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "{var}: nothing at {value} under CI"
+    );
+    eprintln!("skipping: nothing at {value} ({var})");
+    None
+}
+
+/// A working directory, Kafka topics, a consumer group and a ClickHouse
+/// database of the test's own, and the `dmarcflow` commands using them.
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub brokers: String,
+    pub clickhouse: String,
+    pub prefix: String,
+    pub database: String,
+    /// More environment for every command (a source's settings).
+    pub env: Vec<(String, String)>,
+}
+
+impl Rig {
+    /// None (skip) when the broker or ClickHouse is missing outside CI.
+    pub fn new(name: &str) -> Option<Self> {
+        let brokers = service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092")?;
+        let clickhouse = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123")?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos());
+        Some(Self {
+            dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+            brokers,
+            clickhouse,
+            prefix: format!("{name}-{nanos}"),
+            database: format!("dmarcflow_{name}_{nanos}"),
+            env: Vec::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("DMARCFLOW_KAFKA_BROKERS", &self.brokers)
+            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &self.prefix)
+            .env("DMARCFLOW_KAFKA_GROUP", format!("{}-sink", self.prefix))
+            .env(
+                "DMARCFLOW_KAFKA_INSTANCE_ID",
+                format!("{}-sink-1", self.prefix),
+            )
+            .env("DMARCFLOW_CLICKHOUSE_URL", &self.clickhouse)
+            .env("DMARCFLOW_CLICKHOUSE_DATABASE", &self.database)
+            .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
+            .env_remove("DMARCFLOW_SMTP_LISTEN")
+            .env_remove("DMARCFLOW_HTTP_LISTEN")
+            .env_remove("DMARCFLOW_IMAP_HOST")
+            .env_remove("DMARCFLOW_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// Starts a service; its output goes to `<command>.log` in the rig's
+    /// directory (a pipe nobody reads would stall it), see [`Rig::logs`].
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let name = args.first().copied().unwrap_or("dmarcflow");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("{name}.log")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
+        self.command(args)
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The last lines each spawned service wrote, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for entry in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+                out.push_str(&format!("--- {}\n{tail}\n", path.display()));
+            }
+        }
+        out
+    }
+
+    /// Runs to the end; exit status 0 or 1 (inputs rejected), stdout.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = self
+            .command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The single number a query returns.
+    pub fn count(&self, sql: &str) -> u64 {
+        self.run(&["query", sql])
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(u64::MAX)
+    }
+}
