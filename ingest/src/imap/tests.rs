@@ -228,3 +228,84 @@ fn a_move_target_cannot_be_watched() {
     config.mailboxes.push("Archive/Processed".into());
     assert!(config.check().is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_without_idle() {
+    let Some(mut config) = server(Security::Tls) else {
+        return;
+    };
+    let inbox = unique("poll");
+    let mut admin = client(&config).await;
+    admin.create(&inbox).await.unwrap_or_else(|e| panic!("{e}"));
+    config.mailboxes = vec![inbox.clone()];
+    config.after = AfterAck::Flag;
+    config.idle = false;
+    config.poll_interval = Duration::from_millis(300);
+    let bus = Arc::new(Recording::default());
+    let (stop, running) = start(config, &bus);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    append(&mut admin, &inbox, &report_email("poll-1")).await;
+    wait_count(&mut admin, &inbox, Some(super::PROCESSED_KEYWORD), 1).await;
+    let _ = stop.send(true);
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .unwrap_or_else(|_| panic!("the source did not stop while polling"))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Servers without MOVE: COPY, `\Deleted`, then UID EXPUNGE (UIDPLUS) or
+/// EXPUNGE. Dovecot offers MOVE, so the round is told it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moves_without_the_move_extension() {
+    let Some(mut config) = server(Security::Tls) else {
+        return;
+    };
+    let inbox = unique("copy");
+    let (processed, invalid) = (format!("{inbox}-done"), format!("{inbox}-invalid"));
+    let mut admin = client(&config).await;
+    for mailbox in [&inbox, &processed, &invalid] {
+        admin
+            .create(mailbox)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    config.after = AfterAck::Move {
+        processed: processed.clone(),
+        invalid: invalid.clone(),
+    };
+    let shared = Shared {
+        config: config.clone(),
+        source: FilesSource::default(),
+        publisher: Arc::new(Recording::default()),
+    };
+    let mut session = client(&config).await;
+    for uidplus in [true, false] {
+        append(
+            &mut admin,
+            &inbox,
+            &report_email(&format!("copy-{uidplus}")),
+        )
+        .await;
+        append(&mut admin, &inbox, NOT_A_REPORT).await;
+        session
+            .select(&inbox)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let abilities = super::round::Abilities { mv: false, uidplus };
+        let settled = super::round::round(&shared, &mut session, &inbox, abilities)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settled, 2);
+        assert_eq!(
+            super::round::round(&shared, &mut session, &inbox, abilities)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            0,
+            "nothing left (uidplus {uidplus})"
+        );
+        let _ = session.close().await;
+    }
+    assert_eq!(count(&mut admin, &inbox, None).await, 0);
+    assert_eq!(count(&mut admin, &processed, None).await, 2);
+    assert_eq!(count(&mut admin, &invalid, None).await, 2);
+}
