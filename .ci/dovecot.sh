@@ -5,7 +5,8 @@
 #   127.0.0.1:10993  IMAP over implicit TLS
 # one user `reports` (password `reports`), maildir storage, a self-signed
 # certificate for 127.0.0.1 whose PEM is $1/ca.pem (the client trusts it).
-# Leaves $1/env with the DMARCFLOW_IMAP_TEST_* variables the tests read.
+# Leaves $1/env with the DMARCFLOW_IMAP_TEST_* variables the tests read
+# (and the user's maildir, where benches/e2e/imap.sh drops mail directly).
 set -euo pipefail
 dir="${1:?usage: dovecot.sh DIR}"
 mkdir -p "$dir"
@@ -106,4 +107,5 @@ export DMARCFLOW_IMAP_TEST_TLS_PORT=10993
 export DMARCFLOW_IMAP_TEST_CA=$dir/ca.pem
 export DMARCFLOW_IMAP_TEST_USER=reports
 export DMARCFLOW_IMAP_TEST_PASSWORD=reports
+export DMARCFLOW_IMAP_TEST_MAILDIR=$dir/mail/reports/Maildir
 EOF

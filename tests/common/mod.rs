@@ -39,6 +39,26 @@ pub struct Rig {
     pub database: String,
     /// More environment for every command (a source's settings).
     pub env: Vec<(String, String)>,
+    /// Services started, killed when the rig goes while a test is failing
+    /// (it must not leave them running).
+    spawned: std::sync::Mutex<Vec<u32>>,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        // Only when failing: a passing test waited for its services, and
+        // their pids may belong to someone else by now.
+        if !std::thread::panicking() {
+            return;
+        }
+        let pids = self.spawned.lock().map(|p| p.clone()).unwrap_or_default();
+        for pid in pids {
+            let _ = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 impl Rig {
@@ -56,6 +76,7 @@ impl Rig {
             prefix: format!("{name}-{nanos}"),
             database: format!("dmarcflow_{name}_{nanos}"),
             env: Vec::new(),
+            spawned: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -97,11 +118,16 @@ impl Rig {
             .open(self.dir.path().join(format!("{name}.log")))
             .unwrap_or_else(|e| panic!("{e}"));
         let err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
-        self.command(args)
+        let child = self
+            .command(args)
             .stdout(log)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let Ok(mut spawned) = self.spawned.lock() {
+            spawned.push(child.id());
+        }
+        child
     }
 
     /// The last lines each spawned service wrote, for failure messages.
