@@ -12,72 +12,72 @@ use dmarcflow_schemas::{Match, TextEnum, Warnings};
 
 use super::fields;
 
-/// The next thing inside a container.
-enum Child<'x> {
-    /// `<name>value</name>`, value non-empty, unpadded, with no `&`.
-    Leaf(&'x [u8], &'x str),
-    /// `<name>` with elements inside.
-    Open(&'x [u8]),
-    /// `</name>`.
-    Close(&'x [u8]),
+/// A position in the document, moved over the record's elements. Every
+/// step either consumes what it expected or leaves the cursor where it was;
+/// `None` from a step means "give up" (the general path reads the record).
+struct Cursor<'x> {
+    text: &'x str,
+    pos: usize,
 }
 
-fn child<'x>(text: &'x str, pos: &mut usize) -> Option<Child<'x>> {
-    let b = text.as_bytes();
-    let mut i = *pos;
-    // White space between elements (the general path ignores any text there).
-    while *b.get(i)? <= b' ' {
-        i += 1;
-    }
-    if b[i] != b'<' {
-        return None;
-    }
-    i += 1;
-    if *b.get(i)? == b'/' {
-        let start = i + 1;
-        i = start;
-        while *b.get(i)? != b'>' {
-            i += 1;
+impl<'x> Cursor<'x> {
+    /// Skips white space between elements (the general path ignores any
+    /// text there); something must follow.
+    fn skip(&mut self) -> Option<()> {
+        let b = self.text.as_bytes();
+        while *b.get(self.pos)? <= b' ' {
+            self.pos += 1;
         }
-        *pos = i + 1;
-        return Some(Child::Close(&b[start..i]));
+        Some(())
     }
-    // A bare name, then `>`.
-    let start = i;
-    while let Some(&c) = b.get(i) {
-        if !(c.is_ascii_lowercase() || c == b'_') {
-            break;
+
+    /// Consumes `tag` (a whole `<name>` or `</name>`) when it is next.
+    fn at(&mut self, tag: &[u8]) -> bool {
+        let found = self.text.as_bytes().get(self.pos..self.pos + tag.len()) == Some(tag);
+        if found {
+            self.pos += tag.len();
         }
-        i += 1;
+        found
     }
-    if i == start || *b.get(i)? != b'>' {
-        return None;
-    }
-    let name = &b[start..i];
-    let value_start = i + 1;
-    let j = value_start + memchr::memchr2(b'<', b'&', &b[value_start..])?;
-    if b[j] == b'&' {
-        return None;
-    }
-    let close = j + 2 + name.len();
-    if b.get(j + 1) == Some(&b'/')
-        && same(b.get(j + 2..close)?, name)
-        && b.get(close) == Some(&b'>')
-    {
-        let value = &text[value_start..j];
+
+    /// The value after an opening tag just consumed, up to `close`:
+    /// non-empty, unpadded, with no `&` and no element inside.
+    fn value(&mut self, close: &[u8]) -> Option<&'x str> {
+        let b = self.text.as_bytes();
+        let start = self.pos;
+        let end = start + memchr::memchr2(b'<', b'&', b.get(start..)?)?;
+        if b[end] == b'&' || b.get(end..end + close.len()) != Some(close) {
+            return None;
+        }
+        let value = self.text.get(start..end)?;
         if value.is_empty() || fields::is_padded(value) {
             return None;
         }
-        *pos = close + 1;
-        return Some(Child::Leaf(name, value));
+        self.pos = end + close.len();
+        Some(value)
     }
-    *pos = value_start;
-    Some(Child::Open(name))
 }
 
-/// Equal short byte strings, compared inline.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+/// `<name>` and `</name>` as byte strings.
+macro_rules! tags {
+    ($name:literal) => {
+        (
+            concat!("<", $name, ">").as_bytes(),
+            concat!("</", $name, ">").as_bytes(),
+        )
+    };
+}
+
+/// When `<name>` is next: its value (giving up if it is not a plain one).
+macro_rules! leaf {
+    ($c:expr, $name:literal) => {{
+        let (open, close) = tags!($name);
+        if $c.at(open) {
+            Some($c.value(close)?)
+        } else {
+            None
+        }
+    }};
 }
 
 /// A known value in its canonical spelling, or give up.
@@ -89,105 +89,136 @@ fn exact<'x, T: TextEnum<'x>>(value: &'x str) -> Option<T> {
 }
 
 /// Reads one record whose `<record>` ends just before `pos`; the record and
-/// the offset after `</record>`.
-pub(crate) fn record(text: &str, mut pos: usize) -> Option<(Record<'_>, usize)> {
+/// the offset after `</record>`. Children may come in any order.
+pub(crate) fn record(text: &str, pos: usize) -> Option<(Record<'_>, usize)> {
+    let mut c = Cursor { text, pos };
     let mut rec = Record::default();
     loop {
-        match child(text, &mut pos)? {
-            Child::Close(b"record") => break,
-            Child::Open(b"row") => row(text, &mut pos, &mut rec)?,
-            Child::Open(b"identifiers") => identifiers(text, &mut pos, &mut rec)?,
-            Child::Open(b"auth_results") => auth_results(text, &mut pos, &mut rec)?,
-            _ => return None,
+        c.skip()?;
+        if c.at(b"</record>") {
+            break;
+        } else if c.at(b"<row>") {
+            row(&mut c, &mut rec)?;
+        } else if c.at(b"<identifiers>") {
+            identifiers(&mut c, &mut rec)?;
+        } else if c.at(b"<auth_results>") {
+            auth_results(&mut c, &mut rec)?;
+        } else {
+            return None;
         }
     }
     if rec.source_ip.is_empty() || rec.header_from.is_empty() {
         return None;
     }
-    Some((rec, pos))
+    Some((rec, c.pos))
 }
 
-fn row<'x>(text: &'x str, pos: &mut usize, rec: &mut Record<'x>) -> Option<()> {
+fn row<'x>(c: &mut Cursor<'x>, rec: &mut Record<'x>) -> Option<()> {
     loop {
-        match child(text, pos)? {
-            Child::Close(b"row") => return Some(()),
-            Child::Leaf(b"source_ip", v) => {
-                let mut w = Warnings::default();
-                rec.source_ip = fields::source_ip(Cow::Borrowed(v), &mut w);
-                if !w.is_empty() {
+        c.skip()?;
+        if c.at(b"</row>") {
+            return Some(());
+        } else if let Some(v) = leaf!(c, "source_ip") {
+            let mut w = Warnings::default();
+            rec.source_ip = fields::source_ip(Cow::Borrowed(v), &mut w);
+            if !w.is_empty() {
+                return None;
+            }
+        } else if let Some(v) = leaf!(c, "count") {
+            rec.count = v.parse().ok()?;
+        } else if c.at(b"<policy_evaluated>") {
+            loop {
+                c.skip()?;
+                if c.at(b"</policy_evaluated>") {
+                    break;
+                } else if let Some(v) = leaf!(c, "disposition") {
+                    rec.disposition = Some(exact(v)?);
+                } else if let Some(v) = leaf!(c, "dkim") {
+                    rec.dkim = Some(exact(v)?);
+                } else if let Some(v) = leaf!(c, "spf") {
+                    rec.spf = Some(exact(v)?);
+                } else {
                     return None;
                 }
             }
-            Child::Leaf(b"count", v) => rec.count = v.parse().ok()?,
-            Child::Open(b"policy_evaluated") => loop {
-                match child(text, pos)? {
-                    Child::Close(b"policy_evaluated") => break,
-                    Child::Leaf(b"disposition", v) => rec.disposition = Some(exact(v)?),
-                    Child::Leaf(b"dkim", v) => rec.dkim = Some(exact(v)?),
-                    Child::Leaf(b"spf", v) => rec.spf = Some(exact(v)?),
-                    _ => return None,
-                }
-            },
-            _ => return None,
+        } else {
+            return None;
         }
     }
 }
 
-fn identifiers<'x>(text: &'x str, pos: &mut usize, rec: &mut Record<'x>) -> Option<()> {
+fn identifiers<'x>(c: &mut Cursor<'x>, rec: &mut Record<'x>) -> Option<()> {
     loop {
-        match child(text, pos)? {
-            Child::Close(b"identifiers") => return Some(()),
-            Child::Leaf(b"header_from", v) => rec.header_from = Cow::Borrowed(v),
-            Child::Leaf(b"envelope_from", v) => rec.envelope_from = Some(Cow::Borrowed(v)),
-            Child::Leaf(b"envelope_to", v) => rec.envelope_to = Some(Cow::Borrowed(v)),
-            _ => return None,
+        c.skip()?;
+        if c.at(b"</identifiers>") {
+            return Some(());
+        } else if let Some(v) = leaf!(c, "header_from") {
+            rec.header_from = Cow::Borrowed(v);
+        } else if let Some(v) = leaf!(c, "envelope_from") {
+            rec.envelope_from = Some(Cow::Borrowed(v));
+        } else if let Some(v) = leaf!(c, "envelope_to") {
+            rec.envelope_to = Some(Cow::Borrowed(v));
+        } else {
+            return None;
         }
     }
 }
 
-fn auth_results<'x>(text: &'x str, pos: &mut usize, rec: &mut Record<'x>) -> Option<()> {
+fn auth_results<'x>(c: &mut Cursor<'x>, rec: &mut Record<'x>) -> Option<()> {
     loop {
-        match child(text, pos)? {
-            Child::Close(b"auth_results") => return Some(()),
-            Child::Open(b"dkim") => {
-                let (mut domain, mut selector, mut result, mut human) = (None, None, None, None);
-                loop {
-                    match child(text, pos)? {
-                        Child::Close(b"dkim") => break,
-                        Child::Leaf(b"domain", v) => domain = Some(Cow::Borrowed(v)),
-                        Child::Leaf(b"selector", v) => selector = Some(Cow::Borrowed(v)),
-                        Child::Leaf(b"result", v) => result = Some(exact::<DkimResult>(v)?),
-                        Child::Leaf(b"human_result", v) => human = Some(Cow::Borrowed(v)),
-                        _ => return None,
-                    }
+        c.skip()?;
+        if c.at(b"</auth_results>") {
+            return Some(());
+        } else if c.at(b"<dkim>") {
+            let (mut domain, mut selector, mut result, mut human) = (None, None, None, None);
+            loop {
+                c.skip()?;
+                if c.at(b"</dkim>") {
+                    break;
+                } else if let Some(v) = leaf!(c, "domain") {
+                    domain = Some(Cow::Borrowed(v));
+                } else if let Some(v) = leaf!(c, "selector") {
+                    selector = Some(Cow::Borrowed(v));
+                } else if let Some(v) = leaf!(c, "result") {
+                    result = Some(exact::<DkimResult>(v)?);
+                } else if let Some(v) = leaf!(c, "human_result") {
+                    human = Some(Cow::Borrowed(v));
+                } else {
+                    return None;
                 }
-                rec.dkim_results.push(DkimAuth {
-                    domain: domain.unwrap_or_default(),
-                    selector,
-                    result: result?,
-                    human_result: human,
-                });
             }
-            Child::Open(b"spf") => {
-                let (mut domain, mut scope, mut result, mut human) = (None, None, None, None);
-                loop {
-                    match child(text, pos)? {
-                        Child::Close(b"spf") => break,
-                        Child::Leaf(b"domain", v) => domain = Some(Cow::Borrowed(v)),
-                        Child::Leaf(b"scope", v) => scope = Some(exact(v)?),
-                        Child::Leaf(b"result", v) => result = Some(exact::<SpfResult>(v)?),
-                        Child::Leaf(b"human_result", v) => human = Some(Cow::Borrowed(v)),
-                        _ => return None,
-                    }
+            rec.dkim_results.push(DkimAuth {
+                domain: domain.unwrap_or_default(),
+                selector,
+                result: result?,
+                human_result: human,
+            });
+        } else if c.at(b"<spf>") {
+            let (mut domain, mut scope, mut result, mut human) = (None, None, None, None);
+            loop {
+                c.skip()?;
+                if c.at(b"</spf>") {
+                    break;
+                } else if let Some(v) = leaf!(c, "domain") {
+                    domain = Some(Cow::Borrowed(v));
+                } else if let Some(v) = leaf!(c, "scope") {
+                    scope = Some(exact(v)?);
+                } else if let Some(v) = leaf!(c, "result") {
+                    result = Some(exact::<SpfResult>(v)?);
+                } else if let Some(v) = leaf!(c, "human_result") {
+                    human = Some(Cow::Borrowed(v));
+                } else {
+                    return None;
                 }
-                rec.spf_results.push(SpfAuth {
-                    domain: domain.unwrap_or_default(),
-                    scope,
-                    result: result?,
-                    human_result: human,
-                });
             }
-            _ => return None,
+            rec.spf_results.push(SpfAuth {
+                domain: domain.unwrap_or_default(),
+                scope,
+                result: result?,
+                human_result: human,
+            });
+        } else {
+            return None;
         }
     }
 }
