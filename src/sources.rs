@@ -42,7 +42,6 @@ pub async fn run<P: Publish>(
         sessions.push(Box::new(move || Arc::strong_count(&held) - 1));
         let listener = bind(&smtp.listen).await?;
         let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
-        tracing::info!(address = %listener.local_addr()?, "{kind} listening");
         eprintln!("{kind} listening on {}", listener.local_addr()?);
         listeners.spawn(dmarcflow_ingest::smtp::serve(listener, shared));
     }
