@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::Rig;
+use common::{ReportIds, Rig};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -78,16 +78,8 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
         "rejects.jsonl",
         "inbox",
     ]);
-    let mut ids = [HashSet::new(), HashSet::new(), HashSet::new()];
-    for line in parsed.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-        let slot = match v["kind"].as_str() {
-            Some("aggregate") => 0,
-            Some("failure") => 1,
-            _ => 2,
-        };
-        ids[slot].insert(v["id"].as_str().unwrap_or_default().to_owned());
-    }
+    let mut ids = ReportIds::default();
+    ids.add(&parsed);
     let rejects = std::fs::read_to_string(rig.dir.path().join("rejects.jsonl")).unwrap_or_default();
     let rejected_paths: HashSet<String> = rejects
         .lines()
@@ -117,22 +109,7 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
     rig.run(&["ingest", "inbox"]);
     rig.run(&["sink", "--until-idle", "5"]);
 
-    assert_eq!(
-        rig.count("SELECT count() FROM aggregate_reports"),
-        ids[0].len() as u64
-    );
-    assert_eq!(
-        rig.count("SELECT uniqExact(report_id) FROM aggregate_reports"),
-        ids[0].len() as u64
-    );
-    assert_eq!(
-        rig.count("SELECT count() FROM failure_reports"),
-        ids[1].len() as u64
-    );
-    assert_eq!(
-        rig.count("SELECT count() FROM tlsrpt_reports"),
-        ids[2].len() as u64
-    );
+    rig.assert_stored_once(&ids);
     assert_eq!(
         rig.count("SELECT count() FROM (SELECT report_id, record_index FROM aggregate_records GROUP BY report_id, record_index HAVING count() > 1)"),
         0

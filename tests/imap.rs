@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::Rig;
+use common::{ReportIds, Rig};
 
 use dmarcflow_ingest::imap::{connect, roots_from_pem, ImapConfig, ImapSession, Security};
 
@@ -106,7 +105,7 @@ async fn mail_appended_to_dovecot_lands_in_clickhouse_and_is_moved_after_the_ack
     rig.run(&["migrate"]);
 
     // The truth: what parsing the same emails gives, email by email.
-    let mut ids = [HashSet::new(), HashSet::new(), HashSet::new()];
+    let mut ids = ReportIds::default();
     let mut with_reports = 0;
     for email in &emails {
         let path = email.display().to_string();
@@ -117,18 +116,9 @@ async fn mail_appended_to_dovecot_lands_in_clickhouse_and_is_moved_after_the_ack
             "rejects.jsonl",
             &path,
         ]);
-        with_reports += usize::from(!parsed.trim().is_empty());
-        for line in parsed.lines() {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-            let slot = match v["kind"].as_str() {
-                Some("aggregate") => 0,
-                Some("failure") => 1,
-                _ => 2,
-            };
-            ids[slot].insert(v["id"].as_str().unwrap_or_default().to_owned());
-        }
+        with_reports += usize::from(ids.add(&parsed) > 0);
     }
-    assert!(!ids[0].is_empty() && !ids[1].is_empty() && !ids[2].is_empty());
+    assert!(!ids.aggregate.is_empty() && !ids.failure.is_empty() && !ids.tlsrpt.is_empty());
 
     let mut admin = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
     admin
@@ -151,7 +141,7 @@ async fn mail_appended_to_dovecot_lands_in_clickhouse_and_is_moved_after_the_ack
     loop {
         let waiting = messages(&mut admin, &mailbox).await;
         let stored = rig.count("SELECT count() FROM aggregate_reports");
-        if waiting == 0 && stored == ids[0].len() as u64 {
+        if waiting == 0 && stored == ids.aggregate.len() as u64 {
             break;
         }
         assert!(
@@ -181,16 +171,5 @@ async fn mail_appended_to_dovecot_lands_in_clickhouse_and_is_moved_after_the_ack
         emails.len() - with_reports,
         "every email without one is in the invalid folder"
     );
-    assert_eq!(
-        rig.count("SELECT uniqExact(report_id) FROM aggregate_reports"),
-        ids[0].len() as u64
-    );
-    assert_eq!(
-        rig.count("SELECT count() FROM failure_reports"),
-        ids[1].len() as u64
-    );
-    assert_eq!(
-        rig.count("SELECT count() FROM tlsrpt_reports"),
-        ids[2].len() as u64
-    );
+    rig.assert_stored_once(&ids);
 }

@@ -2,6 +2,7 @@
 //! real servers (each test binary uses what it needs).
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -170,5 +171,50 @@ impl Rig {
             .nth(1)
             .and_then(|l| l.parse().ok())
             .unwrap_or(u64::MAX)
+    }
+
+    /// ClickHouse holds exactly one copy of every report in `ids`.
+    pub fn assert_stored_once(&self, ids: &ReportIds) {
+        for (table, kind) in [
+            ("aggregate_reports", &ids.aggregate),
+            ("failure_reports", &ids.failure),
+            ("tlsrpt_reports", &ids.tlsrpt),
+        ] {
+            assert_eq!(
+                self.count(&format!("SELECT count() FROM {table}")),
+                kind.len() as u64,
+                "{table}"
+            );
+        }
+        assert_eq!(
+            self.count("SELECT uniqExact(report_id) FROM aggregate_reports"),
+            ids.aggregate.len() as u64
+        );
+    }
+}
+
+/// Report identities by kind, from `dmarcflow parse` output.
+#[derive(Debug, Default)]
+pub struct ReportIds {
+    pub aggregate: HashSet<String>,
+    pub failure: HashSet<String>,
+    pub tlsrpt: HashSet<String>,
+}
+
+impl ReportIds {
+    /// Adds every report of some `dmarcflow parse` output; how many lines.
+    pub fn add(&mut self, parsed: &str) -> usize {
+        let mut lines = 0;
+        for line in parsed.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let id = v["id"].as_str().unwrap_or_default().to_owned();
+            match v["kind"].as_str() {
+                Some("aggregate") => self.aggregate.insert(id),
+                Some("failure") => self.failure.insert(id),
+                _ => self.tlsrpt.insert(id),
+            };
+            lines += 1;
+        }
+        lines
     }
 }
