@@ -32,6 +32,7 @@ impl<'x> Cursor<'x> {
     }
 
     /// Consumes `tag` (a whole `<name>` or `</name>`) when it is next.
+    #[inline(always)]
     fn at(&mut self, tag: &[u8]) -> bool {
         let found = self.text.as_bytes().get(self.pos..self.pos + tag.len()) == Some(tag);
         if found {
@@ -42,6 +43,7 @@ impl<'x> Cursor<'x> {
 
     /// The value after an opening tag just consumed, up to `close`:
     /// non-empty, unpadded, with no `&` and no element inside.
+    #[inline(always)]
     fn value(&mut self, close: &[u8]) -> Option<&'x str> {
         let b = self.text.as_bytes();
         let start = self.pos;
