@@ -31,15 +31,14 @@ pub async fn run<P: Publish>(
     let mut listeners = tokio::task::JoinSet::new();
     // Every connection holds a clone of its listener's `Shared`: once only
     // these are left, no message is in flight.
-    let mut sessions: Vec<Box<dyn Fn() -> usize + Send>> = Vec::new();
+    let mut held: Vec<Arc<dyn std::any::Any + Send + Sync>> = Vec::new();
     if let Some(smtp) = &config.smtp {
         let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
             config: smtp.config.clone(),
             source: FilesSource::default(),
             publisher: publisher("smtp")?,
         });
-        let held = shared.clone();
-        sessions.push(Box::new(move || Arc::strong_count(&held) - 1));
+        held.push(shared.clone());
         let listener = bind(&smtp.listen).await?;
         let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
         eprintln!("{kind} listening on {}", listener.local_addr()?);
@@ -51,8 +50,7 @@ pub async fn run<P: Publish>(
             source: FilesSource::default(),
             publisher: publisher("http")?,
         });
-        let held = shared.clone();
-        sessions.push(Box::new(move || Arc::strong_count(&held) - 1));
+        held.push(shared.clone());
         let listener = bind(&http.listen).await?;
         let kind = if http.config.tls.is_some() {
             "HTTPS"
@@ -92,7 +90,7 @@ pub async fn run<P: Publish>(
     };
     listeners.abort_all();
     while listeners.join_next().await.is_some() {}
-    drain(&sessions).await;
+    drain(&held).await;
     if let Some(imap) = imap {
         if outcome.is_err() {
             imap.abort();
@@ -108,10 +106,13 @@ pub async fn run<P: Publish>(
 /// Waits (up to `DRAIN`) for the SMTP and HTTPS conversations under way
 /// to end: a message being delivered gets its answer. Whatever is cut off
 /// at the deadline was never acknowledged, so its sender retries.
-async fn drain(sessions: &[Box<dyn Fn() -> usize + Send>]) {
+async fn drain(held: &[Arc<dyn std::any::Any + Send + Sync>]) {
     let deadline = tokio::time::Instant::now() + DRAIN;
     loop {
-        let open: usize = sessions.iter().map(|open| open()).sum();
+        let open: usize = held
+            .iter()
+            .map(|shared| Arc::strong_count(shared) - 1)
+            .sum();
         if open == 0 {
             return;
         }

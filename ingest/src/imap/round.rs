@@ -55,8 +55,8 @@ pub async fn round<P: Publish>(
             bytes += size;
         }
     }
-    let messages = fetch_and_parse(shared, session, mailbox, &take).await?;
     let received_at = crate::received_now();
+    let messages = fetch_and_parse(shared, session, mailbox, &take, received_at).await?;
     let oversized: Vec<Rejected> = too_large
         .iter()
         .map(|(uid, size)| {
@@ -141,6 +141,7 @@ async fn fetch_and_parse<P>(
     session: &mut ImapSession,
     mailbox: &str,
     uids: &[Uid],
+    received_at: i64,
 ) -> Result<Vec<Message>, ImapError> {
     if uids.is_empty() {
         return Ok(Vec::new());
@@ -162,7 +163,6 @@ async fn fetch_and_parse<P>(
     };
     // A message expunged by someone else meanwhile is simply not there.
     let bodies = timed(config, "UID FETCH bodies", fetching).await??;
-    let received_at = crate::received_now();
     let mut messages = Vec::with_capacity(bodies.len());
     for (uid, data) in bodies {
         let found = shared

@@ -122,14 +122,9 @@ async fn create_if_missing<P>(
     }
 }
 
-/// Resolves once stop is true (or its sender is gone for good and it never will be).
+/// Resolves once stop is true (never, if its sender is gone while false).
 async fn stopped(stop: &mut Receiver<bool>) {
-    loop {
-        if *stop.borrow_and_update() {
-            return;
-        }
-        if stop.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
