@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use common::{ReportIds, Rig};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
@@ -120,36 +119,16 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
     );
 
     // Every rejected input is in the dead-letter topic, with a reason.
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &rig.brokers)
-        .set("group.id", format!("{}-dlq", rig.prefix))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    consumer
-        .subscribe(&[&format!("{}.dead-letter", rig.prefix)])
-        .unwrap_or_else(|e| panic!("{e}"));
     let mut lettered = HashSet::new();
-    let mut idle = 0;
-    while idle < 10 {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                idle = 0;
-                let reason = m
-                    .headers()
-                    .and_then(|h| {
-                        h.iter()
-                            .find(|x| x.key == "dmarcflow-reason")
-                            .and_then(|x| x.value)
-                    })
-                    .unwrap_or_default();
-                assert!(!reason.is_empty(), "a dead letter without a reason");
-                if let Some(key) = m.key() {
-                    lettered.insert(String::from_utf8_lossy(key).into_owned());
-                }
-            }
-            Some(Err(e)) => panic!("{e}"),
-            None => idle += 1,
+    for m in common::read_topic(
+        &rig.brokers,
+        &format!("{}.dead-letter", rig.prefix),
+        &format!("{}-dlq", rig.prefix),
+    ) {
+        let reason = common::header(&m, "dmarcflow-reason");
+        assert!(!reason.is_empty(), "a dead letter without a reason");
+        if let Some(key) = m.key() {
+            lettered.insert(String::from_utf8_lossy(key).into_owned());
         }
     }
     let relative: HashSet<String> = lettered

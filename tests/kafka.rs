@@ -4,31 +4,13 @@
 //! except under CI (`CI=true`), where that fails. Each test uses topics and a
 //! consumer group of its own.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
-
-fn brokers() -> Option<String> {
-    let brokers =
-        std::env::var("DMARCFLOW_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into());
-    let first = brokers.split(',').next().unwrap_or_default().to_owned();
-    let reachable = first
-        .parse()
-        .ok()
-        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if reachable {
-        return Some(brokers);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "no Kafka broker at {brokers} under CI"
-    );
-    eprintln!("skipping: no Kafka broker at {brokers}");
-    None
-}
+use rdkafka::message::Message;
 
 fn corpus() -> Option<PathBuf> {
     let root = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
@@ -54,7 +36,7 @@ struct Env {
 
 impl Env {
     fn new(name: &str) -> Option<Self> {
-        let brokers = brokers()?;
+        let brokers = common::service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092")?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -91,35 +73,19 @@ impl Env {
 
     /// (reason header, origin header) of every dead letter.
     fn dead_letters(&self) -> Vec<(String, String)> {
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .set("group.id", format!("{}-dlq-reader", self.prefix))
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap_or_else(|e| panic!("{e}"));
-        consumer
-            .subscribe(&[&format!("{}.dead-letter", self.prefix)])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut out = Vec::new();
-        let mut idle = 0;
-        while idle < 10 {
-            match consumer.poll(Duration::from_millis(500)) {
-                Some(Ok(m)) => {
-                    idle = 0;
-                    let get = |name: &str| {
-                        m.headers()
-                            .and_then(|h| h.iter().find(|x| x.key == name).and_then(|x| x.value))
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                            .unwrap_or_default()
-                    };
-                    out.push((get("dmarcflow-reason"), get("dmarcflow-origin")));
-                }
-                Some(Err(e)) => panic!("{e}"),
-                None => idle += 1,
-            }
-        }
-        out
+        common::read_topic(
+            &self.brokers,
+            &format!("{}.dead-letter", self.prefix),
+            &format!("{}-dlq-reader", self.prefix),
+        )
+        .iter()
+        .map(|m| {
+            (
+                common::header(m, "dmarcflow-reason"),
+                common::header(m, "dmarcflow-origin"),
+            )
+        })
+        .collect()
     }
 }
 
@@ -307,27 +273,14 @@ fn the_raw_archive_keeps_every_input() {
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(stderr(&out).contains("2 inputs read"), "{}", stderr(&out));
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &env.brokers)
-        .set("group.id", format!("{}-raw-reader", env.prefix))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    consumer
-        .subscribe(&[&format!("{}.raw", env.prefix)])
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut bodies = Vec::new();
-    let mut idle = 0;
-    while idle < 10 {
-        match consumer.poll(Duration::from_millis(500)) {
-            Some(Ok(m)) => {
-                idle = 0;
-                bodies.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-            }
-            Some(Err(e)) => panic!("{e}"),
-            None => idle += 1,
-        }
-    }
+    let mut bodies: Vec<String> = common::read_topic(
+        &env.brokers,
+        &format!("{}.raw", env.prefix),
+        &format!("{}-raw-reader", env.prefix),
+    )
+    .iter()
+    .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
+    .collect();
     bodies.sort();
     assert_eq!(
         bodies,

@@ -7,11 +7,18 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The address in `var` (or `default`) when something listens there; None
-/// (skip) outside CI, a failure under CI.
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+
+/// The address in `var` (or `default`; for a list, its first) when
+/// something listens there; None (skip) outside CI, a failure under CI.
 pub fn service(var: &str, default: &str) -> Option<String> {
     let value = std::env::var(var).unwrap_or_else(|_| default.into());
+    // A URL, an address, or a list of them (Kafka brokers): the first.
     let host = value
+        .split(',')
+        .next()
+        .unwrap_or_default()
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
@@ -217,4 +224,41 @@ impl ReportIds {
         }
         lines
     }
+}
+
+/// Every message of `topic` from its beginning, read (in a consumer group
+/// of its own, `group`) until nothing more came for five seconds.
+pub fn read_topic(brokers: &str, topic: &str, group: &str) -> Vec<OwnedMessage> {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer
+        .subscribe(&[topic])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let mut idle = 0;
+    while idle < 10 {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => {
+                idle = 0;
+                out.push(m.detach());
+            }
+            Some(Err(e)) => panic!("{e}"),
+            None => idle += 1,
+        }
+    }
+    out
+}
+
+/// A message header as text ("" when absent).
+pub fn header(message: &OwnedMessage, name: &str) -> String {
+    message
+        .headers()
+        .and_then(|h| h.iter().find(|x| x.key == name).and_then(|x| x.value))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_default()
 }
