@@ -5,8 +5,9 @@
 //! type, then file name.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
-use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use crate::decompress::{unpack, Rejection, Unpacked};
 use crate::detect::{sniff, Format};
@@ -34,11 +35,29 @@ const REPORT_EXTENSIONS: &[&str] = &[
     ".xml", ".gz", ".gzip", ".zip", ".json", ".xml.gz", ".json.gz",
 ];
 
+/// The MIME parser configured for reports: it reads the headers that
+/// locate and decode parts, and the few a failure report keeps (`Subject`,
+/// `Date`, `Message-ID`); every other header (`Received`, `DKIM-Signature`,
+/// `ARC-*`, ...) is only skipped over, never tokenised. mail-parser's default
+/// reads all of them, which on a small report costs more than the report.
+pub fn message_parser() -> &'static MessageParser {
+    static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+        MessageParser::new()
+            .with_mime_headers()
+            .header_text(HeaderName::Subject)
+            .header_date(HeaderName::Date)
+            .header_id(HeaderName::MessageId)
+            .default_header_ignore()
+    });
+    &PARSER
+}
+
 /// Parses an email's MIME structure. mail-parser has internal assertions
 /// that hostile input can trip (seen by fuzzing); a panic there becomes a
 /// typed error here, never a dead ingest process.
 pub fn parse_message(raw: &[u8]) -> Result<Message<'_>, ParseError> {
-    match std::panic::catch_unwind(|| MessageParser::default().parse(raw)) {
+    let parser = message_parser();
+    match std::panic::catch_unwind(|| parser.parse(raw)) {
         Ok(Some(message)) => Ok(message),
         Ok(None) => Err(ParseError::Mime("no header block found".into())),
         Err(_) => Err(ParseError::Mime(
@@ -85,8 +104,11 @@ fn extract_message<'a>(
         };
     }
     // Decide first, consume after: the text-only fallback needs the parts intact.
-    let candidates: Vec<usize> = (0..message.parts.len())
-        .filter(|&i| is_candidate_part(&message.parts[i], depth))
+    let candidates: Vec<(usize, String)> = (message.parts.iter().enumerate())
+        .filter_map(|(i, part)| {
+            let content_type = content_type(part);
+            is_candidate_part(part, &content_type, depth).then_some((i, content_type))
+        })
         .collect();
     if candidates.is_empty() {
         // Some MTAs (Exim) send DMARC failure reports as text only.
@@ -101,10 +123,9 @@ fn extract_message<'a>(
         ));
     }
     let mut out = Vec::new();
-    for index in candidates {
+    for (index, content_type) in candidates {
         let part = &mut message.parts[index];
         let name = part.attachment_name().map(str::to_owned);
-        let content_type = content_type(part);
         let part_origin = format!("{origin} > {}", name.as_deref().unwrap_or(&content_type));
         let bytes = match std::mem::take(&mut part.body) {
             PartType::Message(nested) => {
@@ -136,15 +157,16 @@ fn extract_message<'a>(
 
 /// Whether a part should be unpacked: a forwarded message that itself
 /// carries a report, or bytes that may be one.
-fn is_candidate_part(part: &MessagePart<'_>, depth: usize) -> bool {
+fn is_candidate_part(part: &MessagePart<'_>, content_type: &str, depth: usize) -> bool {
     let name = part.attachment_name();
-    let content_type = content_type(part);
     match &part.body {
         PartType::Message(nested) => {
-            depth < 2 && nested.parts.iter().any(|p| is_candidate_part(p, depth + 1))
+            depth < 2
+                && (nested.parts.iter())
+                    .any(|p| is_candidate_part(p, &self::content_type(p), depth + 1))
         }
-        PartType::Binary(b) | PartType::InlineBinary(b) => is_candidate(b, &content_type, name),
-        PartType::Text(t) | PartType::Html(t) => is_candidate(t.as_bytes(), &content_type, name),
+        PartType::Binary(b) | PartType::InlineBinary(b) => is_candidate(b, content_type, name),
+        PartType::Text(t) | PartType::Html(t) => is_candidate(t.as_bytes(), content_type, name),
         PartType::Multipart(_) => false,
     }
 }

@@ -3,12 +3,12 @@
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader};
 
-use dmarcflow_schemas::{FailureReport, Report};
+use dmarcflow_schemas::{AggregateReport, FailureReport, Report};
 
 use crate::aggregate::{parse_aggregate_with, AggregateParser, StreamSource};
 use crate::decompress::{io_to_parse, unpack, Payload, Rejection, StreamPayload, Unpacked};
 use crate::detect::{sniff, Format};
-use crate::text::{to_utf8, Utf8Reader};
+use crate::text::{as_utf8, to_utf8, Utf8Reader};
 use crate::tlsrpt::parse_tlsrpt_with;
 use crate::{mime, Limits, ParseError};
 
@@ -76,12 +76,15 @@ impl Parser {
     pub fn parse_payload<'p>(&self, payload: &'p Payload<'_>) -> Result<Report<'p>, ParseError> {
         match payload.format {
             Format::Xml => {
-                let text =
-                    std::str::from_utf8(&payload.data).map_err(|e| ParseError::MalformedXml {
-                        position: e.valid_up_to() as u64,
-                        detail: "invalid UTF-8 (payload not normalised by extract)".into(),
-                    })?;
-                parse_aggregate_with(text, payload.warnings.clone()).map(Report::Aggregate)
+                let mut warnings = payload.warnings.clone();
+                match as_utf8(&payload.data, &mut warnings) {
+                    Cow::Borrowed(text) => parse_aggregate_with(text, warnings),
+                    // Rare: the report cannot borrow from the repaired text.
+                    Cow::Owned(text) => {
+                        parse_aggregate_with(&text, warnings).map(AggregateReport::into_owned)
+                    }
+                }
+                .map(Report::Aggregate)
             }
             Format::Json => {
                 parse_tlsrpt_with(&payload.data, payload.warnings.clone()).map(Report::Tlsrpt)

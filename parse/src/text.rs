@@ -25,8 +25,10 @@ pub fn declared_encoding(head: &[u8]) -> Option<&'static Encoding> {
     Encoding::for_label(&value[..end])
 }
 
-/// Makes `data` valid UTF-8 without a BOM or leading white space, borrowing
-/// when it already is. Says what it did in `warnings`.
+/// Brings a document to UTF-8 without a BOM or leading white space,
+/// borrowing when it is already. A document that declares UTF-8 (or none)
+/// is only trimmed here: its bytes are checked once, by [`as_utf8`] when it
+/// is parsed. Says what it did in `warnings`.
 pub(crate) fn to_utf8<'a>(data: Cow<'a, [u8]>, warnings: &mut Vec<String>) -> Cow<'a, [u8]> {
     let declared = declared_encoding(&data).unwrap_or(UTF_8);
     let trimmed_len = trim_start(&data).len();
@@ -41,13 +43,8 @@ pub(crate) fn to_utf8<'a>(data: Cow<'a, [u8]>, warnings: &mut Vec<String>) -> Co
             Cow::Owned(v)
         }
     };
-    let is_utf8 = std::str::from_utf8(&data).is_ok();
     if declared == UTF_8 || (declared.is_ascii_compatible() && data.is_ascii()) {
-        if is_utf8 {
-            return data;
-        }
-        warnings.push("invalid UTF-8 bytes replaced with U+FFFD".into());
-        return Cow::Owned(String::from_utf8_lossy(&data).into_owned().into_bytes());
+        return data;
     }
     let (text, had_errors) = declared.decode_without_bom_handling(&data);
     warnings.push(format!(
@@ -61,6 +58,18 @@ pub(crate) fn to_utf8<'a>(data: Cow<'a, [u8]>, warnings: &mut Vec<String>) -> Co
         ));
     }
     Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// The text of a document [`to_utf8`] prepared: borrowed when its bytes are
+/// valid UTF-8, else with the invalid ones replaced (and a warning).
+pub(crate) fn as_utf8<'a>(data: &'a [u8], warnings: &mut Vec<String>) -> Cow<'a, str> {
+    match std::str::from_utf8(data) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => {
+            warnings.push("invalid UTF-8 bytes replaced with U+FFFD".into());
+            Cow::Owned(String::from_utf8_lossy(data).into_owned())
+        }
+    }
 }
 
 /// A reader that transcodes a stream to UTF-8 (replacing invalid bytes), for
@@ -148,6 +157,10 @@ mod tests {
         let mut w = Vec::new();
         let out = to_utf8(Cow::Borrowed(b"<a>\xC3\xA9</a>"), &mut w);
         assert!(matches!(out, Cow::Borrowed(_)));
+        assert!(matches!(
+            as_utf8(&out, &mut w),
+            Cow::Borrowed("<a>\u{e9}</a>")
+        ));
         assert!(w.is_empty());
     }
 
@@ -173,7 +186,8 @@ mod tests {
     fn invalid_utf8_replaced() {
         let mut w = Vec::new();
         let out = to_utf8(Cow::Borrowed(b"  <a>bad\x91</a>"), &mut w);
-        assert_eq!(std::str::from_utf8(&out).unwrap(), "<a>bad\u{FFFD}</a>");
+        assert!(matches!(out, Cow::Borrowed(b"<a>bad\x91</a>")));
+        assert_eq!(as_utf8(&out, &mut w), "<a>bad\u{FFFD}</a>");
         assert_eq!(w.len(), 2);
     }
 

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::auth_results::AuthResults;
 use crate::identity::IdentityHasher;
 use crate::text_enum::text_enum;
 use crate::{Warnings, SCHEMA_VERSION};
@@ -145,8 +146,8 @@ pub struct Record<'a> {
     pub header_from: Cow<'a, str>,
     pub envelope_from: Option<Cow<'a, str>>,
     pub envelope_to: Option<Cow<'a, str>>,
-    pub dkim_results: Vec<DkimAuth<'a>>,
-    pub spf_results: Vec<SpfAuth<'a>>,
+    pub dkim_results: AuthResults<DkimAuth<'a>>,
+    pub spf_results: AuthResults<SpfAuth<'a>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<Extension<'a>>,
 }

@@ -10,6 +10,7 @@
 //! the dedup key of the stores; see [`identity`].
 
 pub mod aggregate;
+mod auth_results;
 pub mod ddl;
 pub mod failure;
 pub mod identity;

@@ -190,15 +190,55 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
 
     /// A plain record straight from the source, when it is next and the
     /// source can (see `fast.rs`).
-    fn fast_record(&mut self) -> Option<Record<'x>> {
+    /// Whether a record read by the fast path may come next.
+    fn fast_possible(&self) -> bool {
         let at_top = self.stack.last().is_some_and(|f| f.tag == Tag::Feedback);
-        if !self.fast || !at_top || self.capture.is_some() || self.record.is_some() {
-            return None;
+        self.fast && at_top && self.capture.is_none() && self.record.is_none()
+    }
+
+    /// Fills `rec` (a default record), and says whether it did.
+    fn fast_record(&mut self, rec: &mut Record<'x>) -> bool {
+        if !self.src.fast_record(rec) {
+            return false;
         }
-        let record = self.src.fast_record()?;
         self.text = None;
         self.seen.records += 1;
-        Some(record)
+        true
+    }
+
+    /// Appends the next record to `out`; `false` once there are no more.
+    /// What the iterator does, without moving each record out and back in.
+    pub(crate) fn next_into(&mut self, out: &mut Vec<Record<'x>>) -> bool {
+        loop {
+            if let Some(rec) = self.ready.pop_front() {
+                out.push(rec);
+                return true;
+            }
+            if self.done {
+                return false;
+            }
+            if self.fast_possible() {
+                // Filled where it will stay (see `fast::record`).
+                out.push(Record::default());
+                if out.last_mut().is_some_and(|r| self.fast_record(r)) {
+                    return true;
+                }
+                out.pop();
+            }
+            self.advance();
+        }
+    }
+
+    /// One step of the general state machine; an error ends the report.
+    fn advance(&mut self) {
+        match self.step() {
+            Ok(true) => {}
+            Ok(false) => self.done = true,
+            Err(e) => {
+                self.error = Some(e);
+                self.done = true;
+            }
+        }
     }
 
     fn syntax_error(&mut self, e: ScanError) -> Result<bool, ParseError> {
@@ -656,17 +696,13 @@ impl<'x, S: EventSource<'x>> Iterator for AggregateParser<'x, S> {
             if self.done {
                 return None;
             }
-            if let Some(record) = self.fast_record() {
-                return Some(record);
-            }
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => self.done = true,
-                Err(e) => {
-                    self.error = Some(e);
-                    self.done = true;
+            if self.fast_possible() {
+                let mut rec = Record::default();
+                if self.fast_record(&mut rec) {
+                    return Some(rec);
                 }
             }
+            self.advance();
         }
     }
 }

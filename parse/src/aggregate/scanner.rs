@@ -76,8 +76,9 @@ pub trait EventSource<'x> {
     fn next_token(&mut self) -> Result<Token<'x>, ScanError>;
     /// A whole `<record>` next, read by the fast path, when the source can
     /// and the record is plain (see `fast.rs`).
-    fn fast_record(&mut self) -> Option<dmarcflow_schemas::aggregate::Record<'x>> {
-        None
+    /// Fills `out` (a default record) and says whether it did.
+    fn fast_record(&mut self, _out: &mut dmarcflow_schemas::aggregate::Record<'x>) -> bool {
+        false
     }
     /// Byte offset reached, for error messages.
     fn position(&self) -> u64;
@@ -273,19 +274,21 @@ impl<'x> EventSource<'x> for SliceSource<'x> {
         self.pos as u64
     }
 
-    fn fast_record(&mut self) -> Option<dmarcflow_schemas::aggregate::Record<'x>> {
+    fn fast_record(&mut self, out: &mut dmarcflow_schemas::aggregate::Record<'x>) -> bool {
         let b = self.text.as_bytes();
         let mut at = self.pos;
         while at < b.len() && CLASS[usize::from(b[at])] & SPACE != 0 {
             at += 1;
         }
         if !b[at..].starts_with(b"<record>") {
-            return None;
+            return false;
         }
-        let (record, end) = super::fast::record(self.text, at + 8)?;
+        let Some(end) = super::fast::record(self.text, at + 8, out) else {
+            return false;
+        };
         self.pos = end;
         self.after_text = false;
-        Some(record)
+        true
     }
 }
 
@@ -473,7 +476,7 @@ impl<R: BufRead> EventSource<'static> for StreamSource<R> {
         self.consumed + self.pos as u64
     }
 
-    fn fast_record(&mut self) -> Option<dmarcflow_schemas::aggregate::Record<'static>> {
+    fn fast_record(&mut self, out: &mut dmarcflow_schemas::aggregate::Record<'static>) -> bool {
         // The whole record must be in the buffer: read on until its end is.
         loop {
             let b = self.buf.as_bytes();
@@ -482,18 +485,22 @@ impl<R: BufRead> EventSource<'static> for StreamSource<R> {
                 at += 1;
             }
             if b.len() - at >= 8 && !b[at..].starts_with(b"<record>") {
-                return None;
+                return false;
             }
             if let Some(end) = memchr::memmem::find(&b[at..], b"</record>") {
-                let (record, after) = super::fast::record(&self.buf[..at + end + 9], at + 8)?;
-                let record = record.into_owned();
+                let mut record = dmarcflow_schemas::aggregate::Record::default();
+                let text = &self.buf[..at + end + 9];
+                let Some(after) = super::fast::record(text, at + 8, &mut record) else {
+                    return false;
+                };
+                *out = record.into_owned();
                 self.pos = after;
                 self.after_text = false;
-                return Some(record);
+                return true;
             }
             // A record is a few hundred bytes; past a chunk it is no plain one.
-            if b.len() - at > CHUNK || !self.refill().ok()? {
-                return None;
+            if b.len() - at > CHUNK || !self.refill().unwrap_or(false) {
+                return false;
             }
         }
     }

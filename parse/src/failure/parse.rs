@@ -28,18 +28,21 @@ fn role(part: &MessagePart<'_>) -> Role {
         };
     };
     let (ty, sub) = (ct.ctype(), ct.subtype().unwrap_or(""));
-    match (
-        ty.to_ascii_lowercase().as_str(),
-        sub.to_ascii_lowercase().as_str(),
-    ) {
-        ("message", "feedback-report") => Role::FeedbackReport,
-        ("message", "rfc822") | ("message", "global") => Role::ReturnedMessage,
+    let is = |t: &str, s: &str| ty.eq_ignore_ascii_case(t) && sub.eq_ignore_ascii_case(s);
+    if is("message", "feedback-report") {
+        Role::FeedbackReport
+    } else if is("message", "rfc822") || is("message", "global") {
+        Role::ReturnedMessage
+    } else if is("text", "rfc822-headers")
         // `text/rfc822-header` is a real misspelling in the wild.
-        ("text", "rfc822-headers") | ("text", "rfc822-header") | ("message", "rfc822-headers") => {
-            Role::ReturnedHeaders
-        }
-        ("text", "plain") => Role::Text,
-        _ => Role::Other,
+        || is("text", "rfc822-header")
+        || is("message", "rfc822-headers")
+    {
+        Role::ReturnedHeaders
+    } else if is("text", "plain") {
+        Role::Text
+    } else {
+        Role::Other
     }
 }
 
