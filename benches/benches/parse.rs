@@ -123,14 +123,6 @@ fn email_group(c: &mut Criterion, name: &str, emails: &[Vec<u8>]) {
     g.bench_function("dmarcflow", |b| b.iter(|| ours(&parser, emails)));
     g.bench_function("mail_auth", |b| b.iter(|| mail_auth(emails)));
     g.bench_function("floor", |b| b.iter(|| floor(emails)));
-    g.bench_function("extract_only", |b| {
-        b.iter(|| {
-            emails
-                .iter()
-                .map(|e| parser.extract(e, "bench").len())
-                .sum::<usize>()
-        })
-    });
     g.finish();
 }
 

@@ -25,6 +25,16 @@ impl<'x> Cursor<'x> {
     /// text there); something must follow.
     fn skip(&mut self) -> Option<()> {
         let b = self.text.as_bytes();
+        // Indentation is a newline and a few spaces: eight bytes at a time.
+        while let Some(chunk) = b.get(self.pos..self.pos + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().ok()?);
+            let printable = above_space(word);
+            if printable != 0 {
+                self.pos += (printable.trailing_zeros() / 8) as usize;
+                return Some(());
+            }
+            self.pos += 8;
+        }
         while *b.get(self.pos)? <= b' ' {
             self.pos += 1;
         }
@@ -86,6 +96,15 @@ fn value_end(b: &[u8], start: usize) -> Option<usize> {
         at += 8;
     }
     Some(at + memchr::memchr2(b'<', b'&', b.get(at..)?)?)
+}
+
+/// High bit set in each byte of `word` above `b' '` (exactly those: the
+/// bytes' low seven bits are added to without carrying into the next byte).
+#[inline(always)]
+fn above_space(word: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = word & !HIGH;
+    ((low + 0x5f5f_5f5f_5f5f_5f5f) | word) & HIGH
 }
 
 /// `<name>` and `</name>` as byte strings.
@@ -257,7 +276,30 @@ fn auth_results<'x>(c: &mut Cursor<'x>, rec: &mut Record<'x>) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::value_end;
+    use super::{above_space, value_end, Cursor};
+
+    #[test]
+    fn skip_stops_at_the_first_byte_above_space() {
+        for byte in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = [b' '; 8];
+                word[at] = byte;
+                let hits = above_space(u64::from_le_bytes(word));
+                let first = (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize);
+                assert_eq!(first, (byte > b' ').then_some(at), "{byte} at {at}");
+            }
+        }
+        let text = "\n\t   \r\n      <row>\u{e9}";
+        for start in 0..14 {
+            let mut c = Cursor { text, pos: start };
+            assert_eq!((c.skip(), c.pos), (Some(()), 13));
+        }
+        let mut c = Cursor {
+            text: "\n    \n      ",
+            pos: 0,
+        };
+        assert_eq!(c.skip(), None);
+    }
 
     #[test]
     fn value_end_finds_the_first_lt_or_amp() {
