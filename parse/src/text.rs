@@ -72,10 +72,12 @@ pub(crate) fn as_utf8<'a>(data: &'a [u8], warnings: &mut Vec<String>) -> Cow<'a,
     }
 }
 
-/// A reader that transcodes a stream to UTF-8 (replacing invalid bytes), for
-/// documents too large to convert in memory.
+/// A reader that transcodes a stream to UTF-8, for documents too large to
+/// convert in memory. A document in UTF-8 already passes through untouched
+/// but for its BOM (the parser's source replaces any invalid bytes).
 pub struct Utf8Reader<R> {
     inner: R,
+    passthrough: bool,
     decoder: encoding_rs::Decoder,
     out: Vec<u8>,
     pos: usize,
@@ -88,8 +90,13 @@ impl<R: BufRead> Utf8Reader<R> {
     pub(crate) fn new(mut inner: R) -> io::Result<Self> {
         let head = inner.fill_buf()?;
         let encoding = declared_encoding(head).unwrap_or(UTF_8);
+        let passthrough = encoding == UTF_8;
+        if passthrough && head.starts_with(b"\xEF\xBB\xBF") {
+            inner.consume(3);
+        }
         Ok(Self {
             inner,
+            passthrough,
             decoder: encoding.new_decoder_with_bom_removal(),
             out: Vec::with_capacity(64 << 10),
             pos: 0,
@@ -128,6 +135,9 @@ impl<R: BufRead> Read for Utf8Reader<R> {
 
 impl<R: BufRead> BufRead for Utf8Reader<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.passthrough {
+            return self.inner.fill_buf();
+        }
         if self.pos >= self.out.len() {
             self.refill()?;
         }
@@ -135,7 +145,11 @@ impl<R: BufRead> BufRead for Utf8Reader<R> {
     }
 
     fn consume(&mut self, amt: usize) {
-        self.pos += amt;
+        if self.passthrough {
+            self.inner.consume(amt);
+        } else {
+            self.pos += amt;
+        }
     }
 }
 

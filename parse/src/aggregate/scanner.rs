@@ -444,19 +444,17 @@ impl<R: BufRead> StreamSource<R> {
             self.eof = true;
             return Ok(false);
         }
-        self.pending.extend_from_slice(chunk);
         let n = chunk.len();
+        if self.pending.is_empty() {
+            // The usual case: straight from the reader's buffer.
+            let taken = append_utf8(&mut self.buf, chunk);
+            self.pending.extend_from_slice(&chunk[taken..]);
+        } else {
+            self.pending.extend_from_slice(chunk);
+            let taken = append_utf8(&mut self.buf, &self.pending);
+            self.pending.drain(..taken);
+        }
         self.input.consume(n);
-        // Keep a character split across reads for the next one; anything
-        // else invalid is replaced (the stream was transcoded already).
-        let valid = match std::str::from_utf8(&self.pending) {
-            Ok(s) => s.len(),
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            Err(_) => self.pending.len(),
-        };
-        self.buf
-            .push_str(&String::from_utf8_lossy(&self.pending[..valid]));
-        self.pending.drain(..valid);
         Ok(true)
     }
 }
@@ -502,6 +500,27 @@ impl<R: BufRead> EventSource<'static> for StreamSource<R> {
             if b.len() - at > CHUNK || !self.refill().unwrap_or(false) {
                 return false;
             }
+        }
+    }
+}
+
+/// Appends `bytes` to `out` as UTF-8, invalid bytes replaced, but for a
+/// character cut off at the end (left for the next read); how many bytes it
+/// took.
+fn append_utf8(out: &mut String, bytes: &[u8]) -> usize {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            out.push_str(text);
+            bytes.len()
+        }
+        Err(e) if e.error_len().is_none() => {
+            let valid = &bytes[..e.valid_up_to()];
+            out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+            valid.len()
+        }
+        Err(_) => {
+            out.push_str(&String::from_utf8_lossy(bytes));
+            bytes.len()
         }
     }
 }

@@ -388,3 +388,47 @@ fn stream_with_tiny_reads_equals_in_memory() {
         assert!(parser.finish().is_ok());
     }
 }
+
+/// A reader that hands out a few bytes at a time (after a first read long
+/// enough to tell what the input is).
+struct Trickle<'a>(&'a [u8], usize, bool);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let step = if std::mem::replace(&mut self.2, true) {
+            self.1
+        } else {
+            64
+        };
+        let n = buf.len().min(self.0.len()).min(step);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn stream_keeps_characters_split_across_reads() {
+    let records: String = (0..50)
+        .map(|_| RECORD.replace("example.com", "bücher-ß.example"))
+        .collect();
+    let xml = format!("\u{feff}{}", report(&records));
+    for chunk in [1, 2, 3, 7, 64] {
+        let reader = std::io::BufReader::with_capacity(64, Trickle(xml.as_bytes(), chunk, false));
+        let mut parser = stream_aggregate(reader, Limits::default()).unwrap();
+        let streamed: Vec<_> = parser.by_ref().collect();
+        assert_eq!(streamed.len(), 50);
+        assert!(streamed.iter().all(|r| r.header_from.contains("bücher-ß")));
+        assert_eq!(parser.finish().unwrap().metadata.report_id, "r-1");
+    }
+    // An invalid byte is replaced, not fatal, whatever the read size.
+    let mut bad = report(RECORD).into_bytes();
+    let at = memchr::memmem::find(&bad, b"<header_from>").unwrap() + 15;
+    bad[at] = 0xff;
+    let reader = std::io::BufReader::with_capacity(64, Trickle(&bad, 5, false));
+    let records: Vec<_> = stream_aggregate(reader, Limits::default())
+        .unwrap()
+        .collect();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].header_from.contains('\u{fffd}'));
+}
