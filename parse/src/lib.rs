@@ -23,6 +23,8 @@ pub mod mime;
 mod pipeline;
 pub mod text;
 pub mod tlsrpt;
+#[cfg(test)]
+mod xorshift;
 
 pub use error::ParseError;
 pub use limits::Limits;
