@@ -188,9 +188,8 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         (parent, open.next().unwrap_or(Tag::Document))
     }
 
-    /// A plain record straight from the source, when it is next and the
-    /// source can (see `fast.rs`).
-    /// Whether a record read by the fast path may come next.
+    /// Whether a plain record straight from the source (see `fast.rs`) may
+    /// come next.
     fn fast_possible(&self) -> bool {
         let at_top = self.stack.last().is_some_and(|f| f.tag == Tag::Feedback);
         self.fast && at_top && self.capture.is_none() && self.record.is_none()
