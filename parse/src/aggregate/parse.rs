@@ -58,6 +58,8 @@ pub struct AggregateParser<'x, S> {
     reason: Option<PolicyOverride<'x>>,
     capture: Option<Capture<'x>>,
     ready: VecDeque<Record<'x>>,
+    /// The slot the iterator has `next_into` fill (kept: one allocation).
+    slot: Vec<Record<'x>>,
     pub(crate) seen: Seen,
     error: Option<ParseError>,
     done: bool,
@@ -87,6 +89,7 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             reason: None,
             capture: None,
             ready: VecDeque::new(),
+            slot: Vec::with_capacity(1),
             seen: Seen::default(),
             error: None,
             done: false,
@@ -688,21 +691,11 @@ impl<'x, S: EventSource<'x>> Iterator for AggregateParser<'x, S> {
     type Item = Record<'x>;
 
     fn next(&mut self) -> Option<Record<'x>> {
-        loop {
-            if let Some(rec) = self.ready.pop_front() {
-                return Some(rec);
-            }
-            if self.done {
-                return None;
-            }
-            if self.fast_possible() {
-                let mut rec = Record::default();
-                if self.fast_record(&mut rec) {
-                    return Some(rec);
-                }
-            }
-            self.advance();
-        }
+        let mut slot = std::mem::take(&mut self.slot);
+        self.next_into(&mut slot);
+        let record = slot.pop();
+        self.slot = slot;
+        record
     }
 }
 
