@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::bus::{Metered, Publish};
-use dmarcflow_ingest::files::FilesSource;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -33,11 +32,10 @@ pub async fn run<P: Publish>(
     // these are left, no message is in flight.
     let mut held: Vec<Arc<dyn std::any::Any + Send + Sync>> = Vec::new();
     if let Some(smtp) = &config.smtp {
-        let shared = Arc::new(dmarcflow_ingest::smtp::Shared {
-            config: smtp.config.clone(),
-            source: FilesSource::default(),
-            publisher: publisher("smtp")?,
-        });
+        let shared = Arc::new(dmarcflow_ingest::smtp::Shared::new(
+            smtp.config.clone(),
+            publisher("smtp")?,
+        ));
         held.push(shared.clone());
         let listener = bind(&smtp.listen).await?;
         let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
@@ -45,11 +43,10 @@ pub async fn run<P: Publish>(
         listeners.spawn(dmarcflow_ingest::smtp::serve(listener, shared));
     }
     if let Some(http) = &config.http {
-        let shared = Arc::new(dmarcflow_ingest::http::Shared {
-            config: http.config.clone(),
-            source: FilesSource::default(),
-            publisher: publisher("http")?,
-        });
+        let shared = Arc::new(dmarcflow_ingest::http::Shared::new(
+            http.config.clone(),
+            publisher("http")?,
+        ));
         held.push(shared.clone());
         let listener = bind(&http.listen).await?;
         let kind = if http.config.tls.is_some() {
@@ -62,11 +59,10 @@ pub async fn run<P: Publish>(
     }
     let imap = match &config.imap {
         Some(imap) => {
-            let shared = Arc::new(dmarcflow_ingest::imap::Shared {
-                config: imap.config.clone(),
-                source: FilesSource::default(),
-                publisher: publisher("imap")?,
-            });
+            let shared = Arc::new(dmarcflow_ingest::imap::Shared::new(
+                imap.config.clone(),
+                publisher("imap")?,
+            ));
             eprintln!(
                 "IMAP source watching {} on {}:{}",
                 imap.config.mailboxes.join(", "),

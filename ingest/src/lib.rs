@@ -10,7 +10,10 @@ pub mod bus;
 pub mod files;
 pub mod http;
 pub mod imap;
+mod shared;
 pub mod smtp;
+
+pub use shared::Shared;
 
 #[cfg(test)]
 mod test_support;

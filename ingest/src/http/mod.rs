@@ -20,7 +20,6 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
 use crate::bus::Publish;
-use crate::files::FilesSource;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -44,11 +43,7 @@ impl Default for HttpConfig {
 }
 
 /// What the endpoint shares with every request.
-pub struct Shared<P> {
-    pub config: HttpConfig,
-    pub source: FilesSource,
-    pub publisher: P,
-}
+pub type Shared<P> = crate::Shared<HttpConfig, P>;
 
 /// Accepts connections until the listener fails.
 pub async fn serve<P: Publish>(

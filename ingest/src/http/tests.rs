@@ -9,7 +9,6 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, HttpConfig, Shared};
-use crate::files::FilesSource;
 use crate::test_support::{tls, Recording};
 
 const REPORT: &str = r#"{"organization-name":"Mail Co","date-range":{"start-datetime":"2024-01-01T00:00:00Z",
@@ -69,11 +68,7 @@ async fn tls_reports_are_posted_over_https() {
         tls: Some(server_tls),
         ..HttpConfig::default()
     };
-    let shared = Arc::new(Shared {
-        config,
-        source: FilesSource::default(),
-        publisher: bus.clone(),
-    });
+    let shared = Arc::new(Shared::new(config, bus.clone()));
     tokio::spawn(serve(listener, shared));
 
     let ok = post(

@@ -24,14 +24,9 @@ pub use connect::{connect, Conn, ImapSession};
 
 use crate::bus::kafka::BusError;
 use crate::bus::Publish;
-use crate::files::FilesSource;
 
 /// What every watcher of one account shares.
-pub struct Shared<P> {
-    pub config: ImapConfig,
-    pub source: FilesSource,
-    pub publisher: P,
-}
+pub type Shared<P> = crate::Shared<ImapConfig, P>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {

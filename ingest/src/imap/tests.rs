@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{connect, roots_from_pem, serve, AfterAck, ImapConfig, ImapSession, Security, Shared};
-use crate::files::FilesSource;
 use crate::test_support::{report_email, Recording};
 
 const NOT_A_REPORT: &str =
@@ -107,11 +106,7 @@ fn start(
     config: ImapConfig,
     bus: &Arc<Recording>,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let shared = Arc::new(Shared {
-        config,
-        source: FilesSource::default(),
-        publisher: bus.clone(),
-    });
+    let shared = Arc::new(Shared::new(config, bus.clone()));
     let (stop, stopped) = watch::channel(false);
     (stop, tokio::spawn(serve(shared, stopped)))
 }
@@ -273,11 +268,7 @@ async fn moves_without_the_move_extension() {
         processed: processed.clone(),
         invalid: invalid.clone(),
     };
-    let shared = Shared {
-        config: config.clone(),
-        source: FilesSource::default(),
-        publisher: Arc::new(Recording::default()),
-    };
+    let shared = Shared::new(config.clone(), Arc::new(Recording::default()));
     let mut session = client(&config).await;
     for uidplus in [true, false] {
         append(

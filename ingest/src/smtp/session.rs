@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 
 use super::SmtpConfig;
 use crate::bus::Publish;
-use crate::files::{FilesSource, Found};
+use crate::files::Found;
 
 /// Longest command line (RFC 5321 4.5.3.1.4 says 512; be generous).
 const MAX_COMMAND: u64 = 4096;
@@ -18,11 +18,7 @@ const MAX_COMMAND: u64 = 4096;
 const IDLE: Duration = Duration::from_secs(300);
 
 /// What the listener shares with every session.
-pub struct Shared<P> {
-    pub config: SmtpConfig,
-    pub source: FilesSource,
-    pub publisher: P,
-}
+pub type Shared<P> = crate::Shared<SmtpConfig, P>;
 
 /// How a session ended.
 pub enum End<S> {

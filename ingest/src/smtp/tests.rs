@@ -10,7 +10,6 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, Shared, SmtpConfig};
-use crate::files::FilesSource;
 use crate::test_support::{tls, Recording};
 
 const REPORT: &str = "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com\r\n\
@@ -30,11 +29,7 @@ async fn start(config: SmtpConfig) -> (String, Arc<Recording>) {
         .local_addr()
         .unwrap_or_else(|e| panic!("{e}"))
         .to_string();
-    let shared = Arc::new(Shared {
-        config,
-        source: FilesSource::default(),
-        publisher: bus.clone(),
-    });
+    let shared = Arc::new(Shared::new(config, bus.clone()));
     tokio::spawn(serve(listener, shared));
     (address, bus)
 }
