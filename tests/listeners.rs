@@ -11,6 +11,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use dmarcflow_ingest::fixtures::report_email;
+
 fn have(tool: &str) -> bool {
     let found = Command::new("sh")
         .args([
@@ -93,18 +95,6 @@ fn certificate(dir: &Path, name: &str) {
     );
 }
 
-fn report(id: &str) -> String {
-    format!(
-        "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com id {id}\r\n\
-MIME-Version: 1.0\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><feedback><report_metadata>\
-<org_name>Mail</org_name><email>r@mail.example</email><report_id>{id}</report_id><date_range><begin>1704067200</begin>\
-<end>1704153599</end></date_range></report_metadata><policy_published><domain>example.com</domain><p>none</p>\
-</policy_published><record><row><source_ip>192.0.2.1</source_ip><count>3</count></row><identifiers>\
-<header_from>example.com</header_from></identifiers><auth_results><spf><domain>example.com</domain><result>pass</result>\
-</spf></auth_results></record></feedback>\r\n"
-    )
-}
-
 #[test]
 fn swaks_over_starttls_and_a_broker_outage() {
     if !(have("tansu") && have("swaks") && have("openssl")) {
@@ -148,7 +138,8 @@ fn swaks_over_starttls_and_a_broker_outage() {
         c.output().unwrap_or_else(|e| panic!("{e}"))
     };
     let swaks = |id: &str| -> (bool, String) {
-        std::fs::write(dir.path().join("mail.eml"), report(id)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("mail.eml"), report_email(id))
+            .unwrap_or_else(|e| panic!("{e}"));
         // Debian's swaks (2020) has --tls but no certificate verification options.
         let out = Command::new("swaks")
             .args(["--server", &format!("127.0.0.1:{smtp_port}"), "--tls"])

@@ -8,6 +8,8 @@
 
 pub mod bus;
 pub mod files;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod http;
 pub mod imap;
 mod shared;

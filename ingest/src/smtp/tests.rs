@@ -10,15 +10,13 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, Shared, SmtpConfig};
+use crate::fixtures::report_email;
 use crate::test_support::{tls, Recording};
 
-const REPORT: &str = "From: reports@mail.example\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com\r\n\
-MIME-Version: 1.0\r\nContent-Type: text/xml\r\n\r\n<?xml version=\"1.0\"?><feedback><report_metadata>\
-<org_name>Mail</org_name><email>r@mail.example</email><report_id>smtp-1</report_id><date_range><begin>1704067200</begin>\
-<end>1704153599</end></date_range></report_metadata><policy_published><domain>example.com</domain><p>none</p>\
-</policy_published><record><row><source_ip>192.0.2.1</source_ip><count>3</count></row><identifiers>\
-<header_from>example.com</header_from></identifiers><auth_results><spf><domain>example.com</domain><result>pass</result>\
-</spf></auth_results></record></feedback>\r\n.leading dot line\r\n";
+/// A report email with a line that starts with a dot (dot-stuffing).
+fn report() -> String {
+    format!("{}.leading dot line\r\n", report_email("smtp-1"))
+}
 
 async fn start(config: SmtpConfig) -> (String, Arc<Recording>) {
     let bus = Arc::new(Recording::default());
@@ -111,7 +109,7 @@ async fn starttls_delivery_and_a_bus_outage() {
         .starts_with("550"));
     assert!(talk(&mut io, Some("RSET")).await.starts_with("250"));
 
-    let answer = send_message(&mut io, "dmarc@example.com", REPORT).await;
+    let answer = send_message(&mut io, "dmarc@example.com", &report()).await;
     assert!(
         answer.starts_with("250 2.0.0 Ok: 1 reports queued"),
         "{answer}"
@@ -120,10 +118,10 @@ async fn starttls_delivery_and_a_bus_outage() {
 
     // The bus goes away: 451, nothing recorded; back: the retry lands.
     bus.down.store(true, Ordering::SeqCst);
-    let answer = send_message(&mut io, "dmarc@example.com", REPORT).await;
+    let answer = send_message(&mut io, "dmarc@example.com", &report()).await;
     assert!(answer.starts_with("451 4.3.0"), "{answer}");
     bus.down.store(false, Ordering::SeqCst);
-    let answer = send_message(&mut io, "dmarc@example.com", REPORT).await;
+    let answer = send_message(&mut io, "dmarc@example.com", &report()).await;
     assert!(answer.starts_with("250"), "{answer}");
     assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(0), 2);
 
@@ -172,7 +170,7 @@ async fn lmtp_answers_per_recipient_and_limits_size() {
         .starts_with("250"));
     assert!(talk(&mut io, Some("DATA")).await.starts_with("354"));
     io.get_mut()
-        .write_all(format!("{REPORT}\r\n.\r\n").as_bytes())
+        .write_all(format!("{}\r\n.\r\n", report()).as_bytes())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let first = talk(&mut io, None).await;
