@@ -18,6 +18,7 @@ mod error;
 pub mod failure;
 #[doc(hidden)]
 pub mod fuzz_targets;
+mod item;
 mod limits;
 pub mod mime;
 mod pipeline;
@@ -27,5 +28,6 @@ pub mod tlsrpt;
 mod xorshift;
 
 pub use error::ParseError;
+pub use item::{Extracted, Item};
 pub use limits::Limits;
-pub use pipeline::{stream_aggregate, Extracted, Item, Parser};
+pub use pipeline::{stream_aggregate, Parser};

@@ -6,10 +6,14 @@
 pub struct Limits {
     /// Most bytes one payload may decompress to (streamed or in memory).
     pub max_decompressed: u64,
-    /// Most bytes one payload may decompress to in memory; a larger aggregate
-    /// report is parsed as a stream instead.
+    /// Most bytes one input (all its parts, members and layers together)
+    /// may hold decompressed in memory; a compressed aggregate report that
+    /// does not fit is parsed as a stream instead.
     pub max_in_memory: u64,
-    /// Most decompressed bytes per compressed byte, once past `ratio_grace`.
+    /// Most decompressed bytes per compressed byte consumed so far, at every
+    /// layer, once past `ratio_grace`. Real reports compress 10-40:1; deflate
+    /// cannot exceed about 1032:1, so a bomb needs nesting or many members,
+    /// and each layer and member is checked on its own.
     pub max_ratio: u64,
     /// Bytes that may be produced before the ratio is enforced, so tiny
     /// highly compressible reports are never refused.
@@ -24,8 +28,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_decompressed: 4 << 30,
-            max_in_memory: 256 << 20,
-            max_ratio: 1000,
+            max_in_memory: 64 << 20,
+            max_ratio: 200,
             ratio_grace: 1 << 20,
             max_zip_members: 256,
             max_layers: 4,

@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 
 use mail_parser::{HeaderName, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
-use crate::decompress::{unpack, Rejection, Unpacked};
+use crate::decompress::{unpack_within, Budget, Rejection, Unpacked};
 use crate::detect::{sniff, Format};
 use crate::failure::{has_feedback_report, parse_arf};
-use crate::pipeline::Item;
+use crate::item::Item;
 use crate::{Limits, ParseError};
 
 /// Content types that carry reports (RFC 7489 section 7.2.1.1, RFC 8460
@@ -71,9 +71,10 @@ pub fn extract_email<'a>(
     raw: &'a [u8],
     origin: &str,
     limits: Limits,
+    budget: &mut Budget,
 ) -> Vec<Result<Item<'a>, Rejection>> {
     match parse_message(raw) {
-        Ok(message) => extract_message(message, origin, limits, 0),
+        Ok(message) => extract_message(message, origin, limits, budget, 0),
         Err(error) => vec![Err(Rejection {
             origin: origin.to_owned(),
             error,
@@ -85,6 +86,7 @@ fn extract_message<'a>(
     mut message: Message<'a>,
     origin: &str,
     limits: Limits,
+    budget: &mut Budget,
     depth: usize,
 ) -> Vec<Result<Item<'a>, Rejection>> {
     let reject = |error| {
@@ -129,7 +131,13 @@ fn extract_message<'a>(
         let part_origin = format!("{origin} > {}", name.as_deref().unwrap_or(&content_type));
         let bytes = match std::mem::take(&mut part.body) {
             PartType::Message(nested) => {
-                out.extend(extract_message(nested, &part_origin, limits, depth + 1));
+                out.extend(extract_message(
+                    nested,
+                    &part_origin,
+                    limits,
+                    budget,
+                    depth + 1,
+                ));
                 continue;
             }
             PartType::Binary(b) | PartType::InlineBinary(b) => b,
@@ -140,7 +148,7 @@ fn extract_message<'a>(
             PartType::Multipart(_) => continue,
         };
         let mislabelled = mislabel(&bytes, &content_type);
-        for item in unpack(bytes, part_origin, limits) {
+        for item in unpack_within(bytes, part_origin, limits, budget) {
             out.push(item.map(|u| match u {
                 Unpacked::Payload(mut p) => {
                     if let Some(w) = &mislabelled {

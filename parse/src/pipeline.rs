@@ -1,30 +1,20 @@
 //! One input, start to end: extract payloads, then parse each.
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 
-use dmarcflow_schemas::{AggregateReport, FailureReport, Report};
+use dmarcflow_schemas::{AggregateReport, Report};
 
 use crate::aggregate::{parse_aggregate_with, AggregateParser, StreamSource};
-use crate::decompress::{io_to_parse, unpack, Payload, Rejection, StreamPayload, Unpacked};
+use crate::decompress::{
+    io_to_parse, unpack_within, xml_reader, Budget, Codec, Payload, Rejection, StreamPayload,
+    Unpacked,
+};
 use crate::detect::{sniff, Format};
+use crate::item::{Extracted, Item};
 use crate::text::{as_utf8, to_utf8, Utf8Reader};
 use crate::tlsrpt::parse_tlsrpt_with;
 use crate::{mime, Limits, ParseError};
-
-/// What an input yields before parsing.
-#[derive(Debug)]
-pub enum Item<'a> {
-    /// An XML or JSON document in memory.
-    Payload(Payload<'a>),
-    /// A compressed aggregate report too large for memory.
-    Stream(StreamPayload<'a>),
-    /// A failure report, parsed straight from the email's MIME tree.
-    Failure(Box<FailureReport<'a>>),
-}
-
-/// All the items of one input, each a report-to-be or the reason it is not.
-pub type Extracted<'a> = Vec<Result<Item<'a>, Rejection>>;
 
 /// The parser, configured with its limits.
 #[derive(Debug, Clone, Default)]
@@ -50,17 +40,24 @@ impl Parser {
                 error: ParseError::Empty,
             })];
         }
+        // One budget for everything the input decompresses in memory.
+        let mut budget = Budget::new(self.limits);
         let mut items: Extracted<'a> = match sniff(input) {
-            Format::Email => mime::extract_email(input, origin, self.limits),
-            _ => unpack(Cow::Borrowed(input), origin.to_owned(), self.limits)
-                .into_iter()
-                .map(|r| {
-                    r.map(|u| match u {
-                        Unpacked::Payload(p) => Item::Payload(p),
-                        Unpacked::Stream(s) => Item::Stream(s),
-                    })
+            Format::Email => mime::extract_email(input, origin, self.limits, &mut budget),
+            _ => unpack_within(
+                Cow::Borrowed(input),
+                origin.to_owned(),
+                self.limits,
+                &mut budget,
+            )
+            .into_iter()
+            .map(|r| {
+                r.map(|u| match u {
+                    Unpacked::Payload(p) => Item::Payload(p),
+                    Unpacked::Stream(s) => Item::Stream(s),
                 })
-                .collect(),
+            })
+            .collect(),
         };
         for item in items.iter_mut().flatten() {
             if let Item::Payload(p) = item {
@@ -98,8 +95,7 @@ impl Parser {
         &self,
         stream: &'s StreamPayload<'_>,
     ) -> Result<StreamParser<'s>, ParseError> {
-        let reader: Box<dyn BufRead + 's> = stream.reader(self.limits);
-        stream_reader(reader)
+        stream_reader(stream.reader(self.limits)?)
     }
 
     /// Every report of one input, collected: a convenience over
@@ -146,22 +142,8 @@ pub fn stream_aggregate<'r, R: BufRead + 'r>(
 ) -> Result<StreamParser<'r>, ParseError> {
     let head = input.fill_buf().map_err(|e| io_to_parse(e, "read"))?;
     let reader: Box<dyn BufRead + 'r> = match sniff(head) {
-        Format::Gzip => Box::new(BufReader::with_capacity(
-            64 << 10,
-            crate::decompress::limited_reader(
-                flate2::bufread::MultiGzDecoder::new(input),
-                u64::MAX / 2,
-                limits,
-            ),
-        )),
-        Format::Zlib => Box::new(BufReader::with_capacity(
-            64 << 10,
-            crate::decompress::limited_reader(
-                flate2::bufread::ZlibDecoder::new(input),
-                u64::MAX / 2,
-                limits,
-            ),
-        )),
+        Format::Gzip => xml_reader(Box::new(input), Codec::Gzip, limits)?,
+        Format::Zlib => xml_reader(Box::new(input), Codec::Zlib, limits)?,
         Format::Xml => Box::new(input),
         Format::Zip => {
             return Err(ParseError::NotAReport(

@@ -16,6 +16,7 @@ pub mod failure;
 pub mod identity;
 mod ingested;
 pub mod message;
+pub mod storable_time;
 mod text_enum;
 pub mod tlsrpt;
 mod warnings;

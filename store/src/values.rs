@@ -25,9 +25,10 @@ pub fn ip_columns(text: Option<&str>) -> ([u8; 16], &str) {
     }
 }
 
-/// Unix seconds as ClickHouse `DateTime` (UInt32), clamped to its range.
+/// Unix seconds as ClickHouse `DateTime` (UInt32), clamped to its range
+/// (the report's warnings say so: see `dmarcflow_schemas::storable_time`).
 pub fn datetime(seconds: i64) -> u32 {
-    u32::try_from(seconds.max(0)).unwrap_or(u32::MAX)
+    dmarcflow_schemas::storable_time::storable(seconds)
 }
 
 /// A JSON array of strings (SQLite's arrays).

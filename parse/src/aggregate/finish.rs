@@ -2,10 +2,11 @@
 
 use std::borrow::Cow;
 
+use dmarcflow_schemas::storable_time::unstorable_time;
 use dmarcflow_schemas::AggregateReport;
 
 use super::fields;
-use super::parse::Seen;
+use super::seen::Seen;
 use crate::ParseError;
 
 /// Completes the header: parsedmarc's report id and org name rules, the
@@ -44,6 +45,11 @@ pub(crate) fn finish_header<'x>(
         w.push("report without <date_range>");
     } else if meta.end < meta.begin {
         w.push("<date_range> ends before it begins");
+    }
+    for (field, seconds) in [("<begin>", meta.begin), ("<end>", meta.end)] {
+        if let Some(warning) = unstorable_time(field, seconds) {
+            w.push(warning);
+        }
     }
     if report.policy_published.domain.is_empty() {
         w.push("report without <policy_published><domain>");

@@ -6,6 +6,7 @@ mod fields;
 mod finish;
 mod parse;
 mod scanner;
+mod seen;
 mod tag;
 
 use std::io::BufRead;

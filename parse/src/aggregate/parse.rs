@@ -16,8 +16,17 @@ use dmarcflow_schemas::AggregateReport;
 use super::fields::{self, enum_value, source_ip, text, timestamp, trim, unsigned};
 use super::finish::finish_header;
 use super::scanner::{attribute, unescape, EventSource, ScanError, Token};
+use super::seen::Seen;
 use super::tag::Tag;
 use crate::ParseError;
+
+/// Deepest element nesting read; real reports nest five levels.
+pub const MAX_DEPTH: usize = 64;
+/// Longest text value, and longest `<extension>` copied verbatim.
+pub const MAX_VALUE: usize = 1 << 20;
+/// Most `<error>` texts and top-level `<extension>`s kept in a header: a
+/// streamed header stays in memory while its records pass.
+pub const MAX_HEADER_ITEMS: usize = 1000;
 
 /// An open element.
 struct Frame {
@@ -65,16 +74,6 @@ pub struct AggregateParser<'x, S> {
     done: bool,
     /// Whether plain records may take the fast path (`fast.rs`).
     fast: bool,
-}
-
-/// What the document had, for the checks at the end.
-#[derive(Default)]
-pub(crate) struct Seen {
-    pub root: bool,
-    /// The first element, when it was not `<feedback>`.
-    pub outer: Option<String>,
-    pub date_range: bool,
-    pub records: u64,
 }
 
 impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
@@ -173,9 +172,9 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
                 }
             }
             Token::End { name } => self.end(local_name(&name)),
-            Token::Text(t) => self.push_text(t),
+            Token::Text(t) => self.push_text(t)?,
             // Escaped so that resolving references at the close restores it.
-            Token::CData(c) => self.push_text(Cow::Owned(c.replace('&', "&amp;"))),
+            Token::CData(c) => self.push_text(Cow::Owned(c.replace('&', "&amp;")))?,
             Token::Eof => {
                 self.at_eof();
                 return Ok(false);
@@ -293,10 +292,15 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         let tag = Tag::from_local_name(local);
         let (parent, grandparent) = self.context();
         if tag == Tag::Unknown && parent.is_leaf(grandparent) {
-            self.raw_angle_in_value(raw);
+            self.raw_angle_in_value(raw)?;
             return Ok(false);
         }
         self.text = None;
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ParseError::LimitExceeded(format!(
+                "XML elements nested deeper than {MAX_DEPTH} (at <{local}>)"
+            )));
+        }
         if !self.seen.root {
             if tag != Tag::Feedback {
                 // Not the report (yet): look inside, remember what it was.
@@ -366,24 +370,33 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
 
     /// `<email><a@b></email>` or `<header_from>a<b</header_from>`: a raw `<`
     /// inside a value, which looked like a tag. Kept as text.
-    fn raw_angle_in_value(&mut self, raw: &str) {
+    fn raw_angle_in_value(&mut self, raw: &str) -> Result<(), ParseError> {
         self.header
             .warnings
             .push("unescaped '<' inside a value kept as text");
         match raw.find("</") {
             Some(at) => {
-                self.push_text(Cow::Owned(format!("<{}", &raw[..at])));
+                self.push_text(Cow::Owned(format!("<{}", &raw[..at])))?;
                 self.close_top();
             }
-            None => self.push_text(Cow::Owned(format!("<{raw}>"))),
+            None => self.push_text(Cow::Owned(format!("<{raw}>")))?,
         }
+        Ok(())
     }
 
-    fn push_text(&mut self, t: Cow<'x, str>) {
+    fn push_text(&mut self, t: Cow<'x, str>) -> Result<(), ParseError> {
+        let held = self.text.as_ref().map_or(0, |t| t.len());
+        if held + t.len() > MAX_VALUE {
+            let (parent, _) = self.context();
+            return Err(ParseError::LimitExceeded(format!(
+                "a text value longer than {MAX_VALUE} bytes (in {parent:?})"
+            )));
+        }
         match &mut self.text {
             None => self.text = Some(t),
             Some(existing) => existing.to_mut().push_str(&t),
         }
+        Ok(())
     }
 
     fn end(&mut self, local: &str) {
@@ -491,6 +504,9 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
             (Tag::ReportMetadata, Tag::Email) => meta.email = value,
             (Tag::ReportMetadata, Tag::ExtraContactInfo) => meta.extra_contact_info = text(value),
             (Tag::ReportMetadata, Tag::ReportId) => meta.report_id = value,
+            (Tag::ReportMetadata, Tag::Error) if meta.errors.len() >= MAX_HEADER_ITEMS => w.push(
+                format!("more than {MAX_HEADER_ITEMS} <error>s: the rest dropped"),
+            ),
             (Tag::ReportMetadata, Tag::Error) => meta.errors.extend(text(value)),
             (Tag::ReportMetadata, Tag::Generator) => meta.generator = text(value),
             (Tag::DateRange, Tag::Begin) => meta.begin = timestamp(&value, "begin", w).unwrap_or(0),
@@ -682,6 +698,9 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         };
         match (cap.in_record, self.record.as_mut()) {
             (true, Some(rec)) => rec.extensions.push(ext),
+            _ if self.header.extensions.len() >= MAX_HEADER_ITEMS => self.header.warnings.push(
+                format!("more than {MAX_HEADER_ITEMS} <extension>s: the rest dropped"),
+            ),
             _ => self.header.extensions.push(ext),
         }
     }

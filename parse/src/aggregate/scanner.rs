@@ -354,6 +354,8 @@ pub struct StreamSource<R> {
 }
 
 const CHUNK: usize = 256 << 10;
+/// Longest markup (a tag, comment, CDATA section) a stream buffers.
+const MAX_MARKUP: usize = 1 << 20;
 
 impl<R: BufRead> StreamSource<R> {
     /// The next token, white space after markup skipped as [`SliceSource`] does.
@@ -404,6 +406,15 @@ impl<R: BufRead> StreamSource<R> {
                     return Ok(Token::Text(Cow::Borrowed("<")));
                 }
                 Markup::Open(detail) => {
+                    if self.buf.len() - lt > MAX_MARKUP {
+                        // A tag, comment or section that never ends must not
+                        // hold the whole stream in the buffer.
+                        return Err(ScanError {
+                            position: self.consumed + lt as u64,
+                            detail:
+                                "markup longer than 1 MiB (an unterminated tag, comment or section)",
+                        });
+                    }
                     if !self.refill()? {
                         // (`refill` moved the window: `pos` is where `lt` was.)
                         return Err(ScanError {

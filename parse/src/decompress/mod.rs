@@ -2,17 +2,21 @@
 //! (every member), raw zlib, nested layers (double gzip), base64 wrapping and
 //! plain text. What a layer is comes from its magic bytes, never its label.
 
-mod gzip;
+mod inflate;
 mod limited;
+mod stream;
 mod zip;
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader, Read};
 
 use crate::detect::{sniff, Format};
 use crate::{Limits, ParseError};
 
+pub use inflate::Codec;
 pub(crate) use limited::io_to_parse;
+use limited::{LimitKind, Stop};
+pub(crate) use stream::xml_reader;
+pub use stream::StreamPayload;
 
 /// A report document, decompressed: XML or JSON bytes.
 #[derive(Debug, Clone)]
@@ -24,45 +28,6 @@ pub struct Payload<'a> {
     pub origin: String,
     /// Tolerances applied while unpacking.
     pub warnings: Vec<String>,
-}
-
-/// A compressed report too large to inflate in memory: parsed as a stream.
-#[derive(Debug, Clone)]
-pub struct StreamPayload<'a> {
-    pub compressed: Cow<'a, [u8]>,
-    pub codec: Codec,
-    pub origin: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Codec {
-    Gzip,
-    Zlib,
-}
-
-impl StreamPayload<'_> {
-    /// A reader of the decompressed bytes, still bounded by `max_decompressed`
-    /// and the ratio limit.
-    pub fn reader(&self, limits: Limits) -> Box<dyn BufRead + '_> {
-        let input: &[u8] = &self.compressed;
-        let len = input.len() as u64;
-        let cap = limits.max_decompressed;
-        match self.codec {
-            Codec::Gzip => Box::new(BufReader::with_capacity(
-                64 << 10,
-                limited::Limited::new(
-                    flate2::bufread::MultiGzDecoder::new(input),
-                    len,
-                    cap,
-                    limits,
-                ),
-            )),
-            Codec::Zlib => Box::new(BufReader::with_capacity(
-                64 << 10,
-                limited::Limited::new(flate2::bufread::ZlibDecoder::new(input), len, cap, limits),
-            )),
-        }
-    }
 }
 
 /// What unpacking one blob gave.
@@ -79,6 +44,30 @@ pub struct Rejection {
     pub error: ParseError,
 }
 
+/// The bytes one input may still hold decompressed in memory, shared by
+/// all its parts, members and layers ([`Limits::max_in_memory`]). A
+/// compressed report that does not fit becomes a [`StreamPayload`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    remaining: u64,
+}
+
+impl Budget {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            remaining: limits.max_in_memory,
+        }
+    }
+
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    fn take(&mut self, bytes: usize) {
+        self.remaining = self.remaining.saturating_sub(bytes as u64);
+    }
+}
+
 /// Peels compression layers off `data` until XML or JSON remains; a zip
 /// yields one result per member.
 pub fn unpack<'a>(
@@ -86,9 +75,20 @@ pub fn unpack<'a>(
     origin: String,
     limits: Limits,
 ) -> Vec<Result<Unpacked<'a>, Rejection>> {
+    unpack_within(data, origin, limits, &mut Budget::new(limits))
+}
+
+/// [`unpack`] drawing on a budget shared with the input's other parts.
+pub fn unpack_within<'a>(
+    data: Cow<'a, [u8]>,
+    origin: String,
+    limits: Limits,
+    budget: &mut Budget,
+) -> Vec<Result<Unpacked<'a>, Rejection>> {
     let mut out = Vec::new();
     Unpacker {
         limits,
+        budget,
         out: &mut out,
     }
     .unpack(data, origin, 0, Vec::new());
@@ -97,6 +97,7 @@ pub fn unpack<'a>(
 
 struct Unpacker<'o, 'a> {
     limits: Limits,
+    budget: &'o mut Budget,
     out: &'o mut Vec<Result<Unpacked<'a>, Rejection>>,
 }
 
@@ -114,7 +115,7 @@ impl<'a> Unpacker<'_, 'a> {
     ) {
         if depth > self.limits.max_layers {
             let error = ParseError::LimitExceeded(format!(
-                "more than {} nested layers",
+                "more than {} nested compression layers",
                 self.limits.max_layers
             ));
             return self.reject(origin, error);
@@ -136,44 +137,31 @@ impl<'a> Unpacker<'_, 'a> {
                 origin,
                 warnings,
             }))),
-            Format::Gzip => self.gzip(data, origin, depth, warnings),
-            Format::Zlib => match gzip::unzlib(&data, self.limits.max_in_memory, self.limits) {
-                Ok(inner) => self.unpack(
-                    Cow::Owned(inner),
-                    format!("{origin} > zlib"),
-                    depth + 1,
-                    warnings,
-                ),
-                Err(e) => self.reject(origin, e),
-            },
-            Format::Zip => match zip::unzip(&data, self.limits.max_in_memory, self.limits) {
-                Ok(members) if members.is_empty() => self.reject(
-                    origin,
-                    ParseError::NotAReport("zip archive has no report member".into()),
-                ),
-                Ok(members) => {
-                    for member in members {
-                        let member_origin = format!("{origin} > {}", member.name);
-                        match member.data {
-                            Ok(d) => self.unpack(
-                                Cow::Owned(d),
-                                member_origin,
-                                depth + 1,
-                                warnings.clone(),
-                            ),
-                            Err(e) => self.reject(member_origin, e),
-                        }
-                    }
-                }
-                Err(e) => self.reject(origin, e),
-            },
+            Format::Gzip => {
+                let inner = format!("{origin} > gzip");
+                self.inflate(Codec::Gzip, data, origin, inner, depth, warnings)
+            }
+            Format::Zlib => {
+                let inner = format!("{origin} > zlib");
+                self.inflate(Codec::Zlib, data, origin, inner, depth, warnings)
+            }
+            Format::Zip => self.zip(data, origin, depth, warnings),
             Format::Base64 => match base64_decode(&data) {
+                Some(inner) if inner.len() as u64 > self.budget.remaining => self.reject(
+                    origin,
+                    ParseError::LimitExceeded(format!(
+                        "base64 layer: {} bytes decoded, over the memory budget left ({} bytes)",
+                        inner.len(),
+                        self.budget.remaining
+                    )),
+                ),
                 Some(inner)
                     if !matches!(
                         sniff(&inner),
                         Format::Unknown | Format::Base64 | Format::Email
                     ) =>
                 {
+                    self.budget.take(inner.len());
                     warnings.push("payload was base64 text".into());
                     self.unpack(
                         Cow::Owned(inner),
@@ -199,38 +187,124 @@ impl<'a> Unpacker<'_, 'a> {
         }
     }
 
-    fn gzip(
+    /// One compressed layer: inflated within the budget, or (too large for
+    /// it, within `max_decompressed`) handed on as a stream.
+    fn inflate(
         &mut self,
+        codec: Codec,
         data: Cow<'a, [u8]>,
         origin: String,
+        inner_origin: String,
+        depth: usize,
+        warnings: Vec<String>,
+    ) {
+        self.inflate_checked(codec, data, None, origin, inner_origin, depth, warnings)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn inflate_checked(
+        &mut self,
+        codec: Codec,
+        data: Cow<'a, [u8]>,
+        crc32: Option<u32>,
+        origin: String,
+        inner_origin: String,
         depth: usize,
         mut warnings: Vec<String>,
     ) {
-        match gzip::gunzip(&data, self.limits.max_in_memory, self.limits) {
+        let cap = self.budget.remaining;
+        // A zip member's errors name the member, a layer's the blob it was.
+        let here = if codec == Codec::Deflate {
+            inner_origin.clone()
+        } else {
+            origin.clone()
+        };
+        match inflate::inflate(codec, &data, cap, self.limits) {
+            Ok((inner, _)) if crc32.is_some_and(|crc| crc != crc32fast::hash(&inner)) => self
+                .reject(
+                    inner_origin,
+                    ParseError::Decompress {
+                        codec: "zip",
+                        detail: "member data does not match its CRC-32".into(),
+                    },
+                ),
             Ok((inner, trailing)) => {
+                self.budget.take(inner.len());
                 if trailing > 0 {
                     warnings.push(format!("ignored {trailing} trailing bytes after gzip data"));
                 }
-                self.unpack(
-                    Cow::Owned(inner),
-                    format!("{origin} > gzip"),
-                    depth + 1,
-                    warnings,
-                )
+                self.unpack(Cow::Owned(inner), inner_origin, depth + 1, warnings)
             }
             // Too large for memory but within the stream limit: parse it as a
             // stream rather than refuse a genuine huge report.
-            Err(ParseError::LimitExceeded(detail))
-                if self.limits.max_decompressed > self.limits.max_in_memory
-                    && detail.contains("size") =>
-            {
+            Err(Stop::Limit(LimitKind::Size, _)) if self.limits.max_decompressed > cap => {
                 self.out.push(Ok(Unpacked::Stream(StreamPayload {
                     compressed: data,
-                    codec: Codec::Gzip,
-                    origin,
+                    codec,
+                    origin: here,
                 })))
             }
-            Err(e) => self.reject(origin, e),
+            Err(stop) => self.reject(here, stop.into_error()),
+        }
+    }
+
+    fn zip(&mut self, data: Cow<'a, [u8]>, origin: String, depth: usize, warnings: Vec<String>) {
+        let members = match zip::members(&data, self.limits) {
+            Ok(members) if members.is_empty() => {
+                let error = ParseError::NotAReport("zip archive has no report member".into());
+                return self.reject(origin, error);
+            }
+            Ok(members) => members,
+            Err(e) => return self.reject(origin, e),
+        };
+        for member in members {
+            let member_origin = format!("{origin} > {}", member.name);
+            let located = match member.data {
+                Ok(located) => located,
+                Err(e) => {
+                    self.reject(member_origin, e);
+                    continue;
+                }
+            };
+            let bytes: Cow<'a, [u8]> = match &data {
+                Cow::Borrowed(archive) => {
+                    let archive: &'a [u8] = archive;
+                    Cow::Borrowed(&archive[located.range])
+                }
+                Cow::Owned(archive) => {
+                    let len = located.range.len();
+                    if len as u64 > self.budget.remaining {
+                        let error = ParseError::LimitExceeded(format!(
+                            "zip layer: member of {len} bytes over the memory budget left"
+                        ));
+                        self.reject(member_origin, error);
+                        continue;
+                    }
+                    self.budget.take(len);
+                    Cow::Owned(archive[located.range].to_vec())
+                }
+            };
+            match located.method {
+                zip::Method::Stored if crc32fast::hash(&bytes) != located.crc32 => self.reject(
+                    member_origin,
+                    ParseError::Decompress {
+                        codec: "zip",
+                        detail: "member data does not match its CRC-32".into(),
+                    },
+                ),
+                zip::Method::Stored => {
+                    self.unpack(bytes, member_origin, depth + 1, warnings.clone())
+                }
+                zip::Method::Deflated => self.inflate_checked(
+                    Codec::Deflate,
+                    bytes,
+                    Some(located.crc32),
+                    origin.clone(),
+                    member_origin,
+                    depth,
+                    warnings.clone(),
+                ),
+            }
         }
     }
 }
@@ -287,13 +361,3 @@ pub fn base64_encode(data: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests;
-
-/// Wraps a decoder in the size and ratio limits; `compressed_len` is what the
-/// ratio is measured against (pass a huge value when unknown).
-pub(crate) fn limited_reader<R: Read>(
-    decoder: R,
-    compressed_len: u64,
-    limits: Limits,
-) -> impl Read {
-    limited::Limited::new(decoder, compressed_len, limits.max_decompressed, limits)
-}

@@ -175,7 +175,7 @@ fn oversized_gzip_becomes_a_stream() {
     match all.remove(0) {
         Ok(Unpacked::Stream(s)) => {
             let mut out = Vec::new();
-            s.reader(limits).read_to_end(&mut out).unwrap();
+            s.reader(limits).unwrap().read_to_end(&mut out).unwrap();
             assert_eq!(out, big);
         }
         other => panic!("{other:?}"),

@@ -1,15 +1,33 @@
 //! zip: every member that could be a report; `__MACOSX` resource forks and
-//! directories skipped.
+//! directories skipped. Members are located, not inflated, here: a stored
+//! member is a slice of the archive, a deflated one is inflated by the
+//! caller as its own limited layer (in memory or as a stream).
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
+use std::ops::Range;
 
-use super::limited::{io_to_parse, Limited};
+use zip::CompressionMethod;
+
 use crate::{Limits, ParseError};
 
-/// One member of an archive, inflated.
+/// How a member's bytes are kept in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Stored,
+    Deflated,
+}
+
+/// One member of an archive: where its data is and how to read it.
 pub(crate) struct Member {
     pub name: String,
-    pub data: Result<Vec<u8>, ParseError>,
+    pub data: Result<Located, ParseError>,
+}
+
+pub(crate) struct Located {
+    /// The member's compressed bytes in the archive.
+    pub range: Range<usize>,
+    pub method: Method,
+    pub crc32: u32,
 }
 
 fn zip_error(e: zip::result::ZipError) -> ParseError {
@@ -30,41 +48,82 @@ fn is_artefact(name: &str) -> bool {
             .is_some_and(|base| base.starts_with("._") || base == ".DS_Store")
 }
 
-/// Inflates the members of `input`. The whole archive shares one budget of
-/// `cap` decompressed bytes, so many small bombs cost no more than one.
-pub(crate) fn unzip(input: &[u8], cap: u64, limits: Limits) -> Result<Vec<Member>, ParseError> {
+/// Central directory entries read at most, artefacts included: the zip
+/// reader keeps every entry's metadata, so a directory of a million
+/// entries must be refused before it is read.
+fn max_entries(limits: Limits) -> usize {
+    limits.max_zip_members.saturating_mul(4).max(16)
+}
+
+/// Locates the members of `input`.
+pub(crate) fn members(input: &[u8], limits: Limits) -> Result<Vec<Member>, ParseError> {
+    // Every central directory entry starts with this signature: counting
+    // them bounds the entries (compressed data may hold it by chance, which
+    // only overcounts).
+    let entries = memchr::memmem::find_iter(input, b"PK\x01\x02")
+        .take(max_entries(limits) + 1)
+        .count();
+    if entries > max_entries(limits) {
+        return Err(ParseError::LimitExceeded(format!(
+            "zip layer: more than {} entries in the central directory",
+            max_entries(limits)
+        )));
+    }
     let mut archive = zip::ZipArchive::new(Cursor::new(input)).map_err(zip_error)?;
     let mut members = Vec::new();
-    let mut budget = cap;
     for index in 0..archive.len() {
-        let mut file = archive.by_index(index).map_err(zip_error)?;
+        let file = archive.by_index_raw(index).map_err(zip_error)?;
         let name = file.name().to_owned();
         if file.is_dir() || is_artefact(&name) {
             continue;
         }
         if members.len() >= limits.max_zip_members {
             return Err(ParseError::LimitExceeded(format!(
-                "zip archive has more than {} members",
+                "zip layer: more than {} members",
                 limits.max_zip_members
             )));
         }
-        let declared = file.size();
-        let mut data =
-            Vec::with_capacity(usize::try_from(declared.min(budget).min(64 << 20)).unwrap_or(0));
-        let mut reader = Limited::new(&mut file, input.len() as u64, budget, limits);
-        let result = reader
-            .read_to_end(&mut data)
-            .map_err(|e| io_to_parse(e, "zip"));
-        budget = budget.saturating_sub(reader.produced());
-        if let Err(e @ ParseError::LimitExceeded(_)) = result {
-            return Err(e);
-        }
-        members.push(Member {
-            name,
-            data: result.map(|_| data),
-        });
+        let data = locate(&file, input.len(), &name);
+        members.push(Member { name, data });
     }
     Ok(members)
+}
+
+fn locate<R: std::io::Read>(
+    file: &zip::read::ZipFile<'_, R>,
+    archive_len: usize,
+    name: &str,
+) -> Result<Located, ParseError> {
+    let failed = |detail: String| ParseError::Decompress {
+        codec: "zip",
+        detail,
+    };
+    if file.encrypted() {
+        return Err(failed(format!("member {name} is encrypted")));
+    }
+    let method = match file.compression() {
+        CompressionMethod::Stored => Method::Stored,
+        CompressionMethod::Deflated => Method::Deflated,
+        other => {
+            return Err(failed(format!(
+                "member {name} uses an unsupported method ({other})"
+            )))
+        }
+    };
+    let start = file
+        .data_start()
+        .and_then(|s| usize::try_from(s).ok())
+        .ok_or_else(|| failed(format!("member {name} has no data offset")))?;
+    let end = usize::try_from(file.compressed_size())
+        .ok()
+        .and_then(|len| start.checked_add(len))
+        .filter(|&end| end <= archive_len)
+        .ok_or_else(|| failed(format!("member {name} extends past the archive")))?;
+    Ok(Located {
+        range: start..end,
+        method,
+        crc32: file.crc32(),
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use dmarcflow_schemas::failure::{AlignmentMethod, FeedbackType, SampleKind};
+use dmarcflow_schemas::storable_time::unstorable_time;
 use dmarcflow_schemas::{FailureReport, Match, TextEnum};
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
@@ -184,8 +185,9 @@ fn build<'a>(fields: Vec<(&str, Cow<'a, str>)>) -> FailureReport<'a> {
             "arrival-date" | "received-date" => {
                 r.arrival_timestamp =
                     mail_parser::DateTime::parse_rfc822(&value).map(|d| d.to_timestamp());
-                if r.arrival_timestamp.is_none() {
-                    warnings.push(format!("unreadable Arrival-Date {value:?}"));
+                match r.arrival_timestamp {
+                    None => warnings.push(format!("unreadable Arrival-Date {value:?}")),
+                    Some(t) => warnings.extend(unstorable_time("Arrival-Date", t)),
                 }
                 r.arrival_date = Some(value);
             }

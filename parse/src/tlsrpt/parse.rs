@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use dmarcflow_schemas::storable_time::unstorable_time;
 use dmarcflow_schemas::tlsrpt::{FailureDetail, ResultType, TlsPolicy};
 use dmarcflow_schemas::{Match, TextEnum, TlsReport, Warnings};
 
@@ -41,6 +42,14 @@ pub fn parse_tlsrpt_with(json: &[u8], warnings: Vec<String>) -> Result<TlsReport
     report.end_datetime = required(end, "date-range.end-datetime", w);
     report.begin = epoch(&report.start_datetime, w);
     report.end = epoch(&report.end_datetime, w);
+    for (field, seconds) in [
+        ("start-datetime", report.begin),
+        ("end-datetime", report.end),
+    ] {
+        if let Some(warning) = unstorable_time(field, seconds) {
+            w.push(warning);
+        }
+    }
     report.policies = policies.into_iter().map(|p| policy(p, w)).collect();
     report.id = report.compute_id();
     Ok(report)
