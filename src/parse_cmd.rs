@@ -5,8 +5,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{Context, Result};
-use dmarcflow_ingest::files::{discover, open, Input, Opened};
-use dmarcflow_parse::{mime, stream_aggregate, Item, Limits, ParseError, Parser};
+use dmarcflow_ingest::files::{
+    discover, large_xml, open, too_large, FilesSource, Input, MboxMessage, Opened,
+};
+use dmarcflow_parse::aggregate::{AggregateParser, SliceSource};
+use dmarcflow_parse::{stream_aggregate, Item, Limits, ParseError, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::report_writer::{write_reject, write_report, write_stream, RejectLine};
@@ -73,13 +76,29 @@ fn progress_bar(inputs: &[Input], disabled: bool) -> ProgressBar {
 impl Run<'_> {
     fn input(&mut self, input: &Input, stream_threshold: u64) -> Result<()> {
         let path = input.path.display().to_string();
-        match open(input, stream_threshold) {
+        let max_message = FilesSource::default().max_message_bytes;
+        match open(input, stream_threshold, max_message) {
             Err(e) => self.reject(&path, &path, &ParseError::Read(e.to_string())),
             Ok(Opened::Stream(reader)) => self.stream(&path, reader),
             Ok(Opened::Bytes(data)) => self.bytes(&path, &data, &path),
-            Ok(Opened::Mbox(data)) => {
-                for (n, message) in mime::split_mbox(&data).into_iter().enumerate() {
-                    self.bytes(&path, message, &format!("{path} #{}", n + 1))?;
+            Ok(Opened::TooLarge { size, limit }) => {
+                self.reject(&path, &path, &too_large(size, limit))
+            }
+            Ok(Opened::Mbox(mut reader)) => {
+                for n in 1.. {
+                    let origin = format!("{path} #{n}");
+                    match reader.next_message() {
+                        Ok(None) => break,
+                        Ok(Some(MboxMessage::Message(data))) => {
+                            self.bytes(&path, &data, &origin)?
+                        }
+                        Ok(Some(MboxMessage::TooLarge { size })) => {
+                            self.reject(&path, &origin, &too_large(size, max_message))?
+                        }
+                        Err(e) => {
+                            return self.reject(&path, &origin, &ParseError::Read(e.to_string()))
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -93,9 +112,19 @@ impl Run<'_> {
                 Ok(Item::Failure(report)) => {
                     self.report(&dmarcflow_schemas::Report::Failure(*report))?
                 }
-                Ok(Item::Payload(p)) => match self.parser.parse_payload(&p) {
-                    Ok(report) => self.report(&report)?,
-                    Err(e) => self.reject(path, &p.origin, &e)?,
+                Ok(Item::Payload(p)) => match large_xml(&p, FilesSource::default().parts_threshold)
+                {
+                    // Record by record: the records of a large report take
+                    // several times the memory of its XML.
+                    Some(text) => {
+                        let parser = AggregateParser::new(SliceSource::new(text))
+                            .with_warnings(p.warnings.iter().cloned());
+                        self.write_streamed(path, &p.origin, parser)?
+                    }
+                    None => match self.parser.parse_payload(&p) {
+                        Ok(report) => self.report(&report)?,
+                        Err(e) => self.reject(path, &p.origin, &e)?,
+                    },
                 },
                 Ok(Item::Stream(s)) => match self.parser.parse_stream(&s) {
                     Ok(parser) => self.write_streamed(path, &s.origin, parser)?,

@@ -22,6 +22,13 @@ pub struct Limits {
     pub max_zip_members: usize,
     /// Most nested compression layers (a gzip inside a gzip is 2).
     pub max_layers: usize,
+    /// Most MIME parts (boundary lines) in one email: the MIME parser keeps
+    /// several hundred bytes per part, so a 50 MB email of empty parts
+    /// would cost gigabytes. Real report emails have two to five.
+    pub max_mime_parts: usize,
+    /// Most header fields in one email, its parts' included (the MIME
+    /// parser keeps each one); real report emails have under 200.
+    pub max_header_fields: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +40,8 @@ impl Default for Limits {
             ratio_grace: 1 << 20,
             max_zip_members: 256,
             max_layers: 4,
+            max_mime_parts: 10_000,
+            max_header_fields: 100_000,
         }
     }
 }

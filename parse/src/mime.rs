@@ -73,6 +73,12 @@ pub fn extract_email<'a>(
     limits: Limits,
     budget: &mut Budget,
 ) -> Vec<Result<Item<'a>, Rejection>> {
+    if let Err(error) = check_shape(raw, limits) {
+        return vec![Err(Rejection {
+            origin: origin.to_owned(),
+            error,
+        })];
+    }
     match parse_message(raw) {
         Ok(message) => extract_message(message, origin, limits, budget, 0),
         Err(error) => vec![Err(Rejection {
@@ -80,6 +86,45 @@ pub fn extract_email<'a>(
             error,
         })],
     }
+}
+
+/// Counts boundary lines and header fields before the MIME parser sees the
+/// email: their number, not the email's size, is what its memory follows.
+/// Both counts are upper bounds (a body line may look like either).
+pub fn check_shape(raw: &[u8], limits: Limits) -> Result<(), ParseError> {
+    let (mut parts, mut fields) = (0usize, 0usize);
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', raw).map(|i| i + 1));
+    for start in starts {
+        let line = &raw[start..];
+        if line.starts_with(b"--") {
+            parts += 1;
+            if parts > limits.max_mime_parts {
+                return Err(ParseError::LimitExceeded(format!(
+                    "email has more than {} MIME parts",
+                    limits.max_mime_parts
+                )));
+            }
+        } else if is_field_line(line) {
+            fields += 1;
+            if fields > limits.max_header_fields {
+                return Err(ParseError::LimitExceeded(format!(
+                    "email has more than {} header fields",
+                    limits.max_header_fields
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Name:` at the start of a line (base64 lines never hold a colon).
+fn is_field_line(line: &[u8]) -> bool {
+    let name = line
+        .iter()
+        .take(80)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
+        .count();
+    name > 0 && line.get(name) == Some(&b':')
 }
 
 fn extract_message<'a>(

@@ -2,6 +2,8 @@
 //! real servers (each test binary uses what it needs).
 #![allow(dead_code)]
 
+pub mod peak_rss;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -3,12 +3,14 @@
 //! into reports (`source`).
 
 mod discover;
+mod mbox;
 mod open;
 mod source;
 
 pub use discover::{discover, Input, InputKind};
+pub use mbox::{MboxMessage, MboxReader};
 pub use open::{open, Opened};
-pub use source::{FilesSource, Found, Rejected};
+pub use source::{large_xml, too_large, FilesSource, Found, Rejected};
 
 use thiserror::Error;
 

@@ -7,13 +7,14 @@
 
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
 
-use dmarcflow_parse::aggregate::{AggregateParser, EventSource};
-use dmarcflow_parse::{mime, stream_aggregate, Item, ParseError, Parser};
+use dmarcflow_parse::aggregate::{AggregateParser, EventSource, SliceSource};
+use dmarcflow_parse::detect::Format;
+use dmarcflow_parse::{stream_aggregate, Item, ParseError, Parser};
 use dmarcflow_schemas::aggregate::{AggregateReport, Part, Record};
 use dmarcflow_schemas::{Ingested, Report};
 
 use super::open::{open, Opened};
-use super::Input;
+use super::{Input, MboxMessage};
 
 /// An input that did not yield a report, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +41,13 @@ pub struct FilesSource {
     pub parser: Parser,
     /// Raw reports larger than this are streamed.
     pub stream_threshold: u64,
+    /// Largest email (or raw report that cannot be streamed) read; a larger
+    /// one is rejected unread (`limit_exceeded`).
+    pub max_message_bytes: u64,
+    /// Aggregate XML in memory larger than this is read record by record
+    /// and delivered in parts, like a streamed report: a report's records
+    /// take several times the memory of their XML.
+    pub parts_threshold: usize,
     /// Records per part for streamed reports.
     pub part_records: usize,
 }
@@ -49,6 +57,8 @@ impl Default for FilesSource {
         Self {
             parser: Parser::default(),
             stream_threshold: 64 << 20,
+            max_message_bytes: 64 << 20,
+            parts_threshold: 8 << 20,
             part_records: 100_000,
         }
     }
@@ -68,15 +78,28 @@ impl FilesSource {
             path: &path,
             received_at,
         };
-        let opened = match open(input, self.stream_threshold) {
+        let opened = match open(input, self.stream_threshold, self.max_message_bytes) {
             Ok(o) => o,
             Err(e) => return emit(ctx.reject(&path, &ParseError::Read(e.to_string()))),
         };
         match opened {
             Opened::Bytes(data) => self.bytes(&ctx, &data, &path, &mut emit),
-            Opened::Mbox(data) => {
-                for (n, message) in mime::split_mbox(&data).into_iter().enumerate() {
-                    self.bytes(&ctx, message, &format!("{path} #{}", n + 1), &mut emit)?;
+            Opened::TooLarge { size, limit } => emit(ctx.reject(&path, &too_large(size, limit))),
+            Opened::Mbox(mut reader) => {
+                for n in 1.. {
+                    let origin = format!("{path} #{n}");
+                    match reader.next_message() {
+                        Ok(None) => break,
+                        Ok(Some(MboxMessage::Message(data))) => {
+                            self.bytes(&ctx, &data, &origin, &mut emit)?
+                        }
+                        Ok(Some(MboxMessage::TooLarge { size })) => {
+                            emit(ctx.reject(&origin, &too_large(size, self.max_message_bytes)))?
+                        }
+                        Err(e) => {
+                            return emit(ctx.reject(&origin, &ParseError::Read(e.to_string())))
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -136,9 +159,16 @@ impl FilesSource {
             match item {
                 Err(r) => emit(ctx.reject(&r.origin, &r.error))?,
                 Ok(Item::Failure(report)) => emit(ctx.found(origin, Report::Failure(*report)))?,
-                Ok(Item::Payload(p)) => match self.parser.parse_payload(&p) {
-                    Ok(report) => emit(ctx.found(&p.origin, report))?,
-                    Err(e) => emit(ctx.reject(&p.origin, &e))?,
+                Ok(Item::Payload(p)) => match large_xml(&p, self.parts_threshold) {
+                    Some(text) => {
+                        let parser = AggregateParser::new(SliceSource::new(text))
+                            .with_warnings(p.warnings.iter().cloned());
+                        self.parts(ctx, &p.origin, parser, emit)?
+                    }
+                    None => match self.parser.parse_payload(&p) {
+                        Ok(report) => emit(ctx.found(&p.origin, report))?,
+                        Err(e) => emit(ctx.reject(&p.origin, &e))?,
+                    },
                 },
                 Ok(Item::Stream(s)) => match self.parser.parse_stream(&s) {
                     Ok(parser) => self.parts(ctx, &s.origin, parser, emit)?,
@@ -199,6 +229,25 @@ impl FilesSource {
         }
         Ok(())
     }
+}
+
+/// The text of an aggregate XML payload over `threshold` bytes, to be read
+/// in parts (valid UTF-8 after extraction; otherwise it is parsed whole,
+/// which repairs it).
+pub fn large_xml<'p>(
+    p: &'p dmarcflow_parse::decompress::Payload<'_>,
+    threshold: usize,
+) -> Option<&'p str> {
+    (p.format == Format::Xml && p.data.len() > threshold)
+        .then(|| std::str::from_utf8(&p.data).ok())
+        .flatten()
+}
+
+/// The rejection of an input over the one-message limit.
+pub fn too_large(size: u64, limit: u64) -> ParseError {
+    ParseError::LimitExceeded(format!(
+        "input of {size} bytes is over the limit of {limit} bytes for one message"
+    ))
 }
 
 /// Writes every record as a JSON line to a temporary file: the file (at its

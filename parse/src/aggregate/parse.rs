@@ -270,6 +270,7 @@ impl<'x, S: EventSource<'x>> AggregateParser<'x, S> {
         let tag = Tag::from_local_name(local_name(&raw[..name_len]));
         let (parent, grandparent) = self.context();
         if !self.seen.root
+            || value.len() > MAX_VALUE
             || tag == Tag::Unknown
             || !tag.is_leaf(parent)
             || parent.is_leaf(grandparent)

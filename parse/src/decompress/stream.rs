@@ -47,6 +47,14 @@ pub(crate) fn xml_reader<'r>(
             Format::Zlib => Codec::Zlib,
             Format::Xml => return Ok(reader),
             _ if trim_start(head).is_empty() => return Ok(reader),
+            // TLS reports are small and read in memory only.
+            Format::Json => {
+                return Err(ParseError::LimitExceeded(format!(
+                    "{} layer: a JSON document over the input's memory budget ({} bytes)",
+                    codec.name(),
+                    limits.max_in_memory
+                )))
+            }
             other => {
                 return Err(ParseError::NotAReport(format!(
                     "{} stream decompresses to {} data, not XML (starts with {:?})",

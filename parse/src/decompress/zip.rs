@@ -86,7 +86,24 @@ pub(crate) fn members(input: &[u8], limits: Limits) -> Result<Vec<Member>, Parse
         let data = locate(&file, input.len(), &name);
         members.push(Member { name, data });
     }
+    refuse_overlaps(&members)?;
     Ok(members)
+}
+
+/// Members whose data overlap: one compressed stream read as many members,
+/// the trick of the non-recursive zip bombs. No archiver writes them.
+fn refuse_overlaps(members: &[Member]) -> Result<(), ParseError> {
+    let mut ranges: Vec<&Range<usize>> = (members.iter())
+        .filter_map(|m| m.data.as_ref().ok().map(|l| &l.range))
+        .filter(|r| !r.is_empty())
+        .collect();
+    ranges.sort_unstable_by_key(|r| r.start);
+    match ranges.windows(2).find(|w| w[1].start < w[0].end) {
+        Some(_) => Err(ParseError::LimitExceeded(
+            "zip layer: members share their compressed data (a zip bomb)".into(),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn locate<R: std::io::Read>(
