@@ -27,15 +27,16 @@ pub async fn run<P: Publish>(
     if config.smtp.is_none() && config.http.is_none() && config.imap.is_none() {
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
+    let budget = dmarcflow_ingest::MemoryBudget::new(config.memory_budget);
     let mut listeners = tokio::task::JoinSet::new();
     // Every connection holds a clone of its listener's `Shared`: once only
     // these are left, no message is in flight.
     let mut held: Vec<Arc<dyn std::any::Any + Send + Sync>> = Vec::new();
     if let Some(smtp) = &config.smtp {
-        let shared = Arc::new(dmarcflow_ingest::smtp::Shared::new(
-            smtp.config.clone(),
-            publisher("smtp")?,
-        ));
+        let shared = Arc::new(
+            dmarcflow_ingest::smtp::Shared::new(smtp.config.clone(), publisher("smtp")?)
+                .with_budget(budget.clone()),
+        );
         held.push(shared.clone());
         let listener = bind(&smtp.listen).await?;
         let kind = if smtp.config.lmtp { "LMTP" } else { "SMTP" };
@@ -43,10 +44,10 @@ pub async fn run<P: Publish>(
         listeners.spawn(dmarcflow_ingest::smtp::serve(listener, shared));
     }
     if let Some(http) = &config.http {
-        let shared = Arc::new(dmarcflow_ingest::http::Shared::new(
-            http.config.clone(),
-            publisher("http")?,
-        ));
+        let shared = Arc::new(
+            dmarcflow_ingest::http::Shared::new(http.config.clone(), publisher("http")?)
+                .with_budget(budget.clone()),
+        );
         held.push(shared.clone());
         let listener = bind(&http.listen).await?;
         let kind = if http.config.tls.is_some() {
@@ -59,10 +60,10 @@ pub async fn run<P: Publish>(
     }
     let imap = match &config.imap {
         Some(imap) => {
-            let shared = Arc::new(dmarcflow_ingest::imap::Shared::new(
-                imap.config.clone(),
-                publisher("imap")?,
-            ));
+            let shared = Arc::new(
+                dmarcflow_ingest::imap::Shared::new(imap.config.clone(), publisher("imap")?)
+                    .with_budget(budget.clone()),
+            );
             eprintln!(
                 "IMAP source watching {} on {}:{}",
                 imap.config.mailboxes.join(", "),

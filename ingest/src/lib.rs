@@ -6,6 +6,7 @@
 //! mbox); the IMAP, SMTP/LMTP and HTTPS sources join it, each acknowledging
 //! a message only once what it produced is durable.
 
+pub mod budget;
 pub mod bus;
 pub mod files;
 #[doc(hidden)]
@@ -15,7 +16,8 @@ pub mod imap;
 mod shared;
 pub mod smtp;
 
-pub use shared::Shared;
+pub use budget::MemoryBudget;
+pub use shared::{Delivered, Shared, Undelivered};
 
 #[cfg(test)]
 mod test_support;

@@ -33,6 +33,24 @@ pub struct FileConfig {
     pub http: Option<HttpSection>,
     pub imap: Option<ImapSection>,
     pub metrics: Option<MetricsSection>,
+    #[serde(default)]
+    pub limits: LimitsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Bytes in flight (raw and decompressed) across the SMTP, HTTPS and
+    /// IMAP sources: a number of bytes or a size such as "512MiB".
+    pub memory_budget: Option<Size>,
+}
+
+/// A size in the file: bytes, or a text with a unit (`KiB`, `MiB`, `GiB`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Size {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,6 +95,7 @@ pub struct BatchSection {
     pub max_rows: Option<usize>,
     pub max_bytes: Option<usize>,
     pub max_age_ms: Option<u64>,
+    pub linger_ms: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -94,6 +113,30 @@ pub struct Config {
     pub imap: Option<Imap>,
     /// Where the services serve Prometheus metrics (None: nowhere).
     pub metrics_listen: Option<String>,
+    /// Bytes in flight across the network sources.
+    pub memory_budget: u64,
+}
+
+/// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
+pub fn parse_size(text: &str) -> Result<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("{text:?} is not a size"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => bail!("{other:?} is not a size unit (KiB, MiB, GiB)"),
+    };
+    number
+        .checked_mul(scale)
+        .with_context(|| format!("{text:?} is too large"))
 }
 
 /// The Kafka settings, for both sides of the bus.
@@ -167,6 +210,9 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     if let Some(v) = number("DMARCFLOW_BATCH_MAX_AGE_MS", file.batch.max_age_ms)? {
         batch.max_age = Duration::from_millis(v);
     }
+    if let Some(v) = number("DMARCFLOW_BATCH_LINGER_MS", file.batch.linger_ms)? {
+        batch.linger = Duration::from_millis(v);
+    }
     let section = file.clickhouse.unwrap_or_default();
     let url = env("DMARCFLOW_CLICKHOUSE_URL").or(section.url);
     let store = match url.filter(|u| !u.is_empty()) {
@@ -239,7 +285,16 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
         .filter(|l| !l.is_empty());
+    let memory_budget = match env("DMARCFLOW_MEMORY_BUDGET") {
+        Some(v) => parse_size(&v).context("DMARCFLOW_MEMORY_BUDGET")?,
+        None => match file.limits.memory_budget {
+            Some(Size::Bytes(n)) => n,
+            Some(Size::Text(t)) => parse_size(&t).context("limits.memory_budget")?,
+            None => dmarcflow_ingest::budget::DEFAULT_BUDGET,
+        },
+    };
     Ok(Config {
+        memory_budget,
         store,
         batch,
         kafka,
@@ -298,6 +353,24 @@ mod tests {
             !format!("{ch:?}").contains("s3cret"),
             "password in Debug output"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn memory_budget_from_file_or_environment() -> Result<()> {
+        let c = resolve(FileConfig::default(), &env(&[]))?;
+        assert_eq!(c.memory_budget, 512 << 20);
+        let file = parse("[limits]\nmemory_budget = \"96MiB\"\n")?;
+        assert_eq!(resolve(file, &env(&[]))?.memory_budget, 96 << 20);
+        let file = parse("[limits]\nmemory_budget = 1000000\n")?;
+        assert_eq!(resolve(file, &env(&[]))?.memory_budget, 1_000_000);
+        let c = resolve(
+            FileConfig::default(),
+            &env(&[("DMARCFLOW_MEMORY_BUDGET", "2 GiB")]),
+        )?;
+        assert_eq!(c.memory_budget, 2 << 30);
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("99999999999GiB").is_err());
         Ok(())
     }
 

@@ -1,5 +1,10 @@
 //! Batching: reports gather until the batch holds enough rows or bytes, or
 //! has waited long enough; then the sink writes it as one set of inserts.
+//! A report whose sender waits for its acknowledgement (an SMTP 250, an
+//! HTTPS 200) makes the batch a group commit: it is written after a short
+//! linger, with whatever else arrived meanwhile, instead of at its age
+//! limit. Under load the reports queued behind a write all join the next
+//! batch, so batches stay large when the stream is busy.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +19,9 @@ pub struct BatchConfig {
     pub max_bytes: usize,
     /// Flush a non-empty batch this long after its first report.
     pub max_age: Duration,
+    /// Flush a batch this long after the first report in it that someone
+    /// waits for.
+    pub linger: Duration,
 }
 
 impl Default for BatchConfig {
@@ -22,6 +30,7 @@ impl Default for BatchConfig {
             max_rows: 200_000,
             max_bytes: 64 << 20,
             max_age: Duration::from_secs(1),
+            linger: Duration::from_millis(5),
         }
     }
 }
@@ -34,6 +43,8 @@ pub struct Batcher {
     rows: usize,
     bytes: usize,
     started: Option<Instant>,
+    /// When the first report someone waits for joined.
+    awaited: Option<Instant>,
 }
 
 impl Batcher {
@@ -44,11 +55,29 @@ impl Batcher {
             rows: 0,
             bytes: 0,
             started: None,
+            awaited: None,
         }
     }
 
     /// Adds a report; returns a full batch when this one filled it.
     pub fn push(&mut self, item: Ingested<'static>) -> Option<Vec<Ingested<'static>>> {
+        self.push_item(item, false)
+    }
+
+    /// Adds a report whose sender waits for it to be written: the batch is
+    /// then due within the linger.
+    pub fn push_awaited(&mut self, item: Ingested<'static>) -> Option<Vec<Ingested<'static>>> {
+        self.push_item(item, true)
+    }
+
+    fn push_item(
+        &mut self,
+        item: Ingested<'static>,
+        awaited: bool,
+    ) -> Option<Vec<Ingested<'static>>> {
+        if awaited {
+            self.awaited.get_or_insert_with(Instant::now);
+        }
         let (rows, bytes) = size(&item.report);
         self.rows += rows;
         self.bytes += bytes + item.origin.len();
@@ -60,8 +89,16 @@ impl Batcher {
 
     /// The time left before the current batch is due (None when empty).
     pub fn due_in(&self) -> Option<Duration> {
-        self.started
-            .map(|t| self.config.max_age.saturating_sub(t.elapsed()))
+        let aged = self
+            .started
+            .map(|t| self.config.max_age.saturating_sub(t.elapsed()));
+        let lingered = self
+            .awaited
+            .map(|t| self.config.linger.saturating_sub(t.elapsed()));
+        match (aged, lingered) {
+            (Some(a), Some(l)) => Some(a.min(l)),
+            (a, l) => a.or(l),
+        }
     }
 
     /// Takes whatever is gathered.
@@ -69,6 +106,7 @@ impl Batcher {
         self.rows = 0;
         self.bytes = 0;
         self.started = None;
+        self.awaited = None;
         std::mem::take(&mut self.items)
     }
 
@@ -139,5 +177,24 @@ mod tests {
         assert!(b.due_in().is_none());
         assert!(b.push(report(0)).is_none());
         assert!(b.due_in().is_some());
+    }
+
+    #[test]
+    fn an_awaited_report_makes_the_batch_due_within_the_linger() {
+        let mut b = Batcher::new(BatchConfig {
+            max_age: Duration::from_secs(60),
+            linger: Duration::from_millis(3),
+            ..BatchConfig::default()
+        });
+        assert!(b.push(report(1)).is_none());
+        assert!(b.due_in() > Some(Duration::from_secs(59)));
+        assert!(b.push_awaited(report(1)).is_none());
+        assert!(b.due_in() <= Some(Duration::from_millis(3)));
+        assert_eq!(b.take().len(), 2);
+        assert!(b.push(report(1)).is_none());
+        assert!(
+            b.due_in() > Some(Duration::from_secs(59)),
+            "the linger ends with its batch"
+        );
     }
 }

@@ -130,8 +130,14 @@ impl Store {
             };
             match next.map(&split) {
                 Some((item, ack)) => {
-                    acks.extend(ack);
-                    if let Some(batch) = batcher.push(item) {
+                    let full = match ack {
+                        Some(ack) => {
+                            acks.push(ack);
+                            batcher.push_awaited(item)
+                        }
+                        None => batcher.push(item),
+                    };
+                    if let Some(batch) = full {
                         total += self.write_acked(&batch, &mut acks).await?;
                     }
                 }
@@ -181,6 +187,7 @@ mod tests {
             max_rows: 1_000_000,
             max_bytes: usize::MAX,
             max_age: Duration::from_millis(max_age_ms),
+            linger: Duration::from_millis(max_age_ms),
         };
         (store, path, batching)
     }
@@ -242,5 +249,40 @@ mod tests {
         assert_eq!(stored, "1", "stored by the time it is acknowledged");
         drop(tx);
         let _ = task.await;
+    }
+
+    #[tokio::test]
+    async fn an_awaited_report_is_written_after_the_linger_with_what_queued_behind_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (mut store, _path, mut batching) = sqlite(&dir, 60_000);
+        batching.linger = Duration::from_millis(5);
+        let (tx, rx) = mpsc::channel(64);
+        let mut acks = Vec::new();
+        // Queued before the consumer starts: one group commit takes them all.
+        for i in 0..20 {
+            let (ack, acked) = oneshot::channel();
+            tx.send((ingested(generated(i, 2)), ack))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            acks.push(acked);
+        }
+        let task = tokio::spawn(async move { store.consume_acked(rx, batching).await });
+        let started = std::time::Instant::now();
+        for acked in acks {
+            tokio::time::timeout(Duration::from_secs(5), acked)
+                .await
+                .unwrap_or_else(|_| panic!("no acknowledgement within the linger's reach"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "acknowledged long before the 60 s age limit"
+        );
+        drop(tx);
+        let total = task
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(total.reports, 20);
     }
 }

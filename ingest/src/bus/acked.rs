@@ -44,9 +44,13 @@ pub fn in_process_acked(
 
 impl Publish for AckedPublisher {
     async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        self.publish_owned(item.clone().into_owned()).await
+    }
+
+    async fn publish_owned(&self, item: Ingested<'static>) -> Result<(), BusError> {
         let (ack, acked) = oneshot::channel();
         self.tx
-            .send((item.clone().into_owned(), ack))
+            .send((item, ack))
             .await
             .map_err(|_| BusError::Closed)?;
         acked.await.map_err(|_| BusError::Closed)

@@ -21,22 +21,13 @@ impl<P: Publish> Metered<P> {
         Self { inner, source }
     }
 
-    fn failed(&self, e: &BusError) {
-        metrics::counter!("dmarcflow_bus_errors_total", "source" => self.source).increment(1);
-        tracing::debug!(error = %e, source = self.source, "bus failure");
-    }
-}
-
-impl<P: Publish> Publish for Metered<P> {
-    async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
-        match self.inner.publish(item).await {
+    fn sent(
+        &self,
+        (kind, records): (&'static str, u64),
+        sent: Result<(), BusError>,
+    ) -> Result<(), BusError> {
+        match sent {
             Ok(()) => {
-                let kind = item.report.kind().as_str();
-                let records = match &item.report {
-                    Report::Aggregate(r) => r.records.len() as u64,
-                    Report::Tlsrpt(r) => r.policies.len() as u64,
-                    Report::Failure(_) => 1,
-                };
                 metrics::counter!("dmarcflow_reports_published_total", "source" => self.source, "kind" => kind)
                     .increment(1);
                 metrics::counter!("dmarcflow_records_published_total", "source" => self.source, "kind" => kind)
@@ -48,6 +39,35 @@ impl<P: Publish> Publish for Metered<P> {
                 Err(e)
             }
         }
+    }
+
+    fn failed(&self, e: &BusError) {
+        metrics::counter!("dmarcflow_bus_errors_total", "source" => self.source).increment(1);
+        tracing::debug!(error = %e, source = self.source, "bus failure");
+    }
+}
+
+/// A report's kind and how many records it counts as.
+fn counts(item: &Ingested<'_>) -> (&'static str, u64) {
+    let records = match &item.report {
+        Report::Aggregate(r) => r.records.len() as u64,
+        Report::Tlsrpt(r) => r.policies.len() as u64,
+        Report::Failure(_) => 1,
+    };
+    (item.report.kind().as_str(), records)
+}
+
+impl<P: Publish> Publish for Metered<P> {
+    async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
+        let counts = counts(item);
+        let sent = self.inner.publish(item).await;
+        self.sent(counts, sent)
+    }
+
+    async fn publish_owned(&self, item: Ingested<'static>) -> Result<(), BusError> {
+        let counts = counts(&item);
+        let sent = self.inner.publish_owned(item).await;
+        self.sent(counts, sent)
     }
 
     async fn dead_letter(

@@ -15,6 +15,15 @@ pub trait Publish: Send + Sync + 'static {
         item: &'a Ingested<'_>,
     ) -> impl Future<Output = Result<(), BusError>> + Send + 'a;
 
+    /// `publish` of a report the caller is done with: a bus that keeps
+    /// reports (the in-process one) takes it instead of a copy.
+    fn publish_owned(
+        &self,
+        item: Ingested<'static>,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + '_ {
+        async move { self.publish(&item).await }
+    }
+
     fn dead_letter<'a>(
         &'a self,
         raw: &'a [u8],

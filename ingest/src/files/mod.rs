@@ -10,7 +10,7 @@ mod source;
 pub use discover::{discover, Input, InputKind};
 pub use mbox::{MboxMessage, MboxReader};
 pub use open::{open, Opened};
-pub use source::{large_xml, too_large, FilesSource, Found, Rejected};
+pub use source::{large_xml, too_large, FilesSource, Found, FoundStream, Rejected};
 
 use thiserror::Error;
 

@@ -135,17 +135,32 @@ impl FilesSource {
         origin: String,
         received_at: i64,
     ) -> Option<Vec<Found>> {
+        let mut stream = self.read_message_channel(data, origin, received_at);
+        let mut found = Vec::new();
+        while let Some(f) = stream.recv().await {
+            found.push(f);
+        }
+        stream.finish().await.then_some(found)
+    }
+
+    /// `read_message` on a blocking thread that hands over what it finds
+    /// one at a time and waits while the receiver has not taken it (a
+    /// report in parts is never in memory whole); dropping the receiver
+    /// stops it.
+    pub fn read_message_channel(
+        &self,
+        data: bytes::Bytes,
+        origin: String,
+        received_at: i64,
+    ) -> FoundStream {
         let source = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut found = Vec::new();
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let thread = tokio::task::spawn_blocking(move || {
             let _ = source.read_message(&data, &origin, received_at, |f| {
-                found.push(f);
-                Ok::<(), ()>(())
+                tx.blocking_send(f).map_err(|_| ())
             });
-            found
-        })
-        .await
-        .ok()
+        });
+        FoundStream { rx, thread }
     }
 
     fn bytes<E>(
@@ -163,7 +178,11 @@ impl FilesSource {
                     Some(text) => {
                         let parser = AggregateParser::new(SliceSource::new(text))
                             .with_warnings(p.warnings.iter().cloned());
-                        self.parts(ctx, &p.origin, parser, emit)?
+                        let spilled = spill_report(parser);
+                        // The XML is not needed while the parts go out.
+                        let origin = p.origin.to_string();
+                        drop(p);
+                        self.emit_parts(ctx, &origin, spilled, emit)?
                     }
                     None => match self.parser.parse_payload(&p) {
                         Ok(report) => emit(ctx.found(&p.origin, report))?,
@@ -185,22 +204,30 @@ impl FilesSource {
         &self,
         ctx: &Ctx<'_>,
         origin: &str,
-        mut parser: AggregateParser<'x, S>,
+        parser: AggregateParser<'x, S>,
         emit: &mut impl FnMut(Found) -> Result<(), E>,
     ) -> Result<(), E> {
-        let spilled = spill(&mut parser);
-        let header = parser.finish();
-        let (mut file, total, messages) = match spilled {
+        let spilled = spill_report(parser);
+        self.emit_parts(ctx, origin, spilled, emit)
+    }
+
+    /// Delivers a spilled report in parts of `part_records` records.
+    fn emit_parts<E>(
+        &self,
+        ctx: &Ctx<'_>,
+        origin: &str,
+        spilled: Result<Spilled, ParseError>,
+        emit: &mut impl FnMut(Found) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Spilled {
+            file,
+            header,
+            total,
+            messages,
+        } = match spilled {
             Ok(s) => s,
-            Err(e) => return emit(ctx.reject(origin, &ParseError::Read(e.to_string()))),
-        };
-        let header = match header {
-            Ok(h) => h.into_owned(),
             Err(e) => return emit(ctx.reject(origin, &e)),
         };
-        if let Err(e) = file.rewind() {
-            return emit(ctx.reject(origin, &ParseError::Read(e.to_string())));
-        }
         let size = self.part_records.max(1) as u64;
         let count = total.div_ceil(size).max(1);
         let mut lines = BufReader::new(file).lines();
@@ -229,6 +256,32 @@ impl FilesSource {
         }
         Ok(())
     }
+}
+
+/// A report whose records wait in a temporary file (at its start).
+struct Spilled {
+    file: std::fs::File,
+    header: AggregateReport<'static>,
+    total: u64,
+    messages: u64,
+}
+
+/// Reads a report to its end, its records into a temporary file: what it
+/// reads from can be dropped before the parts are built.
+fn spill_report<'x, S: EventSource<'x>>(
+    mut parser: AggregateParser<'x, S>,
+) -> Result<Spilled, ParseError> {
+    let spilled = spill(&mut parser);
+    let header = parser.finish();
+    let (mut file, total, messages) = spilled.map_err(|e| ParseError::Read(e.to_string()))?;
+    let header = header?.into_owned();
+    file.rewind().map_err(|e| ParseError::Read(e.to_string()))?;
+    Ok(Spilled {
+        file,
+        header,
+        total,
+        messages,
+    })
 }
 
 /// The text of an aggregate XML payload over `threshold` bytes, to be read
@@ -265,6 +318,25 @@ fn spill<'x, S: EventSource<'x>>(
     }
     let file = out.into_inner().map_err(|e| e.into_error())?;
     Ok((file, records, messages))
+}
+
+/// What a message read on a blocking thread finds, as it is found.
+pub struct FoundStream {
+    rx: tokio::sync::mpsc::Receiver<Found>,
+    thread: tokio::task::JoinHandle<()>,
+}
+
+impl FoundStream {
+    /// The next find; None once the message is read.
+    pub async fn recv(&mut self) -> Option<Found> {
+        self.rx.recv().await
+    }
+
+    /// After the last find: whether the thread ended normally (false: it
+    /// failed, and the finds may be incomplete).
+    pub async fn finish(self) -> bool {
+        self.thread.await.is_ok()
+    }
 }
 
 struct Ctx<'p> {

@@ -10,7 +10,11 @@ use hyper::{header, Method, Request, Response, StatusCode};
 
 use super::Shared;
 use crate::bus::Publish;
-use crate::files::Found;
+use crate::Undelivered;
+
+/// How long a request may wait for room in the memory budget before the
+/// answer is 503.
+const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 const ACCEPTED: &[&str] = &[
     "application/tlsrpt+gzip",
@@ -71,61 +75,62 @@ async fn respond<P: Publish>(
         ));
     }
     let limit = shared.config.max_body_bytes;
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the limit is {limit} bytes"),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    // Room for the body (as declared, or as large as allowed) and for
+    // parsing it, held until the answer.
+    let working = shared.working_bytes(declared.unwrap_or(limit as u64));
+    let mut held = shared.budget.empty();
+    if !held.grow(working, Some(BUDGET_WAIT)).await {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many reports in flight; try again later".into(),
+        ));
+    }
     let body = Limited::new(request.into_body(), limit)
         .collect()
         .await
-        .map_err(|_| {
-            (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the limit is {limit} bytes"),
-            )
-        })?
+        .map_err(|_| too_large())?
         .to_bytes();
     crate::bus::received("http", body.len());
     let origin = format!("https:{peer}");
     let received_at = crate::received_now();
-    let found = shared
-        .source
-        .read_message_blocking(body.clone(), origin.clone(), received_at)
-        .await
-        .ok_or((
+    let delivered = shared
+        .deliver(body, origin, received_at, shared.config.bus_timeout)
+        .await;
+    drop(held);
+    match delivered {
+        Err(Undelivered::Parser) => Err((
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error".to_owned(),
-        ))?;
-    let mut outcome: Result<String, (StatusCode, String)> = Ok(String::new());
-    for item in &found {
-        let sending = async {
-            match item {
-                Found::Report(r) => shared
-                    .publisher
-                    .publish(r)
-                    .await
-                    .map(|()| r.report.id().to_owned()),
-                Found::Rejected(r) => shared
-                    .publisher
-                    .dead_letter(&body, r, received_at)
-                    .await
-                    .map(|()| format!("rejected: {} ({})", r.reason, r.error)),
-            }
-        };
-        let sent = tokio::time::timeout(shared.config.bus_timeout, sending)
-            .await
-            .unwrap_or(Err(crate::bus::kafka::BusError::Timeout));
-        match (sent, item) {
-            (Err(e), _) => {
-                shared.publisher.recover();
-                return Err((
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("report bus unavailable ({e}); try again later"),
-                ));
-            }
-            (Ok(id), Found::Report(_)) => {
-                if let Ok(text) = &mut outcome {
-                    text.push_str(&format!("accepted {id}"));
-                }
-            }
-            (Ok(why), Found::Rejected(_)) => outcome = Err((StatusCode::BAD_REQUEST, why)),
-        }
+        )),
+        Err(Undelivered::Bus(e)) => Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("report bus unavailable ({e}); try again later"),
+        )),
+        Ok(done) => match done.rejected.last() {
+            Some(r) => Err((
+                StatusCode::BAD_REQUEST,
+                format!("rejected: {} ({})", r.reason, r.error),
+            )),
+            None => Ok(done
+                .reports
+                .iter()
+                .map(|id| format!("accepted {id}"))
+                .collect::<Vec<_>>()
+                .join("\n")),
+        },
     }
-    outcome
 }

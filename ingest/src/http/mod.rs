@@ -52,6 +52,7 @@ pub async fn serve<P: Publish>(
 ) -> std::io::Result<()> {
     loop {
         let (tcp, peer) = listener.accept().await?;
+        let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let peer = peer.to_string();

@@ -133,3 +133,47 @@ async fn tls_reports_are_posted_over_https() {
         "{down}"
     );
 }
+
+#[tokio::test]
+async fn a_spent_memory_budget_is_a_503_with_retry_after() {
+    let (server_tls, client_tls) = tls();
+    let bus = Arc::new(Recording::default());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    let config = HttpConfig {
+        tls: Some(server_tls),
+        ..HttpConfig::default()
+    };
+    let budget = crate::MemoryBudget::new(4 << 20);
+    let shared = Arc::new(Shared::new(config, bus.clone()).with_budget(budget.clone()));
+    tokio::spawn(serve(listener, shared));
+    let held = budget.reserve(4 << 20).await;
+    let busy = post(
+        &address,
+        client_tls.clone(),
+        "application/tlsrpt+json",
+        REPORT.as_bytes(),
+    )
+    .await;
+    assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
+    assert!(
+        busy.to_ascii_lowercase().contains("retry-after: 60"),
+        "{busy}"
+    );
+    assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(9), 0);
+    drop(held);
+    let ok = post(
+        &address,
+        client_tls,
+        "application/tlsrpt+json",
+        REPORT.as_bytes(),
+    )
+    .await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert_eq!(budget.available(), 4 << 20);
+}

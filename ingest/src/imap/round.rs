@@ -47,14 +47,19 @@ pub async fn round<P: Publish>(
 
     let sizes = fetch_sizes(shared, session, &waiting).await?;
     let (mut take, mut too_large, mut bytes) = (Vec::new(), Vec::new(), 0u64);
+    let mut working = 0u64;
     for (uid, size) in sizes {
         if size > config.max_message_bytes {
             too_large.push((uid, size));
         } else if take.is_empty() || bytes + size <= config.batch_bytes {
             take.push(uid);
             bytes += size;
+            working += shared.working_bytes(size);
         }
     }
+    // The batch waits for room in the memory budget (its messages wait on
+    // the server meanwhile) and holds it until the round is settled.
+    let _held = shared.budget.reserve(working).await;
     let received_at = crate::received_now();
     let messages = fetch_and_parse(shared, session, mailbox, &take, received_at).await?;
     let oversized: Vec<Rejected> = too_large
@@ -166,7 +171,7 @@ async fn fetch_and_parse<P>(
     let mut messages = Vec::with_capacity(bodies.len());
     for (uid, data) in bodies {
         let found = shared
-            .source
+            .source_for(data.len() as u64)
             .read_message_blocking(data.clone(), origin(config, mailbox, uid), received_at)
             .await
             .ok_or(ImapError::Parse)?;

@@ -25,6 +25,8 @@ pub async fn serve<P: Publish>(
 ) -> std::io::Result<()> {
     loop {
         let (tcp, peer) = listener.accept().await?;
+        // Replies are small and each waits for the client: never delay one.
+        let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let peer = peer.to_string();

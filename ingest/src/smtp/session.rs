@@ -9,13 +9,21 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::SmtpConfig;
+use crate::budget::Reservation;
 use crate::bus::Publish;
-use crate::files::Found;
+use crate::Undelivered;
 
 /// Longest command line (RFC 5321 4.5.3.1.4 says 512; be generous).
 const MAX_COMMAND: u64 = 4096;
 /// How long a client may stay silent.
 const IDLE: Duration = Duration::from_secs(300);
+/// Most bytes of message data read at once (a line may be longer).
+const CHUNK: u64 = 64 << 10;
+/// How long a message may wait for room in the memory budget before the
+/// answer is 451 (reading it pauses meanwhile).
+const BUDGET_WAIT: Duration = Duration::from_secs(2);
+/// The answer while the memory budget has no room.
+const BUSY: &str = "451 4.3.1 Too much mail in flight, try again later";
 
 /// What the listener shares with every session.
 pub type Shared<P> = crate::Shared<SmtpConfig, P>;
@@ -123,20 +131,35 @@ where
                     reply(&mut io, "503 5.5.1 Need RCPT first").await?;
                     continue;
                 }
+                // Room for a small message, or the sender is told before
+                // it sends anything.
+                let mut held = shared.budget.empty();
+                if !held.grow(shared.working_bytes(0), Some(BUDGET_WAIT)).await {
+                    reply(&mut io, BUSY).await?;
+                    continue;
+                }
                 reply(&mut io, "354 End data with <CR><LF>.<CR><LF>").await?;
-                let data = message(&mut io, config.max_message_bytes).await?;
+                let data = message(&mut io, config.max_message_bytes, &mut held).await?;
                 messages += 1;
                 let answer = match data {
-                    None => "552 5.3.4 Message too big".to_owned(),
-                    Some(data) => {
-                        let origin = format!("smtp:{peer}#{messages}");
-                        deliver(shared, data, origin).await
+                    Data::TooBig => "552 5.3.4 Message too big".to_owned(),
+                    Data::Busy => BUSY.to_owned(),
+                    Data::Complete(data) => {
+                        let working = shared.working_bytes(data.len() as u64);
+                        let more = working.saturating_sub(held.bytes());
+                        if held.grow(more, Some(BUDGET_WAIT)).await {
+                            let origin = format!("smtp:{peer}#{messages}");
+                            deliver(shared, data, origin).await
+                        } else {
+                            BUSY.to_owned()
+                        }
                     }
                 };
                 let replies = if config.lmtp { envelope.to.len() } else { 1 };
                 for _ in 0..replies {
                     reply(&mut io, &answer).await?;
                 }
+                drop(held);
                 envelope = Envelope {
                     hello: true,
                     ..Envelope::default()
@@ -165,37 +188,22 @@ async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: Str
     let received_at = crate::received_now();
     crate::bus::received("smtp", data.len());
     let data = bytes::Bytes::from(data);
-    let parsing = shared
-        .source
-        .read_message_blocking(data.clone(), origin.clone(), received_at);
-    let Some(found) = parsing.await else {
-        return "451 4.3.0 Internal error, try again later".to_owned();
-    };
-    let (mut reports, mut rejected) = (0, 0);
-    for item in &found {
-        let sending = async {
-            match item {
-                Found::Report(r) => {
-                    reports += 1;
-                    shared.publisher.publish(r).await
-                }
-                Found::Rejected(r) => {
-                    rejected += 1;
-                    shared.publisher.dead_letter(&data, r, received_at).await
-                }
-            }
-        };
-        let sent = tokio::time::timeout(shared.config.bus_timeout, sending)
-            .await
-            .unwrap_or(Err(crate::bus::kafka::BusError::Timeout));
-        if let Err(e) = sent {
-            shared.publisher.recover();
+    let timeout = shared.config.bus_timeout;
+    match shared
+        .deliver(data, origin.clone(), received_at, timeout)
+        .await
+    {
+        Ok(done) => {
+            let (reports, rejected) = (done.reports.len(), done.rejected.len());
+            tracing::info!(%origin, reports, rejected, "smtp message accepted");
+            format!("250 2.0.0 Ok: {reports} reports queued, {rejected} rejected")
+        }
+        Err(Undelivered::Parser) => "451 4.3.0 Internal error, try again later".to_owned(),
+        Err(Undelivered::Bus(e)) => {
             tracing::warn!(error = %e, %origin, "bus unavailable; asking the sender to retry");
-            return format!("451 4.3.0 Report bus unavailable, try again later ({e})");
+            format!("451 4.3.0 Report bus unavailable, try again later ({e})")
         }
     }
-    tracing::info!(%origin, reports, rejected, "smtp message accepted");
-    format!("250 2.0.0 Ok: {reports} reports queued, {rejected} rejected")
 }
 
 fn capabilities(config: &SmtpConfig, secure: bool, extended: bool) -> String {
@@ -248,9 +256,13 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
     io: &mut BufReader<S>,
     text: &str,
 ) -> std::io::Result<()> {
+    // One write: a reply in two segments would wait for the client's
+    // delayed acknowledgement of the first.
+    let mut line = Vec::with_capacity(text.len() + 2);
+    line.extend_from_slice(text.as_bytes());
+    line.extend_from_slice(b"\r\n");
     let stream = io.get_mut();
-    stream.write_all(text.as_bytes()).await?;
-    stream.write_all(b"\r\n").await?;
+    stream.write_all(&line).await?;
     stream.flush().await
 }
 
@@ -270,18 +282,32 @@ async fn command<S: AsyncRead + Unpin>(io: &mut BufReader<S>) -> std::io::Result
     }
 }
 
-/// The message after DATA, dot-unstuffed; None when it exceeded `max`
-/// (read to its end all the same, so the conversation can go on).
+/// What the client sent after DATA.
+enum Data {
+    /// The message, dot-unstuffed.
+    Complete(Vec<u8>),
+    /// Over the size limit (read to its end all the same, so the
+    /// conversation can go on).
+    TooBig,
+    /// The memory budget had no room for it (read to its end and dropped).
+    Busy,
+}
+
+/// Reads the message after DATA a bounded chunk at a time (a line may be
+/// of any length), holding its bytes in `held` as they arrive.
 async fn message<S: AsyncRead + Unpin>(
     io: &mut BufReader<S>,
     max: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
+    held: &mut Reservation,
+) -> std::io::Result<Data> {
     let mut data = Vec::new();
-    let mut too_big = false;
+    let mut refused: Option<Data> = None;
     let mut line = Vec::new();
+    let mut line_start = true;
     loop {
         line.clear();
-        let n = tokio::time::timeout(IDLE, io.read_until(b'\n', &mut line))
+        let mut chunk = (&mut *io).take(CHUNK);
+        let n = tokio::time::timeout(IDLE, chunk.read_until(b'\n', &mut line))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "DATA timed out"))??;
         if n == 0 {
@@ -290,16 +316,32 @@ async fn message<S: AsyncRead + Unpin>(
                 "connection closed in DATA",
             ));
         }
-        if line == b".\r\n" || line == b".\n" {
-            return Ok((!too_big).then_some(data));
+        if line_start && (line == b".\r\n" || line == b".\n") {
+            return Ok(refused.unwrap_or(Data::Complete(data)));
         }
-        let content = line.strip_prefix(b".").unwrap_or(&line);
-        if data.len() + content.len() > max {
-            too_big = true;
-            data = Vec::new();
+        let content = match line_start {
+            true => line.strip_prefix(b".").unwrap_or(&line),
+            false => &line,
+        };
+        line_start = line.ends_with(b"\n");
+        if refused.is_some() {
+            continue;
         }
-        if !too_big {
-            data.extend_from_slice(content);
+        let size = data.len() + content.len();
+        if size > max {
+            refused = Some(Data::TooBig);
+        } else if size as u64 > held.bytes() {
+            let more = (size as u64 - held.bytes()).max(CHUNK);
+            if !held.grow(more, Some(BUDGET_WAIT)).await {
+                refused = Some(Data::Busy);
+            }
+        }
+        match refused {
+            Some(_) => {
+                data = Vec::new();
+                held.release();
+            }
+            None => data.extend_from_slice(content),
         }
     }
 }

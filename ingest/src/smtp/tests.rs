@@ -194,3 +194,43 @@ async fn lmtp_answers_per_recipient_and_limits_size() {
     assert!(talk(&mut io, Some("NOOP")).await.starts_with("250"));
     assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(0), 1);
 }
+
+#[tokio::test]
+async fn a_spent_memory_budget_is_a_451_and_room_again_is_a_250() {
+    let bus = Arc::new(Recording::default());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    let budget = crate::MemoryBudget::new(4 << 20);
+    let shared =
+        Arc::new(Shared::new(SmtpConfig::new("mx.test"), bus.clone()).with_budget(budget.clone()));
+    tokio::spawn(serve(listener, shared));
+    // Someone else holds all of it.
+    let held = budget.reserve(4 << 20).await;
+    let tcp = TcpStream::connect(&address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut io = BufReader::new(tcp);
+    assert!(talk(&mut io, None).await.starts_with("220"));
+    assert!(talk(&mut io, Some("EHLO client.test"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("MAIL FROM:<r@mail.example>"))
+        .await
+        .starts_with("250"));
+    assert!(talk(&mut io, Some("RCPT TO:<dmarc@example.com>"))
+        .await
+        .starts_with("250"));
+    let refused = talk(&mut io, Some("DATA")).await;
+    assert!(refused.starts_with("451 4.3.1"), "{refused}");
+    assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(9), 0);
+    // Given back: the sender's retry goes through.
+    drop(held);
+    let answer = send_message(&mut io, "dmarc@example.com", &report()).await;
+    assert!(answer.starts_with("250"), "{answer}");
+    assert_eq!(budget.available(), 4 << 20, "all of it given back");
+}

@@ -1,0 +1,216 @@
+//! The memory budget the network sources (SMTP/LMTP, HTTPS, IMAP) share:
+//! the bytes of every message in flight, raw and decompressed, are reserved
+//! before they are held and given back once the message is answered. When
+//! the budget is spent a listener refuses for now (SMTP 451, HTTPS 503 with
+//! Retry-After) and the IMAP source waits; the sender keeps the message.
+//!
+//! A message reserves its raw size plus [`MemoryBudget::working`] of it:
+//! twice its decompression allowance (what the parser may inflate in
+//! memory for it, see [`allowance`], and the records parsed from that).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The budget is kept in units of this many bytes (a semaphore's permits
+/// are counted in `u32` per acquisition).
+const UNIT: u64 = 1024;
+/// What a message may decompress in memory is this many times its size...
+const EXPANSION: u64 = 16;
+/// ...at least this much (a small report never needs more)...
+const MIN_ALLOWANCE: u64 = 1 << 20;
+/// The default budget.
+pub const DEFAULT_BUDGET: u64 = 512 << 20;
+
+/// The decompressed bytes one message of `raw` bytes may hold in memory:
+/// 16 times its size, at least 1 MiB, at most `max_in_memory` (the parser's
+/// own per-input bound). A report that needs more is streamed, not refused.
+pub fn allowance(raw: u64, max_in_memory: u64) -> u64 {
+    raw.saturating_mul(EXPANSION)
+        .max(MIN_ALLOWANCE)
+        .min(max_in_memory)
+}
+
+/// Bytes in flight across all network sources. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct MemoryBudget {
+    permits: Arc<Semaphore>,
+    /// All of it, in units.
+    units: u32,
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        Self::new(DEFAULT_BUDGET)
+    }
+}
+
+impl MemoryBudget {
+    /// A budget of `bytes` (at least one unit; at most 4 TiB).
+    pub fn new(bytes: u64) -> Self {
+        let units = u32::try_from(bytes.div_ceil(UNIT))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let budget = Self {
+            permits: Arc::new(Semaphore::new(units as usize)),
+            units,
+        };
+        budget.report();
+        budget
+    }
+
+    /// The whole budget in bytes.
+    pub fn bytes(&self) -> u64 {
+        u64::from(self.units) * UNIT
+    }
+
+    /// Bytes not reserved now.
+    pub fn available(&self) -> u64 {
+        self.permits.available_permits() as u64 * UNIT
+    }
+
+    /// The raw size plus what parsing a message of `raw` bytes may take:
+    /// what is reserved for it before it is parsed.
+    pub fn working(raw: u64, max_in_memory: u64) -> u64 {
+        raw.saturating_add(allowance(raw, max_in_memory).saturating_mul(2))
+    }
+
+    /// An empty reservation, grown as a message arrives.
+    pub fn empty(&self) -> Reservation {
+        Reservation {
+            budget: self.clone(),
+            permit: None,
+            units: 0,
+        }
+    }
+
+    /// Reserves `bytes`, waiting as long as it takes (the IMAP source: its
+    /// messages wait on the server). More than the whole budget is clamped
+    /// to it, so one large message still goes through alone.
+    pub async fn reserve(&self, bytes: u64) -> Reservation {
+        let mut reservation = self.empty();
+        // The semaphore is never closed, so this cannot fail.
+        let _ = reservation.grow(bytes, None).await;
+        reservation
+    }
+
+    fn report(&self) {
+        metrics::gauge!("dmarcflow_memory_budget_bytes").set(self.bytes() as f64);
+        metrics::gauge!("dmarcflow_memory_budget_available_bytes").set(self.available() as f64);
+    }
+}
+
+/// Bytes held for one message (or one IMAP batch); given back on drop.
+#[derive(Debug)]
+pub struct Reservation {
+    budget: MemoryBudget,
+    permit: Option<OwnedSemaphorePermit>,
+    units: u32,
+}
+
+impl Reservation {
+    /// Bytes held.
+    pub fn bytes(&self) -> u64 {
+        u64::from(self.units) * UNIT
+    }
+
+    /// Holds `bytes` more, waiting at most `wait` (None: as long as it
+    /// takes) for them to be given back by others. False when they were
+    /// not; the reservation is then unchanged. A reservation never grows
+    /// past the whole budget: beyond it, growing succeeds once the message
+    /// holds all of it.
+    pub async fn grow(&mut self, bytes: u64, wait: Option<Duration>) -> bool {
+        let wanted = u32::try_from(bytes.div_ceil(UNIT)).unwrap_or(u32::MAX);
+        let units = wanted.min(self.budget.units - self.units);
+        if units == 0 {
+            return true;
+        }
+        let acquiring = self.budget.permits.clone().acquire_many_owned(units);
+        let acquired = match wait {
+            None => acquiring.await.ok(),
+            Some(wait) => match self.budget.permits.clone().try_acquire_many_owned(units) {
+                Ok(permit) => Some(permit),
+                Err(_) => tokio::time::timeout(wait, acquiring)
+                    .await
+                    .ok()
+                    .and_then(Result::ok),
+            },
+        };
+        let Some(permit) = acquired else {
+            metrics::counter!("dmarcflow_memory_budget_refusals_total").increment(1);
+            return false;
+        };
+        match &mut self.permit {
+            Some(held) => held.merge(permit),
+            None => self.permit = Some(permit),
+        }
+        self.units += units;
+        self.budget.report();
+        true
+    }
+
+    /// Gives everything back (also what dropping it does).
+    pub fn release(&mut self) {
+        self.permit = None;
+        self.units = 0;
+        self.budget.report();
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.permit.take().is_some() {
+            self.budget.report();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowance_scales_with_the_message_within_bounds() {
+        assert_eq!(allowance(1000, 64 << 20), 1 << 20);
+        assert_eq!(allowance(1 << 20, 64 << 20), 16 << 20);
+        assert_eq!(allowance(10 << 20, 64 << 20), 64 << 20);
+        assert_eq!(
+            MemoryBudget::working(1 << 20, 64 << 20),
+            (1 << 20) + (32 << 20)
+        );
+    }
+
+    #[tokio::test]
+    async fn reservations_share_the_budget_and_give_it_back() {
+        let budget = MemoryBudget::new(10 << 20);
+        let mut a = budget.empty();
+        assert!(a.grow(6 << 20, Some(Duration::ZERO)).await);
+        let mut b = budget.empty();
+        assert!(!b.grow(6 << 20, Some(Duration::from_millis(10))).await);
+        assert_eq!(b.bytes(), 0);
+        assert!(b.grow(4 << 20, Some(Duration::ZERO)).await);
+        assert_eq!(budget.available(), 0);
+        drop(a);
+        assert_eq!(budget.available(), 6 << 20);
+        // Waiting: granted once the other gives its share back.
+        let waiter = {
+            let budget = budget.clone();
+            tokio::spawn(async move { budget.reserve(8 << 20).await.bytes() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        b.release();
+        assert_eq!(waiter.await.ok(), Some(8 << 20));
+        assert_eq!(budget.available(), 10 << 20);
+    }
+
+    #[tokio::test]
+    async fn more_than_the_budget_is_clamped_to_all_of_it() {
+        let budget = MemoryBudget::new(4 << 20);
+        let all = budget.reserve(1 << 40).await;
+        assert_eq!(all.bytes(), 4 << 20);
+        let mut more = budget.empty();
+        assert!(!more.grow(1, Some(Duration::ZERO)).await);
+    }
+}
