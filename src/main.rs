@@ -1,5 +1,6 @@
 //! The `dmarcflow` command: wiring of the workspace crates, nothing more.
 
+mod allocator;
 mod config;
 mod ingest_cmd;
 mod metrics_endpoint;
@@ -152,6 +153,7 @@ fn init_logs(json: bool) {
 }
 
 fn main() -> ExitCode {
+    allocator::return_freed_memory();
     let cli = Cli::parse();
     init_logs(cli.log_json);
     let outcome = match cli.command {

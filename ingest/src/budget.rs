@@ -4,9 +4,12 @@
 //! the budget is spent a listener refuses for now (SMTP 451, HTTPS 503 with
 //! Retry-After) and the IMAP source waits; the sender keeps the message.
 //!
-//! A message reserves its raw size plus [`MemoryBudget::working`] of it:
-//! twice its decompression allowance (what the parser may inflate in
-//! memory for it, see [`allowance`], and the records parsed from that).
+//! A message reserves its raw size plus three times its decompression
+//! allowance ([`MemoryBudget::working`]): the allowance is what the parser
+//! may inflate in memory for it ([`MemoryBudget::allowance`]); the factor
+//! covers the slack of buffers growing to hold it and the records parsed
+//! from it. No message reserves more than the whole budget: a large one
+//! gets a smaller allowance, so more of it is streamed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,17 +23,10 @@ const UNIT: u64 = 1024;
 const EXPANSION: u64 = 16;
 /// ...at least this much (a small report never needs more)...
 const MIN_ALLOWANCE: u64 = 1 << 20;
+/// A message's working memory is this many times its allowance.
+const WORKING_FACTOR: u64 = 3;
 /// The default budget.
 pub const DEFAULT_BUDGET: u64 = 512 << 20;
-
-/// The decompressed bytes one message of `raw` bytes may hold in memory:
-/// 16 times its size, at least 1 MiB, at most `max_in_memory` (the parser's
-/// own per-input bound). A report that needs more is streamed, not refused.
-pub fn allowance(raw: u64, max_in_memory: u64) -> u64 {
-    raw.saturating_mul(EXPANSION)
-        .max(MIN_ALLOWANCE)
-        .min(max_in_memory)
-}
 
 /// Bytes in flight across all network sources. Cloning shares it.
 #[derive(Debug, Clone)]
@@ -70,10 +66,25 @@ impl MemoryBudget {
         self.permits.available_permits() as u64 * UNIT
     }
 
-    /// The raw size plus what parsing a message of `raw` bytes may take:
-    /// what is reserved for it before it is parsed.
-    pub fn working(raw: u64, max_in_memory: u64) -> u64 {
-        raw.saturating_add(allowance(raw, max_in_memory).saturating_mul(2))
+    /// The decompressed bytes one message of `raw` bytes may hold in
+    /// memory: 16 times its size, at least 1 MiB, at most `max_in_memory`
+    /// (the parser's own per-input bound), and no more than keeps its
+    /// working memory within the whole budget. A report that needs more is
+    /// streamed, not refused.
+    pub fn allowance(&self, raw: u64, max_in_memory: u64) -> u64 {
+        raw.saturating_mul(EXPANSION)
+            .max(MIN_ALLOWANCE)
+            .min(max_in_memory)
+            .min(self.bytes().saturating_sub(raw) / WORKING_FACTOR)
+    }
+
+    /// What is reserved for a message of `raw` bytes before it is parsed:
+    /// its raw size and what parsing it may take.
+    pub fn working(&self, raw: u64, max_in_memory: u64) -> u64 {
+        raw.saturating_add(
+            self.allowance(raw, max_in_memory)
+                .saturating_mul(WORKING_FACTOR),
+        )
     }
 
     /// An empty reservation, grown as a message arrives.
@@ -172,13 +183,16 @@ mod tests {
 
     #[test]
     fn allowance_scales_with_the_message_within_bounds() {
-        assert_eq!(allowance(1000, 64 << 20), 1 << 20);
-        assert_eq!(allowance(1 << 20, 64 << 20), 16 << 20);
-        assert_eq!(allowance(10 << 20, 64 << 20), 64 << 20);
-        assert_eq!(
-            MemoryBudget::working(1 << 20, 64 << 20),
-            (1 << 20) + (32 << 20)
-        );
+        let budget = MemoryBudget::new(1 << 30);
+        assert_eq!(budget.allowance(1000, 64 << 20), 1 << 20);
+        assert_eq!(budget.allowance(1 << 20, 64 << 20), 16 << 20);
+        assert_eq!(budget.allowance(10 << 20, 64 << 20), 64 << 20);
+        assert_eq!(budget.working(1 << 20, 64 << 20), (1 << 20) + (48 << 20));
+        // A small budget: the allowance shrinks so one message fits in it.
+        let small = MemoryBudget::new(64 << 20);
+        assert_eq!(small.allowance(4 << 20, 64 << 20), 20 << 20);
+        assert_eq!(small.working(4 << 20, 64 << 20), 64 << 20);
+        assert_eq!(small.allowance(80 << 20, 64 << 20), 0);
     }
 
     #[tokio::test]

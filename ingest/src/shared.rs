@@ -44,7 +44,8 @@ impl<C, P> Shared<C, P> {
 
     /// What parsing a message of `raw` bytes reserves before it starts.
     pub fn working_bytes(&self, raw: u64) -> u64 {
-        MemoryBudget::working(raw, self.source.parser.limits.max_in_memory)
+        self.budget
+            .working(raw, self.source.parser.limits.max_in_memory)
     }
 
     /// The parser for a message of `raw` bytes: it may hold that message's
@@ -52,7 +53,7 @@ impl<C, P> Shared<C, P> {
     pub fn source_for(&self, raw: u64) -> FilesSource {
         let mut source = self.source.clone();
         let limits = &mut source.parser.limits;
-        limits.max_in_memory = crate::budget::allowance(raw, limits.max_in_memory);
+        limits.max_in_memory = self.budget.allowance(raw, limits.max_in_memory);
         source
     }
 }
