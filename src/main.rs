@@ -208,8 +208,34 @@ fn main() -> ExitCode {
         Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("dmarcflow: {e:#}");
+            eprintln!("dmarcflow: {}", causes(&e));
             ExitCode::from(2)
         }
+    }
+}
+
+/// An error and its causes, each once: many errors print their source in
+/// their own message too (`path: No such file`, `network error: client
+/// error (Connect)`), so a cause already told is not repeated.
+fn causes(e: &anyhow::Error) -> String {
+    let mut told: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !text.is_empty() && !told.iter().any(|t| t.contains(&text)) {
+            told.push(text);
+        }
+    }
+    told.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_cause_is_told_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let e = anyhow::Error::new(io)
+            .context("/x: No such file")
+            .context("reading inputs");
+        assert_eq!(super::causes(&e), "reading inputs: /x: No such file");
     }
 }

@@ -99,3 +99,28 @@ fn missing_path_is_an_io_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("nonexistent"));
 }
+
+#[test]
+fn every_cause_is_printed_once() {
+    let (_, _, stderr) = run(&["parse", "/nonexistent/dmarcflow-input"]);
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .arg("migrate")
+        .env("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:1")
+        .env_remove("DMARCFLOW_CONFIG")
+        .output()
+        .expect("run dmarcflow");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert_eq!(
+        stderr.matches("client error (Connect)").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("network error").count(), 1, "{stderr}");
+}

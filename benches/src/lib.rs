@@ -8,6 +8,7 @@
 //! a report of any number of records to a writer for the memory tests.
 
 mod email;
+pub mod examples;
 mod random;
 mod xml;
 

@@ -3,6 +3,7 @@
 //!   generate emails DIR N [SEED]        N report emails (.eml) into DIR
 //!   generate huge FILE BYTES [gz]       one aggregate report of about BYTES bytes
 //!                                       (gzip-compressed when `gz` is given)
+//!   generate examples DIR               the example emails shipped in `examples/`
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -44,6 +45,17 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Some("examples") if args.len() >= 3 => {
+            let dir = std::path::Path::new(&args[2]);
+            std::fs::create_dir_all(dir).and_then(|_| {
+                let examples = dmarcflow_benches::examples::examples();
+                for (name, bytes) in &examples {
+                    std::fs::write(dir.join(name), bytes)?;
+                }
+                println!("{} example emails in {}", examples.len(), dir.display());
+                Ok(())
+            })
+        }
         Some("huge") if args.len() >= 4 => {
             let bytes: u64 = args[3].parse().unwrap_or(1 << 30);
             let compress = args.get(4).is_some_and(|a| a == "gz");
@@ -51,7 +63,7 @@ fn main() -> ExitCode {
                 .map(|records| println!("{records} records in {}", args[2]))
         }
         _ => {
-            eprintln!("usage: generate emails DIR N [SEED] | generate huge FILE BYTES [gz]");
+            eprintln!("usage: generate emails DIR N [SEED] | generate huge FILE BYTES [gz] | generate examples DIR");
             return ExitCode::from(2);
         }
     };

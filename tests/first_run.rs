@@ -1,0 +1,87 @@
+//! The README's first commands on the examples shipped in the repository
+//! (`examples/`, written by `generate examples`): no server, no corpus.
+
+use std::path::Path;
+use std::process::Command;
+
+fn dmarcflow(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_SQLITE_PATH")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_on_the_examples_then_report() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let examples = examples.to_string_lossy();
+    let (ok, _, stderr) = dmarcflow(dir.path(), &["run", &examples]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("11 inputs, 11 reports found (11 stored, 0 already stored), 0 rejected"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("dmarcflow.db").is_file());
+    for (table, n) in [
+        ("aggregate_reports", "9"),
+        ("failure_reports", "1"),
+        ("tlsrpt_reports", "1"),
+    ] {
+        let (ok, out, stderr) = dmarcflow(
+            dir.path(),
+            &["query", &format!("SELECT count(*) FROM {table}")],
+        );
+        assert!(ok, "{stderr}");
+        assert_eq!(out.lines().nth(1).map(str::trim), Some(n), "{table}: {out}");
+    }
+    let (ok, report, stderr) = dmarcflow(
+        dir.path(),
+        &[
+            "report",
+            "--domain",
+            "example.com",
+            "--from",
+            "2023-11-01",
+            "--to",
+            "2023-12-31",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        report.starts_with("example.com from 2023-11-01 to 2023-12-31"),
+        "{report}"
+    );
+    let by_result: Vec<Vec<&str>> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("By result"))
+        .skip(3)
+        .map(|l| l.split_whitespace().collect())
+        .filter(|f: &Vec<&str>| f.len() == 4)
+        .collect();
+    let total: u64 = by_result
+        .iter()
+        .filter_map(|f| f[3].parse::<u64>().ok())
+        .sum();
+    assert_eq!(total, 104_445, "{report}");
+    assert!(
+        by_result.contains(&vec!["reject", "fail", "fail", "53"]),
+        "{report}"
+    );
+    // Run again: everything is already stored.
+    let (ok, _, stderr) = dmarcflow(dir.path(), &["run", &examples]);
+    assert!(
+        ok && stderr.contains("(0 stored, 11 already stored)"),
+        "{stderr}"
+    );
+}
