@@ -35,11 +35,19 @@ cat > "$dir/config.xml" <<XML
     <mlock_executable>false</mlock_executable>
 </yandex>
 XML
+# LowCardinality was experimental before 19.x; current servers reject the
+# old switch as an unknown setting (Code: 115), so only old ones get it.
+# (18.16's server has no --version; its client says "client version 18.16.1".)
+major="$({ clickhouse-client --version 2>/dev/null || true; } | grep -oE '[0-9]+\.[0-9]+' | head -1 | cut -d. -f1 || true)"
+low_cardinality=""
+if [ -n "$major" ] && [ "$major" -lt 19 ]; then
+    low_cardinality="<allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>"
+fi
 cat > "$dir/users.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
     <profiles><default><max_memory_usage>4000000000</max_memory_usage>
-        <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></default></profiles>
+        $low_cardinality</default></profiles>
     <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
         <profile>default</profile><quota>default</quota></default></users>
     <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>

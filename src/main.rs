@@ -1,6 +1,7 @@
 //! The `dmarcflow` command: wiring of the workspace crates, nothing more.
 
 mod allocator;
+mod clickhouse_sql_cmd;
 mod config;
 mod ingest_cmd;
 mod metrics_endpoint;
@@ -63,6 +64,11 @@ enum Command {
         /// The SQL.
         sql: String,
     },
+    /// Every SQL statement dmarcflow sends to ClickHouse for the reports of
+    /// PATHS, as JSON lines (for checking them on other server releases:
+    /// .ci/chdb_check.py).
+    #[command(hide = true)]
+    ClickhouseSql { paths: Vec<PathBuf> },
 }
 
 #[derive(clap::Args)]
@@ -203,6 +209,7 @@ fn main() -> ExitCode {
         Command::Query { sql } => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::query(&c, &sql))
             .map(|_| 0),
+        Command::ClickhouseSql { paths } => clickhouse_sql_cmd::run(&paths).map(|()| 0),
     };
     match outcome {
         Ok(0) => ExitCode::SUCCESS,

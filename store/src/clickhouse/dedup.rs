@@ -65,6 +65,25 @@ fn conditions(keys: &KeyFilter<'_>) -> String {
         .collect()
 }
 
+/// The lookup `present` sends for one chunk of ids.
+pub fn present_sql(table: &str, keys: &KeyFilter<'_>, ids: &[&str]) -> String {
+    format!(
+        "SELECT DISTINCT report_id FROM {table} WHERE {}report_id IN ({})",
+        conditions(keys),
+        list(ids)
+    )
+}
+
+/// The lookup `records_present` sends for one chunk of ids.
+pub fn records_present_sql(keys: &KeyFilter<'_>, ids: &[&str]) -> String {
+    format!(
+        "SELECT report_id, toUInt64(max(record_index) + 1) AS stored FROM aggregate_records \
+         WHERE {}report_id IN ({}) GROUP BY report_id",
+        conditions(keys),
+        list(ids)
+    )
+}
+
 /// The ids among `ids` that `table` holds.
 pub async fn present(
     client: &Client,
@@ -76,12 +95,8 @@ pub async fn present(
     if ids.is_empty() {
         return Ok(found);
     }
-    let keys = conditions(keys);
     for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT DISTINCT report_id FROM {table} WHERE {keys}report_id IN ({})",
-            list(chunk)
-        );
+        let sql = present_sql(table, keys, chunk);
         let rows: Vec<String> = client.query(&sql).fetch_all().await?;
         found.extend(rows);
     }
@@ -105,13 +120,8 @@ pub async fn records_present(
     if ids.is_empty() {
         return Ok(found);
     }
-    let keys = conditions(keys);
     for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT report_id, toUInt64(max(record_index) + 1) AS stored FROM aggregate_records \
-             WHERE {keys}report_id IN ({}) GROUP BY report_id",
-            list(chunk)
-        );
+        let sql = records_present_sql(keys, chunk);
         let rows: Vec<Count> = client.query(&sql).fetch_all().await?;
         found.extend(rows.into_iter().map(|c| (c.report_id, c.stored)));
     }

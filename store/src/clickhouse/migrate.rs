@@ -18,6 +18,15 @@ pub struct MigrationReport {
     pub skipped: Vec<&'static str>,
 }
 
+/// The ledger of applied migrations.
+pub const LEDGER: &str = "CREATE TABLE IF NOT EXISTS dmarcflow_migrations \
+     (version UInt32, name String, applied_at DateTime) ENGINE = MergeTree ORDER BY version";
+/// What the ledger holds.
+pub const LEDGER_READ: &str = "SELECT version FROM dmarcflow_migrations";
+/// A migration applied (`?` bound to its version and name).
+pub const LEDGER_WRITE: &str =
+    "INSERT INTO dmarcflow_migrations (version, name, applied_at) VALUES (?, ?, now())";
+
 pub async fn migrate(
     server: &Client,
     database: &str,
@@ -28,18 +37,8 @@ pub async fn migrate(
         .execute()
         .await?;
     let client = server.clone().with_database(database);
-    client
-        .query(
-            "CREATE TABLE IF NOT EXISTS dmarcflow_migrations \
-             (version UInt32, name String, applied_at DateTime) \
-             ENGINE = MergeTree ORDER BY version",
-        )
-        .execute()
-        .await?;
-    let done: Vec<u32> = client
-        .query("SELECT version FROM dmarcflow_migrations")
-        .fetch_all()
-        .await?;
+    client.query(LEDGER).execute().await?;
+    let done: Vec<u32> = client.query(LEDGER_READ).fetch_all().await?;
     let mut report = MigrationReport::default();
     for m in CLICKHOUSE {
         if done.contains(&m.version) {
@@ -68,7 +67,7 @@ async fn apply(client: &Client, m: &Migration) -> Result<(), StoreError> {
             })?;
     }
     client
-        .query("INSERT INTO dmarcflow_migrations (version, name, applied_at) VALUES (?, ?, now())")
+        .query(LEDGER_WRITE)
         .bind(m.version)
         .bind(m.name)
         .execute()

@@ -16,9 +16,9 @@ mod integration_tests;
 use clickhouse::{Client, Compression};
 
 pub use config::{ClickHouseConfig, RetryPolicy};
-pub use migrate::{migrate, MigrationReport};
+pub use migrate::{migrate, MigrationReport, LEDGER, LEDGER_READ, LEDGER_WRITE};
 pub use query::query;
-pub use sink::ClickHouseSink;
+pub use sink::{lookup_queries, ClickHouseSink, INSERT_SETTINGS};
 
 use crate::StoreError;
 

@@ -13,7 +13,7 @@ use dmarcflow_schemas::tlsrpt::TlsReport;
 use dmarcflow_schemas::{Ingested, Report};
 
 use super::config::ClickHouseConfig;
-use super::dedup::{present, records_present, strings, times};
+use super::dedup::{present, present_sql, records_present, records_present_sql, strings, times};
 use super::encoder::{self, Meta};
 use super::{connect, ServerVersion};
 use crate::{StoreError, WriteSummary};
@@ -145,6 +145,28 @@ impl ClickHouseSink {
         self.write_records(&pending, summary).await
     }
 
+    /// Every record of `reports` in one insert, without the lookup: what a
+    /// retry does when its first attempt was written but not seen.
+    #[cfg(test)]
+    pub(crate) async fn insert_records_unchecked(
+        &self,
+        reports: &[&AggregateReport<'_>],
+        summary: &mut WriteSummary,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<_> = reports
+            .iter()
+            .flat_map(|r| {
+                let first = r.first_record();
+                r.records
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, rec)| encoder::aggregate_record(r, first + i as u64, rec))
+            })
+            .collect();
+        self.insert::<encoder::AggregateRecordRow<'static>>("aggregate_records", &rows, summary)
+            .await
+    }
+
     /// The records of incomplete reports, from where each stopped.
     async fn write_records(
         &self,
@@ -173,13 +195,7 @@ impl ClickHouseSink {
         reports: &[(&TlsReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        let keys = [
-            ("date_begin", times(reports.iter().map(|(r, _)| r.begin))),
-            (
-                "organization_name",
-                strings(reports.iter().map(|(r, _)| &*r.organization_name)),
-            ),
-        ];
+        let keys = tlsrpt_keys(reports);
         let ids: Vec<&str> = reports.iter().map(|(r, _)| &*r.id).collect();
         let complete = present(&self.client, "tlsrpt_reports", &keys, &ids).await?;
         let pending: Vec<_> = reports
@@ -188,17 +204,7 @@ impl ClickHouseSink {
             .collect();
         summary.duplicates += (reports.len() - pending.len()) as u64;
         // A report present in a child table is there whole (one insert each).
-        let keys = [
-            (
-                "policy_domain",
-                strings(
-                    pending
-                        .iter()
-                        .flat_map(|(r, _)| r.policies.iter().map(|p| &*p.policy_domain)),
-                ),
-            ),
-            ("date_begin", times(pending.iter().map(|(r, _)| r.begin))),
-        ];
+        let keys = tlsrpt_child_keys(pending.iter().map(|(r, _)| *r));
         let ids: Vec<&str> = pending
             .iter()
             .filter(|(r, _)| !r.policies.is_empty())
@@ -234,24 +240,7 @@ impl ClickHouseSink {
         reports: &[(&FailureReport<'_>, Meta<'_>)],
         summary: &mut WriteSummary,
     ) -> Result<(), StoreError> {
-        let keys = [
-            (
-                "reported_domain",
-                strings(
-                    reports
-                        .iter()
-                        .map(|(r, _)| r.reported_domain.first().map_or("", |d| d.as_ref())),
-                ),
-            ),
-            (
-                "arrival_date",
-                times(
-                    reports
-                        .iter()
-                        .map(|(r, m)| encoder::failure_arrival(r, m.ingested_at)),
-                ),
-            ),
-        ];
+        let keys = failure_keys(reports);
         let ids: Vec<&str> = reports.iter().map(|(r, _)| &*r.id).collect();
         let stored = present(&self.client, "failure_reports", &keys, &ids).await?;
         let rows: Vec<_> = reports
@@ -282,7 +271,15 @@ impl ClickHouseSink {
         }
         let mut insert = self.client.insert::<R>(table).await?;
         if self.version.supports_insert_dedup_token() {
+            // The token, the same dedup for the daily tables the
+            // materialized views fill (else a repeated block is counted
+            // twice there), and a synchronous insert: one insert is one
+            // part, which the resume-by-count lookup relies on (26.2 made
+            // async_insert the default).
             insert = insert.with_setting("insert_deduplication_token", token(table, rows));
+            for (name, value) in INSERT_SETTINGS {
+                insert = insert.with_setting(name, value);
+            }
         }
         for row in rows {
             insert.write(row).await?;
@@ -292,6 +289,14 @@ impl ClickHouseSink {
         Ok(())
     }
 }
+
+/// What an insert carries beside its dedup token (servers with tokens):
+/// the daily tables its materialized views fill deduplicate the block too,
+/// and the insert is synchronous.
+pub const INSERT_SETTINGS: [(&str, &str); 2] = [
+    ("deduplicate_blocks_in_dependent_materialized_views", "1"),
+    ("async_insert", "0"),
+];
 
 /// A row's identity inside its table, for the insert dedup token.
 pub(crate) trait RowKey {
@@ -339,6 +344,85 @@ fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
 
 /// The sorting-key bounds of aggregate reports' lookups: their policy
 /// domains and begin dates (both aggregate tables sort by them first).
+/// The sorting-key conditions of the TLS reports lookup.
+fn tlsrpt_keys(reports: &[(&TlsReport<'_>, Meta<'_>)]) -> [(&'static str, Vec<String>); 2] {
+    [
+        ("date_begin", times(reports.iter().map(|(r, _)| r.begin))),
+        (
+            "organization_name",
+            strings(reports.iter().map(|(r, _)| &*r.organization_name)),
+        ),
+    ]
+}
+
+/// The sorting-key conditions of the TLS policies and failures lookups.
+fn tlsrpt_child_keys<'r, 'x: 'r>(
+    pending: impl Iterator<Item = &'r TlsReport<'x>> + Clone,
+) -> [(&'static str, Vec<String>); 2] {
+    [
+        (
+            "policy_domain",
+            strings(
+                pending
+                    .clone()
+                    .flat_map(|r| r.policies.iter().map(|p| &*p.policy_domain)),
+            ),
+        ),
+        ("date_begin", times(pending.map(|r| r.begin))),
+    ]
+}
+
+/// The sorting-key conditions of the failure reports lookup.
+fn failure_keys(reports: &[(&FailureReport<'_>, Meta<'_>)]) -> [(&'static str, Vec<String>); 2] {
+    [
+        (
+            "reported_domain",
+            strings(
+                reports
+                    .iter()
+                    .map(|(r, _)| r.reported_domain.first().map_or("", |d| d.as_ref())),
+            ),
+        ),
+        (
+            "arrival_date",
+            times(
+                reports
+                    .iter()
+                    .map(|(r, m)| encoder::failure_arrival(r, m.ingested_at)),
+            ),
+        ),
+    ]
+}
+
+/// Every lookup the sink sends before writing `batch` (for a store that
+/// holds none of it), for checking them on servers the tests cannot run.
+#[doc(hidden)]
+pub fn lookup_queries(batch: &[Ingested<'_>]) -> Vec<String> {
+    let grouped = group(batch);
+    let mut out = Vec::new();
+    let agg = &grouped.aggregate;
+    if !agg.is_empty() {
+        let keys = aggregate_keys(agg);
+        let i: Vec<&str> = agg.iter().map(|(r, _)| &*r.id).collect();
+        out.push(present_sql("aggregate_reports", &keys, &i));
+        out.push(records_present_sql(&keys, &i));
+    }
+    let tls = &grouped.tlsrpt;
+    if !tls.is_empty() {
+        let i: Vec<&str> = tls.iter().map(|(r, _)| &*r.id).collect();
+        out.push(present_sql("tlsrpt_reports", &tlsrpt_keys(tls), &i));
+        let keys = tlsrpt_child_keys(tls.iter().map(|(r, _)| *r));
+        out.push(present_sql("tlsrpt_policies", &keys, &i));
+        out.push(present_sql("tlsrpt_failures", &keys, &i));
+    }
+    let failure = &grouped.failure;
+    if !failure.is_empty() {
+        let i: Vec<&str> = failure.iter().map(|(r, _)| &*r.id).collect();
+        out.push(present_sql("failure_reports", &failure_keys(failure), &i));
+    }
+    out
+}
+
 fn aggregate_keys(
     reports: &[(&AggregateReport<'_>, Meta<'_>)],
 ) -> [(&'static str, Vec<String>); 2] {

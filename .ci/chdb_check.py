@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""The SQL dmarcflow sends to ClickHouse, run on the current release.
+
+The tests' server is Debian's ClickHouse 18.16; current releases run here
+only in process, through chDB (PyPI), which cannot serve HTTP. This check
+runs on one: every migration (twice: idempotent) and the migration ledger,
+rows inserted with the settings the sink sends, the daily tables exact when
+a block is repeated with its insert_deduplication_token (a retry whose
+first attempt was written but not seen by the sink's lookup), every Grafana
+panel and variable query with its macros expanded, the dedup lookups the
+sink sends and the `report` command's queries (both from the hidden
+`dmarcflow clickhouse-sql`, over the example reports). Any error fails.
+
+usage: chdb_check.py DMARCFLOW_BINARY
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import chdb
+from chdb import session
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+failures = []
+ran = 0
+
+
+def query(s, sql, what, fmt="TabSeparated"):
+    """Runs one statement; an error is recorded, never raised."""
+    global ran
+    ran += 1
+    try:
+        return str(s.query(sql, fmt)).strip()
+    except Exception as e:  # chDB raises its own error types
+        failures.append(f"{what}: {e}\n    {sql[:300]}")
+        return None
+
+
+def expect(s, sql, want, what):
+    got = query(s, sql, what)
+    if got is not None and got != str(want):
+        failures.append(f"{what}: {sql} gave {got!r}, expected {want!r}")
+
+
+def expand(sql, domain):
+    """grafana-clickhouse-datasource's macros over a range covering the data
+    (as store/src/clickhouse/integration_tests.rs expands them)."""
+    sql = sql.replace("${domain}", domain)
+    sql = re.sub(
+        r"\$__timeFilter\(([^)]*)\)",
+        lambda m: f"{m[1].strip()} >= toDateTime(946684800) AND {m[1].strip()} <= toDateTime(1893456000)",
+        sql,
+    )
+    sql = re.sub(
+        r"\$__dateFilter\(([^)]*)\)",
+        lambda m: f"{m[1].strip()} >= toDate('2000-01-01') AND {m[1].strip()} <= toDate('2030-01-01')",
+        sql,
+    )
+    if "$__" in sql or "${" in sql:
+        failures.append(f"unexpanded macro: {sql}")
+    return sql
+
+
+def settings(insert_settings, token):
+    pairs = [f"insert_deduplication_token = '{token}'"]
+    pairs += [f"{k} = {v}" for k, v in insert_settings.items()]
+    return "SETTINGS " + ", ".join(pairs)
+
+
+def main():
+    binary = sys.argv[1]
+    out = subprocess.run(
+        [binary, "clickhouse-sql", os.path.join(ROOT, "examples")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    statements = [json.loads(line) for line in out.splitlines()]
+    of = lambda kind: [x for x in statements if x["kind"] == kind]
+    insert_settings = of("insert_settings")[0]["settings"]
+
+    with tempfile.TemporaryDirectory() as path:
+        s = session.Session(path)
+        print(f"chDB {chdb.__version__}, ClickHouse {query(s, 'SELECT version()', 'version')}")
+        query(s, "CREATE DATABASE IF NOT EXISTS dmarcflow", "database")
+        query(s, "USE dmarcflow", "use")
+
+        # Migrations, twice, with the ledger as `dmarcflow migrate` keeps it.
+        for round_ in (1, 2):
+            for x in of("ledger"):
+                if x["name"] != "ledger write" or round_ == 1:
+                    query(s, x["sql"], f"{x['name']} (round {round_})")
+            for x in of("migration"):
+                query(s, x["sql"], f"migration {x['name']} (round {round_})")
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 4, "views")
+
+        # Rows as the sink inserts them, each block twice with its token.
+        records = (
+            "INSERT INTO aggregate_records (report_id, record_index, org_name, date_begin, date_end, "
+            "policy_domain, source_ip, source_ip_text, message_count, disposition, dkim, spf, header_from) {s} VALUES "
+            "('r1', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
+            "IPv6StringToNum('::ffff:198.51.100.7'), '198.51.100.7', 40, 'none', 'pass', 'pass', 'example.com'), "
+            "('r1', 1, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
+            "IPv6StringToNum('::ffff:198.51.100.8'), '198.51.100.8', 2, 'reject', 'fail', 'fail', 'example.com')"
+        )
+        report = (
+            "INSERT INTO aggregate_reports (report_id, org_name, date_begin, date_end, policy_domain, p, "
+            "record_count, message_count) {s} VALUES ('r1', 'Mail Co', toDateTime(1700438400), "
+            "toDateTime(1700524799), 'example.com', 'reject', 2, 42)"
+        )
+        policies = (
+            "INSERT INTO tlsrpt_policies (report_id, policy_index, organization_name, date_begin, date_end, "
+            "policy_type, policy_domain, successful_sessions, failed_sessions) {s} VALUES "
+            "('t1', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'sts', 'example.com', 100, 3)"
+        )
+        details = (
+            "INSERT INTO tlsrpt_failures (report_id, policy_index, detail_index, organization_name, date_begin, "
+            "policy_type, policy_domain, result_type, result_type_text, sending_mta_ip, sending_mta_ip_text, "
+            "receiving_mx_hostname, receiving_ip, failed_sessions) {s} VALUES ('t1', 0, 0, 'Mail Co', "
+            "toDateTime(1700438400), 'sts', 'example.com', 'certificate-expired', 'certificate-expired', "
+            "IPv6StringToNum('::ffff:198.51.100.25'), '198.51.100.25', 'mx1.example.com', "
+            "IPv6StringToNum('::ffff:203.0.113.10'), 3)"
+        )
+        tls_report = (
+            "INSERT INTO tlsrpt_reports (report_id, organization_name, date_begin, date_end, policy_count, "
+            "successful_sessions, failed_sessions) {s} VALUES ('t1', 'Mail Co', toDateTime(1700438400), "
+            "toDateTime(1700524799), 1, 100, 3)"
+        )
+        failure = (
+            "INSERT INTO failure_reports (report_id, arrival_date, reported_domain, feedback_type, source_ip, "
+            "source_ip_text, auth_failure, delivery_result) {s} VALUES ('f1', toDateTime(1700475298), "
+            "'example.com', 'auth-failure', IPv6StringToNum('::ffff:198.51.100.77'), '198.51.100.77', "
+            "['dmarc'], 'reject')"
+        )
+        for name, sql in [
+            ("aggregate_records", records),
+            ("aggregate_reports", report),
+            ("tlsrpt_policies", policies),
+            ("tlsrpt_failures", details),
+            ("tlsrpt_reports", tls_report),
+            ("failure_reports", failure),
+        ]:
+            for attempt in (1, 2):
+                query(s, sql.format(s=settings(insert_settings, f"token-{name}")), f"insert {name} (attempt {attempt})")
+        for table, rows in [
+            ("aggregate_records", 2),
+            ("aggregate_reports", 1),
+            ("tlsrpt_policies", 1),
+            ("tlsrpt_failures", 1),
+            ("tlsrpt_reports", 1),
+            ("failure_reports", 1),
+        ]:
+            expect(s, f"SELECT count() FROM {table}", rows, f"{table} after a repeated block")
+        for sql, want in [
+            ("SELECT sum(messages) FROM aggregate_by_source_daily", 42),
+            ("SELECT sum(dmarc_fail) FROM aggregate_by_source_daily", 2),
+            ("SELECT sum(messages) FROM aggregate_by_result_daily", 42),
+            ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'success'", 100),
+            ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'certificate-expired'", 3),
+        ]:
+            expect(s, sql, want, "daily table after a repeated block")
+
+        # Every Grafana panel and variable query.
+        panels = 0
+        folder = os.path.join(ROOT, "deploy", "grafana", "dashboards")
+        for name in sorted(os.listdir(folder)):
+            board = json.load(open(os.path.join(folder, name)))
+            found = [(f"variable {v.get('name')}", v.get("query", "")) for v in board.get("templating", {}).get("list", [])]
+            for panel in board.get("panels", []):
+                for target in panel.get("targets", []):
+                    found.append((panel.get("title", "?"), target.get("rawSql", "")))
+            for title, sql in found:
+                if isinstance(sql, dict):
+                    sql = sql.get("query", "")
+                if not sql:
+                    continue
+                query(s, expand(sql, "example.com"), f"{name} {title}")
+                panels += 1
+
+        # The sink's lookups and the report command's queries.
+        for x in of("lookup") + of("report"):
+            query(s, x["sql"], x["name"])
+
+        print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries")
+    if failures:
+        print(f"{len(failures)} failures:")
+        for f in failures:
+            print(f"  {f}")
+        sys.exit(1)
+    print("chDB check: no failures")
+
+
+main()
