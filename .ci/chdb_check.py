@@ -65,6 +65,27 @@ def expand(sql, domain):
     return sql
 
 
+def check_totals(s, times):
+    """Each block of `fill` counted once, `times` fills so far."""
+    for table, rows in [
+        ("aggregate_records", 2),
+        ("aggregate_reports", 1),
+        ("tlsrpt_policies", 1),
+        ("tlsrpt_failures", 1),
+        ("tlsrpt_reports", 1),
+        ("failure_reports", 1),
+    ]:
+        expect(s, f"SELECT count() FROM {table}", rows * times, f"{table} after repeated blocks")
+    for sql, want in [
+        ("SELECT sum(messages) FROM aggregate_by_source_daily", 42),
+        ("SELECT sum(dmarc_fail) FROM aggregate_by_source_daily", 2),
+        ("SELECT sum(messages) FROM aggregate_by_result_daily", 42),
+        ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'success'", 100),
+        ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'certificate-expired'", 3),
+    ]:
+        expect(s, sql, want * times, "daily table after repeated blocks")
+
+
 def settings(insert_settings, token):
     pairs = [f"insert_deduplication_token = '{token}'"]
     pairs += [f"{k} = {v}" for k, v in insert_settings.items()]
@@ -89,80 +110,96 @@ def main():
         query(s, "CREATE DATABASE IF NOT EXISTS dmarcflow", "database")
         query(s, "USE dmarcflow", "use")
 
-        # Migrations, twice, with the ledger as `dmarcflow migrate` keeps it.
+        # The migrations before the current schema, twice, with the ledger as
+        # `dmarcflow migrate` keeps it; then rows; then the current schema
+        # (0006) over them, twice: nothing lost or doubled.
+        migrations = of("migration")
+        rebuild = [x for x in migrations if x["name"].startswith("0006")]
+        before = [x for x in migrations if x not in rebuild]
         for round_ in (1, 2):
             for x in of("ledger"):
                 if x["name"] != "ledger write" or round_ == 1:
                     query(s, x["sql"], f"{x['name']} (round {round_})")
-            for x in of("migration"):
+            for x in before:
                 query(s, x["sql"], f"migration {x['name']} (round {round_})")
         expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 4, "views")
 
-        # Rows as the sink inserts them, each block twice with its token.
-        records = (
-            "INSERT INTO aggregate_records (report_id, record_index, org_name, date_begin, date_end, "
-            "policy_domain, source_ip, source_ip_text, message_count, disposition, dkim, spf, header_from) {s} VALUES "
-            "('r1', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
-            "IPv6StringToNum('::ffff:198.51.100.7'), '198.51.100.7', 40, 'none', 'pass', 'pass', 'example.com'), "
-            "('r1', 1, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
-            "IPv6StringToNum('::ffff:198.51.100.8'), '198.51.100.8', 2, 'reject', 'fail', 'fail', 'example.com')"
-        )
-        report = (
-            "INSERT INTO aggregate_reports (report_id, org_name, date_begin, date_end, policy_domain, p, "
-            "record_count, message_count) {s} VALUES ('r1', 'Mail Co', toDateTime(1700438400), "
-            "toDateTime(1700524799), 'example.com', 'reject', 2, 42)"
-        )
-        policies = (
-            "INSERT INTO tlsrpt_policies (report_id, policy_index, organization_name, date_begin, date_end, "
-            "policy_type, policy_domain, successful_sessions, failed_sessions) {s} VALUES "
-            "('t1', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'sts', 'example.com', 100, 3)"
-        )
-        details = (
-            "INSERT INTO tlsrpt_failures (report_id, policy_index, detail_index, organization_name, date_begin, "
-            "policy_type, policy_domain, result_type, result_type_text, sending_mta_ip, sending_mta_ip_text, "
-            "receiving_mx_hostname, receiving_ip, failed_sessions) {s} VALUES ('t1', 0, 0, 'Mail Co', "
-            "toDateTime(1700438400), 'sts', 'example.com', 'certificate-expired', 'certificate-expired', "
-            "IPv6StringToNum('::ffff:198.51.100.25'), '198.51.100.25', 'mx1.example.com', "
-            "IPv6StringToNum('::ffff:203.0.113.10'), 3)"
-        )
-        tls_report = (
-            "INSERT INTO tlsrpt_reports (report_id, organization_name, date_begin, date_end, policy_count, "
-            "successful_sessions, failed_sessions) {s} VALUES ('t1', 'Mail Co', toDateTime(1700438400), "
-            "toDateTime(1700524799), 1, 100, 3)"
-        )
-        failure = (
-            "INSERT INTO failure_reports (report_id, arrival_date, reported_domain, feedback_type, source_ip, "
-            "source_ip_text, auth_failure, delivery_result) {s} VALUES ('f1', toDateTime(1700475298), "
-            "'example.com', 'auth-failure', IPv6StringToNum('::ffff:198.51.100.77'), '198.51.100.77', "
-            "['dmarc'], 'reject')"
-        )
-        for name, sql in [
-            ("aggregate_records", records),
-            ("aggregate_reports", report),
-            ("tlsrpt_policies", policies),
-            ("tlsrpt_failures", details),
-            ("tlsrpt_reports", tls_report),
-            ("failure_reports", failure),
+        def fill(tag, times):
+            """Every table's rows, each block inserted twice with its token;
+            the totals must count it once (`times` fills so far)."""
+            # Rows as the sink inserts them, each block twice with its token.
+            records = (
+                "INSERT INTO aggregate_records (report_id, record_index, org_name, date_begin, date_end, "
+                "policy_domain, source_ip, source_ip_text, message_count, disposition, dkim, spf, header_from) {s} VALUES "
+                "('r1{tag}', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
+                "IPv6StringToNum('::ffff:198.51.100.7'), '198.51.100.7', 40, 'none', 'pass', 'pass', 'example.com'), "
+                "('r1{tag}', 1, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
+                "IPv6StringToNum('::ffff:198.51.100.8'), '198.51.100.8', 2, 'reject', 'fail', 'fail', 'example.com')"
+            )
+            report = (
+                "INSERT INTO aggregate_reports (report_id, org_name, date_begin, date_end, policy_domain, p, "
+                "record_count, message_count) {s} VALUES ('r1{tag}', 'Mail Co', toDateTime(1700438400), "
+                "toDateTime(1700524799), 'example.com', 'reject', 2, 42)"
+            )
+            policies = (
+                "INSERT INTO tlsrpt_policies (report_id, policy_index, organization_name, date_begin, date_end, "
+                "policy_type, policy_domain, successful_sessions, failed_sessions) {s} VALUES "
+                "('t1{tag}', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'sts', 'example.com', 100, 3)"
+            )
+            details = (
+                "INSERT INTO tlsrpt_failures (report_id, policy_index, detail_index, organization_name, date_begin, "
+                "policy_type, policy_domain, result_type, result_type_text, sending_mta_ip, sending_mta_ip_text, "
+                "receiving_mx_hostname, receiving_ip, failed_sessions) {s} VALUES ('t1{tag}', 0, 0, 'Mail Co', "
+                "toDateTime(1700438400), 'sts', 'example.com', 'certificate-expired', 'certificate-expired', "
+                "IPv6StringToNum('::ffff:198.51.100.25'), '198.51.100.25', 'mx1.example.com', "
+                "IPv6StringToNum('::ffff:203.0.113.10'), 3)"
+            )
+            tls_report = (
+                "INSERT INTO tlsrpt_reports (report_id, organization_name, date_begin, date_end, policy_count, "
+                "successful_sessions, failed_sessions) {s} VALUES ('t1{tag}', 'Mail Co', toDateTime(1700438400), "
+                "toDateTime(1700524799), 1, 100, 3)"
+            )
+            failure = (
+                "INSERT INTO failure_reports (report_id, arrival_date, reported_domain, feedback_type, source_ip, "
+                "source_ip_text, auth_failure, delivery_result) {s} VALUES ('f1{tag}', toDateTime(1700475298), "
+                "'example.com', 'auth-failure', IPv6StringToNum('::ffff:198.51.100.77'), '198.51.100.77', "
+                "['dmarc'], 'reject')"
+            )
+            for name, sql in [
+                ("aggregate_records", records),
+                ("aggregate_reports", report),
+                ("tlsrpt_policies", policies),
+                ("tlsrpt_failures", details),
+                ("tlsrpt_reports", tls_report),
+                ("failure_reports", failure),
+            ]:
+                for attempt in (1, 2):
+                    query(s, sql.format(s=settings(insert_settings, f"token-{tag}-{name}"), tag=tag), f"insert {name} (attempt {attempt})")
+            check_totals(s, times)
+
+        fill("a", 1)
+        for round_ in (1, 2):
+            for x in rebuild:
+                query(s, x["sql"], f"migration {x['name']} (round {round_})")
+        check_totals(s, 1)
+        for column, want in [
+            ("aggregate_records.source_ip", "IPv6"),
+            ("aggregate_records.policy_domain", "LowCardinality(String)"),
+            ("aggregate_by_source_daily.source_ip", "IPv6"),
+            ("tlsrpt_failures.receiving_ip", "IPv6"),
+            ("failure_reports.sample", "String"),
         ]:
-            for attempt in (1, 2):
-                query(s, sql.format(s=settings(insert_settings, f"token-{name}")), f"insert {name} (attempt {attempt})")
-        for table, rows in [
-            ("aggregate_records", 2),
-            ("aggregate_reports", 1),
-            ("tlsrpt_policies", 1),
-            ("tlsrpt_failures", 1),
-            ("tlsrpt_reports", 1),
-            ("failure_reports", 1),
-        ]:
-            expect(s, f"SELECT count() FROM {table}", rows, f"{table} after a repeated block")
-        for sql, want in [
-            ("SELECT sum(messages) FROM aggregate_by_source_daily", 42),
-            ("SELECT sum(dmarc_fail) FROM aggregate_by_source_daily", 2),
-            ("SELECT sum(messages) FROM aggregate_by_result_daily", 42),
-            ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'success'", 100),
-            ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'certificate-expired'", 3),
-        ]:
-            expect(s, sql, want, "daily table after a repeated block")
+            table, name = column.split(".")
+            expect(s, f"SELECT type FROM system.columns WHERE database = 'dmarcflow' AND table = '{table}' AND name = '{name}'", want, f"type of {column}")
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 4, "views after 0006")
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND name LIKE '%\\_\\_%'", 0, "no table left over")
+        fill("b", 2)
+        # Retention: a century keeps everything; 400 days expires the 2023 rows.
+        for x in of("retention"):
+            if x["name"] == "retention 36500 days":
+                query(s, x["sql"], x["name"])
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND create_table_query LIKE '%TTL %'", 9, "tables with a TTL")
+        check_totals(s, 2)
 
         # Every Grafana panel and variable query.
         panels = 0
@@ -184,6 +221,13 @@ def main():
         # The sink's lookups and the report command's queries.
         for x in of("lookup") + of("report"):
             query(s, x["sql"], x["name"])
+
+        for x in of("retention"):
+            if x["name"] == "retention 400 days":
+                query(s, x["sql"], x["name"])
+        for table in ("aggregate_records", "failure_reports", "tlsrpt_failures", "aggregate_by_source_daily"):
+            query(s, f"OPTIMIZE TABLE {table} FINAL", f"optimize {table}")
+            expect(s, f"SELECT count() FROM {table}", 0, f"{table} after 400 days of retention")
 
         print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries")
     if failures:

@@ -24,6 +24,13 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
             out.push(json!({"kind": "migration", "name": m.name, "sql": sql}));
         }
     }
+    for days in [36_500, 400] {
+        for sql in dmarcflow_store::clickhouse::retention::statements(days) {
+            out.push(
+                json!({"kind": "retention", "name": format!("retention {days} days"), "sql": sql}),
+            );
+        }
+    }
     let write = LEDGER_WRITE
         .replacen('?', "1", 1)
         .replacen('?', "'0001_reports.sql'", 1);

@@ -27,10 +27,23 @@ pub fn migrate(config: &Config) -> Result<()> {
             println!("{}: migrated", path.display());
         }
         StoreConfig::ClickHouse(c) => {
-            let report = runtime()?.block_on(async {
+            let (report, retention) = runtime()?.block_on(async {
                 let (server, version) = connect(c).await?;
-                clickhouse::migrate(&server, &c.database, version).await
+                let report = clickhouse::migrate(&server, &c.database, version).await?;
+                let client = server.with_database(&c.database);
+                let retention =
+                    clickhouse::retention::apply(&client, version, c.retention_days).await?;
+                Ok::<_, dmarcflow_store::StoreError>((report, retention))
             })?;
+            match retention {
+                clickhouse::retention::Retention::Off => {}
+                clickhouse::retention::Retention::Applied { days } => {
+                    println!("retention: {days} days on every table")
+                }
+                clickhouse::retention::Retention::Unsupported => {
+                    eprintln!("retention not applied: this server has no TTL (19.6+)")
+                }
+            }
             for name in &report.applied {
                 println!("applied {name}");
             }

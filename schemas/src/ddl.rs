@@ -27,6 +27,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     3 => "0003_daily_aggregations.sql",
     4 => "0004_insert_dedup_window.sql",
     5 => "0005_daily_dedup_window.sql",
+    6 => "0006_current_schema.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.

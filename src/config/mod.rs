@@ -87,6 +87,7 @@ pub struct ClickHouseSection {
     pub database: Option<String>,
     pub user: Option<String>,
     pub password_file: Option<PathBuf>,
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,6 +243,15 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
                 (None, None) => None,
             };
             c.batch = batch;
+            c.retention_days = match env("DMARCFLOW_CLICKHOUSE_RETENTION_DAYS") {
+                Some(v) if v.trim().is_empty() => None,
+                Some(v) => Some(
+                    v.trim()
+                        .parse()
+                        .with_context(|| format!("DMARCFLOW_CLICKHOUSE_RETENTION_DAYS={v:?}"))?,
+                ),
+                None => section.retention_days,
+            };
             StoreConfig::ClickHouse(c)
         }
     };
@@ -349,10 +359,27 @@ mod tests {
         );
         assert_eq!(ch.password.as_ref().map(Secret::expose), Some("s3cret"));
         assert_eq!(c.batch.max_rows, 50);
+        assert_eq!(ch.retention_days, None, "retention is off by default");
         assert!(
             !format!("{ch:?}").contains("s3cret"),
             "password in Debug output"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn retention_from_file_or_environment() -> Result<()> {
+        let file = parse("[clickhouse]\nurl = \"http://h:8123\"\nretention_days = 400\n")?;
+        let StoreConfig::ClickHouse(ch) = resolve(file, &env(&[]))?.store else {
+            bail!("expected ClickHouse");
+        };
+        assert_eq!(ch.retention_days, Some(400));
+        let file = parse("[clickhouse]\nurl = \"http://h:8123\"\nretention_days = 400\n")?;
+        let vars = env(&[("DMARCFLOW_CLICKHOUSE_RETENTION_DAYS", "30")]);
+        let StoreConfig::ClickHouse(ch) = resolve(file, &vars)?.store else {
+            bail!("expected ClickHouse");
+        };
+        assert_eq!(ch.retention_days, Some(30));
         Ok(())
     }
 

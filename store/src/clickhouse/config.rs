@@ -14,6 +14,8 @@ pub struct ClickHouseConfig {
     pub password: Option<Secret>,
     pub batch: BatchConfig,
     pub retry: RetryPolicy,
+    /// Keep this many days (a TTL on every table); None keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 impl ClickHouseConfig {
@@ -25,6 +27,7 @@ impl ClickHouseConfig {
             password: None,
             batch: BatchConfig::default(),
             retry: RetryPolicy::default(),
+            retention_days: None,
         }
     }
 }

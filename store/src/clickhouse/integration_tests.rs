@@ -86,7 +86,8 @@ async fn migrations_apply_twice() {
             again.skipped,
             [
                 "0004_insert_dedup_window.sql",
-                "0005_daily_dedup_window.sql"
+                "0005_daily_dedup_window.sql",
+                "0006_current_schema.sql"
             ]
         );
     }

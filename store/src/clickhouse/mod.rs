@@ -8,6 +8,7 @@ mod dedup;
 pub mod encoder;
 mod migrate;
 mod query;
+pub mod retention;
 mod sink;
 
 #[cfg(test)]
