@@ -301,3 +301,39 @@ async fn moves_without_the_move_extension() {
     assert_eq!(count(&mut admin, &processed, None).await, 2);
     assert_eq!(count(&mut admin, &invalid, None).await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_memory_budget_makes_the_source_wait() {
+    let Some(mut config) = server(Security::Tls) else {
+        return;
+    };
+    let inbox = unique("budget");
+    let mut admin = client(&config).await;
+    admin.create(&inbox).await.unwrap_or_else(|e| panic!("{e}"));
+    append(&mut admin, &inbox, &report_email("budget-1")).await;
+    config.mailboxes = vec![inbox.clone()];
+    config.after = AfterAck::Flag;
+    let bus = Arc::new(Recording::default());
+    let budget = crate::MemoryBudget::new(8 << 20);
+    // Someone else (an SMTP delivery, say) holds all of it.
+    let held = budget.reserve(8 << 20).await;
+    let shared = Arc::new(Shared::new(config, bus.clone()).with_budget(budget.clone()));
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(serve(shared, stopped));
+
+    // The source waits with the message on the server: nothing read, nothing flagged.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(bus.reports.lock().map_or(9, |r| r.len()), 0);
+    assert_eq!(
+        count(&mut admin, &inbox, Some(super::PROCESSED_KEYWORD)).await,
+        0
+    );
+
+    // Room again: the waiting round goes on, and gives its share back.
+    drop(held);
+    wait_count(&mut admin, &inbox, Some(super::PROCESSED_KEYWORD), 1).await;
+    assert_eq!(bus.reports.lock().map_or(0, |r| r.len()), 1);
+    assert_eq!(budget.available(), 8 << 20);
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), running).await;
+}
