@@ -218,6 +218,12 @@ def main():
                 query(s, expand(sql, "example.com"), f"{name} {title}")
                 panels += 1
 
+        # Cluster mode's DDL (ON CLUSTER, Replicated*, Distributed): chDB has
+        # no cluster to run it on, so it is parsed by the current release.
+        for x in of("cluster"):
+            literal = x["sql"].replace("\\", "\\\\").replace("'", "\\'")
+            query(s, f"SELECT formatQuery('{literal}')", x["name"])
+
         # The sink's lookups and the report command's queries.
         for x in of("lookup") + of("report"):
             query(s, x["sql"], x["name"])
@@ -229,7 +235,7 @@ def main():
             query(s, f"OPTIMIZE TABLE {table} FINAL", f"optimize {table}")
             expect(s, f"SELECT count() FROM {table}", 0, f"{table} after 400 days of retention")
 
-        print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries")
+        print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries, {len(of('cluster'))} cluster statements parsed")
     if failures:
         print(f"{len(failures)} failures:")
         for f in failures:

@@ -24,6 +24,16 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
             out.push(json!({"kind": "migration", "name": m.name, "sql": sql}));
         }
     }
+    for m in CLICKHOUSE {
+        for statement in m.statements() {
+            for sql in
+                dmarcflow_store::clickhouse::cluster::rewrite(&statement, "dmarcflow", "dmarcflow")?
+            {
+                out.push(json!({"kind": "cluster", "name": format!("{} on a cluster", m.name), "sql": sql}));
+            }
+        }
+    }
+    out.push(json!({"kind": "cluster", "name": "ledger on a cluster", "sql": dmarcflow_store::clickhouse::cluster::ledger("dmarcflow", "dmarcflow")}));
     for days in [36_500, 400] {
         for sql in dmarcflow_store::clickhouse::retention::statements(days) {
             out.push(

@@ -29,7 +29,9 @@ pub fn migrate(config: &Config) -> Result<()> {
         StoreConfig::ClickHouse(c) => {
             let (report, retention) = runtime()?.block_on(async {
                 let (server, version) = connect(c).await?;
-                let report = clickhouse::migrate(&server, &c.database, version).await?;
+                let report =
+                    clickhouse::migrate(&server, &c.database, version, c.cluster.as_deref())
+                        .await?;
                 let client = server.with_database(&c.database);
                 let retention =
                     clickhouse::retention::apply(&client, version, c.retention_days).await?;

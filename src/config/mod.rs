@@ -88,6 +88,7 @@ pub struct ClickHouseSection {
     pub user: Option<String>,
     pub password_file: Option<PathBuf>,
     pub retention_days: Option<u32>,
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -252,6 +253,15 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
                 ),
                 None => section.retention_days,
             };
+            c.cluster = env("DMARCFLOW_CLICKHOUSE_CLUSTER")
+                .or(section.cluster)
+                .filter(|c| !c.is_empty());
+            if let Some(name) = &c.cluster {
+                let plain = |ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-';
+                if !name.chars().all(plain) {
+                    bail!("clickhouse.cluster {name:?}: letters, digits, '_' and '-' only");
+                }
+            }
             StoreConfig::ClickHouse(c)
         }
     };

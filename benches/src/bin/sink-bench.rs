@@ -46,7 +46,7 @@ async fn fresh(config: &ClickHouseConfig) -> Result<(), Box<dyn std::error::Erro
         .query(&format!("DROP DATABASE IF EXISTS {}", config.database))
         .execute()
         .await?;
-    migrate(&server, &config.database, version).await?;
+    migrate(&server, &config.database, version, None).await?;
     Ok(())
 }
 

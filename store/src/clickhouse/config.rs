@@ -16,6 +16,9 @@ pub struct ClickHouseConfig {
     pub retry: RetryPolicy,
     /// Keep this many days (a TTL on every table); None keeps everything.
     pub retention_days: Option<u32>,
+    /// Run on this cluster (`remote_servers`): replicated tables, inserts
+    /// and queries through distributed ones (`cluster.rs`).
+    pub cluster: Option<String>,
 }
 
 impl ClickHouseConfig {
@@ -28,6 +31,7 @@ impl ClickHouseConfig {
             batch: BatchConfig::default(),
             retry: RetryPolicy::default(),
             retention_days: None,
+            cluster: None,
         }
     }
 }

@@ -35,7 +35,7 @@ pub async fn fresh(name: &str) -> Option<ClickHouseConfig> {
         .execute()
         .await
         .unwrap_or_else(|e| panic!("{drop}: {e}"));
-    migrate(&server, &config.database, version)
+    migrate(&server, &config.database, version, None)
         .await
         .unwrap_or_else(|e| panic!("migrate: {e}"));
     Some(config)
@@ -73,7 +73,7 @@ async fn migrations_apply_twice() {
         return;
     };
     let (server, version) = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
-    let again = migrate(&server, &config.database, version)
+    let again = migrate(&server, &config.database, version, None)
         .await
         .unwrap_or_else(|e| panic!("second migrate: {e}"));
     assert!(again.applied.is_empty(), "{again:?}");

@@ -27,17 +27,31 @@ pub const LEDGER_READ: &str = "SELECT version FROM dmarcflow_migrations";
 pub const LEDGER_WRITE: &str =
     "INSERT INTO dmarcflow_migrations (version, name, applied_at) VALUES (?, ?, now())";
 
+/// Applies what is missing; with `cluster`, every statement runs on the
+/// cluster in its replicated/distributed form (`cluster.rs`).
 pub async fn migrate(
     server: &Client,
     database: &str,
     version: ServerVersion,
+    cluster: Option<&str>,
 ) -> Result<MigrationReport, StoreError> {
+    let on_cluster = cluster.map_or(String::new(), |c| format!(" ON CLUSTER {c}"));
     server
-        .query(&format!("CREATE DATABASE IF NOT EXISTS `{database}`"))
+        .query(&format!(
+            "CREATE DATABASE IF NOT EXISTS `{database}`{on_cluster}"
+        ))
         .execute()
         .await?;
     let client = server.clone().with_database(database);
-    client.query(LEDGER).execute().await?;
+    match cluster {
+        Some(c) => {
+            client
+                .query(&super::cluster::ledger(c, database))
+                .execute()
+                .await?
+        }
+        None => client.query(LEDGER).execute().await?,
+    }
     let done: Vec<u32> = client.query(LEDGER_READ).fetch_all().await?;
     let mut report = MigrationReport::default();
     for m in CLICKHOUSE {
@@ -49,22 +63,33 @@ pub async fn migrate(
             report.skipped.push(m.name);
             continue;
         }
-        apply(&client, m).await?;
+        apply(&client, m, cluster, database).await?;
         report.applied.push(m.name);
     }
     Ok(report)
 }
 
-async fn apply(client: &Client, m: &Migration) -> Result<(), StoreError> {
+async fn apply(
+    client: &Client,
+    m: &Migration,
+    cluster: Option<&str>,
+    database: &str,
+) -> Result<(), StoreError> {
     for statement in m.statements() {
-        client
-            .query(&statement)
-            .execute()
-            .await
-            .map_err(|e| StoreError::Migration {
-                name: m.name.to_owned(),
-                message: e.to_string(),
-            })?;
+        let statements = match cluster {
+            Some(c) => super::cluster::rewrite(&statement, c, database)?,
+            None => vec![statement],
+        };
+        for statement in statements {
+            client
+                .query(&statement)
+                .execute()
+                .await
+                .map_err(|e| StoreError::Migration {
+                    name: m.name.to_owned(),
+                    message: e.to_string(),
+                })?;
+        }
     }
     client
         .query(LEDGER_WRITE)

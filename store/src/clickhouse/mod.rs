@@ -3,6 +3,7 @@
 //! already stored), `sink` (batch writes with retries), `migrate` (DDL),
 //! `query` (SQL to a table).
 
+pub mod cluster;
 pub mod config;
 mod dedup;
 pub mod encoder;
@@ -11,6 +12,8 @@ mod query;
 pub mod retention;
 mod sink;
 
+#[cfg(test)]
+mod cluster_tests;
 #[cfg(test)]
 mod integration_tests;
 

@@ -270,6 +270,11 @@ impl ClickHouseSink {
             return Ok(());
         }
         let mut insert = self.client.insert::<R>(table).await?;
+        if self.config.cluster.is_some() {
+            for (name, value) in super::cluster::INSERT_SETTINGS {
+                insert = insert.with_setting(name, value);
+            }
+        }
         if self.version.supports_insert_dedup_token() {
             // The token, the same dedup for the daily tables the
             // materialized views fill (else a repeated block is counted

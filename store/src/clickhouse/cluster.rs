@@ -1,0 +1,227 @@
+//! Cluster mode (`[clickhouse] cluster = "name"`): the same migrations,
+//! rewritten for a cluster of replicated shards. Every table becomes a
+//! `Replicated*MergeTree` named `<table>_local` on every node (Keeper path
+//! `/clickhouse/tables/{shard}/<database>/<table>_local`, replica
+//! `{replica}`: the servers' macros) and a `Distributed` table under the
+//! table's own name over them, through which the sink inserts (a report's
+//! rows go to one shard, by report id) and every query reads. Materialized
+//! views live on the local tables: they fire where a block is inserted,
+//! and their target tables replicate like the others. The insert dedup
+//! window becomes the replicated one, so a block repeated with its token is
+//! dropped on whichever replica receives it. Every statement runs
+//! `ON CLUSTER`.
+
+use crate::StoreError;
+
+/// The local (replicated) table behind a distributed one.
+pub fn local(table: &str) -> String {
+    format!("{table}_local")
+}
+
+/// What inserts through the distributed tables carry: acknowledged once
+/// written to the shard (not queued on the node first).
+pub const INSERT_SETTINGS: [(&str, &str); 1] = [("insert_distributed_sync", "1")];
+
+/// The ledger of applied migrations on a cluster (replicated; each shard
+/// keeps its copy, all written by ON CLUSTER DDL alike).
+pub fn ledger(cluster: &str, database: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {database}.dmarcflow_migrations ON CLUSTER {cluster} \
+         (version UInt32, name String, applied_at DateTime) \
+         ENGINE = ReplicatedMergeTree('/clickhouse/tables/{{shard}}/{database}/dmarcflow_migrations', '{{replica}}') \
+         ORDER BY version"
+    )
+}
+
+/// One statement of a migration as the cluster runs it.
+/// Names are qualified with the database: a node running its part of an
+/// ON CLUSTER statement resolves unqualified names inside a view's SELECT
+/// in its default database.
+pub fn rewrite(statement: &str, cluster: &str, database: &str) -> Result<Vec<String>, StoreError> {
+    let s = statement.trim();
+    let db = |name: &str| format!("{database}.{name}");
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let unknown = || {
+        StoreError::Config(format!(
+            "cluster mode cannot run this migration statement: {}",
+            s.chars().take(80).collect::<String>()
+        ))
+    };
+    match words.as_slice() {
+        ["CREATE", "TABLE", "IF", "NOT", "EXISTS", name, ..] | ["CREATE", "TABLE", name, ..] => {
+            create_table(s, name, cluster, database).ok_or_else(unknown)
+        }
+        ["CREATE", "MATERIALIZED", "VIEW", "IF", "NOT", "EXISTS", name, "TO", target, ..] => {
+            let body = s
+                .find("AS SELECT")
+                .map(|at| &s[at + "AS ".len()..])
+                .ok_or_else(unknown)?;
+            let body = match body.rsplit_once("FROM ") {
+                Some((select, source)) => format!("{select}FROM {}", db(&local(source.trim()))),
+                None => return Err(unknown()),
+            };
+            Ok(vec![format!(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS {} ON CLUSTER {cluster} TO {} AS {body}",
+                db(name),
+                db(&local(target))
+            )])
+        }
+        ["ALTER", "TABLE", name, "MODIFY", "SETTING", ..] => {
+            let setting = s
+                .split_once("MODIFY SETTING")
+                .map(|(_, v)| v.trim())
+                .ok_or_else(unknown)?
+                .replace(
+                    "non_replicated_deduplication_window",
+                    "replicated_deduplication_window",
+                );
+            Ok(vec![format!(
+                "ALTER TABLE {} ON CLUSTER {cluster} MODIFY SETTING {setting}",
+                db(&local(name))
+            )])
+        }
+        ["DROP", "VIEW", "IF", "EXISTS", name] => Ok(vec![format!(
+            "DROP VIEW IF EXISTS {} ON CLUSTER {cluster}",
+            db(name)
+        )]),
+        ["DROP", "TABLE", "IF", "EXISTS", name] | ["DROP", "TABLE", name] => Ok(vec![
+            format!("DROP TABLE IF EXISTS {} ON CLUSTER {cluster}", db(name)),
+            format!(
+                "DROP TABLE IF EXISTS {} ON CLUSTER {cluster}",
+                db(&local(name))
+            ),
+        ]),
+        // Through the distributed tables: every shard read, every row
+        // written to its shard, before the statement returns.
+        ["INSERT", "INTO", _, "SELECT", ..] => {
+            Ok(vec![format!("{s} SETTINGS insert_distributed_sync = 1")])
+        }
+        // The local tables change names; the distributed ones keep theirs
+        // and so read the renamed local tables (a distributed table names
+        // its local table), the leftovers are dropped after.
+        ["RENAME", "TABLE", ..] => {
+            let pairs = s
+                .trim_start_matches("RENAME TABLE")
+                .split(',')
+                .map(|pair| {
+                    let (from, to) = pair.split_once(" TO ")?;
+                    Some(format!(
+                        "{} TO {}",
+                        db(&local(from.trim())),
+                        db(&local(to.trim()))
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(unknown)?;
+            Ok(vec![format!(
+                "RENAME TABLE {} ON CLUSTER {cluster}",
+                pairs.join(", ")
+            )])
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// A table: its replicated local table and the distributed one over it.
+fn create_table(s: &str, name: &str, cluster: &str, database: &str) -> Option<Vec<String>> {
+    let (head, rest) = s.split_once('(')?;
+    let local_name = local(name);
+    let engine_at = rest.find("ENGINE = ")?;
+    let after = &rest[engine_at + "ENGINE = ".len()..];
+    let engine_end = after.find(char::is_whitespace).unwrap_or(after.len());
+    let engine = &after[..engine_end];
+    if !matches!(engine, "MergeTree" | "SummingMergeTree") {
+        return None;
+    }
+    let replicated = format!(
+        "Replicated{engine}('/clickhouse/tables/{{shard}}/{database}/{local_name}', '{{replica}}')"
+    );
+    let rest = format!(
+        "{}ENGINE = {replicated}{}",
+        &rest[..engine_at],
+        &after[engine_end..]
+    )
+    .replace(
+        "non_replicated_deduplication_window",
+        "replicated_deduplication_window",
+    );
+    let if_not_exists = if head.contains("IF NOT EXISTS") {
+        "IF NOT EXISTS "
+    } else {
+        ""
+    };
+    let key = if rest.contains("report_id String") {
+        "cityHash64(report_id)"
+    } else {
+        "rand()"
+    };
+    Some(vec![
+        format!("CREATE TABLE {if_not_exists}{database}.{local_name} ON CLUSTER {cluster} ({rest}"),
+        format!(
+            "CREATE TABLE {if_not_exists}{database}.{name} ON CLUSTER {cluster} AS {database}.{local_name} \
+             ENGINE = Distributed({cluster}, {database}, {local_name}, {key})"
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite;
+
+    #[test]
+    fn every_migration_statement_has_its_cluster_form() {
+        for m in dmarcflow_schemas::ddl::CLICKHOUSE {
+            for s in m.statements() {
+                let out = rewrite(&s, "c", "db").unwrap_or_else(|e| panic!("{}: {e}", m.name));
+                assert!(
+                    out.iter()
+                        .all(|o| o.contains("ON CLUSTER c") || o.starts_with("INSERT INTO")),
+                    "{out:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tables_views_and_settings() -> Result<(), crate::StoreError> {
+        let t = rewrite(
+            "CREATE TABLE IF NOT EXISTS r\n(\n    report_id String,\n    n UInt64\n)\nENGINE = SummingMergeTree\nORDER BY report_id",
+            "c",
+            "db",
+        )?;
+        assert_eq!(t.len(), 2);
+        assert!(t[0].starts_with("CREATE TABLE IF NOT EXISTS db.r_local ON CLUSTER c ("));
+        assert!(t[0].contains(
+            "ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/db/r_local', '{replica}')\nORDER BY report_id"
+        ));
+        assert_eq!(
+            t[1],
+            "CREATE TABLE IF NOT EXISTS db.r ON CLUSTER c AS db.r_local ENGINE = Distributed(c, db, r_local, cityHash64(report_id))"
+        );
+        let v = rewrite(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS v\nTO d\nAS SELECT a, b\nFROM r",
+            "c",
+            "db",
+        )?;
+        assert_eq!(
+            v,
+            ["CREATE MATERIALIZED VIEW IF NOT EXISTS db.v ON CLUSTER c TO db.d_local AS SELECT a, b\nFROM db.r_local"]
+        );
+        let a = rewrite(
+            "ALTER TABLE r MODIFY SETTING non_replicated_deduplication_window = 1000",
+            "c",
+            "db",
+        )?;
+        assert_eq!(
+            a,
+            ["ALTER TABLE db.r_local ON CLUSTER c MODIFY SETTING replicated_deduplication_window = 1000"]
+        );
+        let r = rewrite("RENAME TABLE r TO r__previous, r__current TO r", "c", "db")?;
+        assert_eq!(
+            r,
+            ["RENAME TABLE db.r_local TO db.r__previous_local, db.r__current_local TO db.r_local ON CLUSTER c"]
+        );
+        assert!(rewrite("SELECT 1", "c", "db").is_err());
+        Ok(())
+    }
+}
