@@ -42,11 +42,18 @@ impl ServerVersion {
     pub fn supports_insert_dedup_token(self) -> bool {
         self.0 >= (22, 2)
     }
+
+    /// Answers what row validation asks (`DESCRIBE TABLE` and
+    /// `RowBinaryWithNamesAndTypes` for the current schema's types).
+    pub fn supports_row_validation(self) -> bool {
+        self.0 >= (22, 2)
+    }
 }
 
 /// A client for the server (no database selected) and the server's version.
-/// Row validation is off: it needs metadata queries that ClickHouse 18.16
-/// does not answer; the encoder test checks rows against the DDL instead.
+/// Rows are validated against the tables' types where the server answers
+/// the metadata queries validation needs (not 18.16: there the encoder
+/// test checks rows against the DDL instead).
 pub async fn connect(config: &ClickHouseConfig) -> Result<(Client, ServerVersion), StoreError> {
     let mut client = Client::default()
         .with_url(&config.url)
@@ -61,5 +68,6 @@ pub async fn connect(config: &ClickHouseConfig) -> Result<(Client, ServerVersion
     let text: String = client.query("SELECT version()").fetch_one().await?;
     let version = ServerVersion::parse(&text)
         .ok_or_else(|| StoreError::Config(format!("unreadable server version {text:?}")))?;
+    let client = client.with_validation(version.supports_row_validation());
     Ok((client, version))
 }
