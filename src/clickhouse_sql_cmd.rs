@@ -26,9 +26,12 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
     }
     for m in CLICKHOUSE {
         for statement in m.statements() {
-            for sql in
-                dmarcflow_store::clickhouse::cluster::rewrite(&statement, "dmarcflow", "dmarcflow")?
-            {
+            for sql in dmarcflow_store::clickhouse::cluster::rewrite(
+                &statement,
+                "dmarcflow",
+                "dmarcflow",
+                m.version,
+            )? {
                 out.push(json!({"kind": "cluster", "name": format!("{} on a cluster", m.name), "sql": sql}));
             }
         }

@@ -1,8 +1,9 @@
 //! Cluster mode (`[clickhouse] cluster = "name"`): the same migrations,
 //! rewritten for a cluster of replicated shards. Every table becomes a
 //! `Replicated*MergeTree` named `<table>_local` on every node (Keeper path
-//! `/clickhouse/tables/{shard}/<database>/<table>_local`, replica
-//! `{replica}`: the servers' macros) and a `Distributed` table under the
+//! `/clickhouse/tables/{shard}/<database>/<table>_local/m<migration>`, so a
+//! table renamed by a rebuild never meets a later one of its first name;
+//! replica `{replica}`: the servers' macros) and a `Distributed` table under the
 //! table's own name over them, through which the sink inserts (a report's
 //! rows go to one shard, by report id) and every query reads. Materialized
 //! views live on the local tables: they fire where a block is inserted,
@@ -37,7 +38,12 @@ pub fn ledger(cluster: &str, database: &str) -> String {
 /// Names are qualified with the database: a node running its part of an
 /// ON CLUSTER statement resolves unqualified names inside a view's SELECT
 /// in its default database.
-pub fn rewrite(statement: &str, cluster: &str, database: &str) -> Result<Vec<String>, StoreError> {
+pub fn rewrite(
+    statement: &str,
+    cluster: &str,
+    database: &str,
+    migration: u32,
+) -> Result<Vec<String>, StoreError> {
     let s = statement.trim();
     let db = |name: &str| format!("{database}.{name}");
     let words: Vec<&str> = s.split_whitespace().collect();
@@ -49,7 +55,7 @@ pub fn rewrite(statement: &str, cluster: &str, database: &str) -> Result<Vec<Str
     };
     match words.as_slice() {
         ["CREATE", "TABLE", "IF", "NOT", "EXISTS", name, ..] | ["CREATE", "TABLE", name, ..] => {
-            create_table(s, name, cluster, database).ok_or_else(unknown)
+            create_table(s, name, cluster, database, migration).ok_or_else(unknown)
         }
         ["CREATE", "MATERIALIZED", "VIEW", "IF", "NOT", "EXISTS", name, "TO", target, ..] => {
             let body = s
@@ -105,25 +111,42 @@ pub fn rewrite(statement: &str, cluster: &str, database: &str) -> Result<Vec<Str
                 .split(',')
                 .map(|pair| {
                     let (from, to) = pair.split_once(" TO ")?;
-                    Some(format!(
-                        "{} TO {}",
-                        db(&local(from.trim())),
-                        db(&local(to.trim()))
-                    ))
+                    Some((from.trim().to_owned(), to.trim().to_owned()))
                 })
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(unknown)?;
-            Ok(vec![format!(
+            let renames: Vec<String> = pairs
+                .iter()
+                .map(|(from, to)| format!("{} TO {}", db(&local(from)), db(&local(to))))
+                .collect();
+            let mut out = vec![format!(
                 "RENAME TABLE {} ON CLUSTER {cluster}",
-                pairs.join(", ")
-            )])
+                renames.join(", ")
+            )];
+            // A distributed table whose local table moved away and whose
+            // name no local table takes is left over.
+            for (from, _) in &pairs {
+                if !pairs.iter().any(|(_, to)| to == from) {
+                    out.push(format!(
+                        "DROP TABLE IF EXISTS {} ON CLUSTER {cluster}",
+                        db(from)
+                    ));
+                }
+            }
+            Ok(out)
         }
         _ => Err(unknown()),
     }
 }
 
 /// A table: its replicated local table and the distributed one over it.
-fn create_table(s: &str, name: &str, cluster: &str, database: &str) -> Option<Vec<String>> {
+fn create_table(
+    s: &str,
+    name: &str,
+    cluster: &str,
+    database: &str,
+    migration: u32,
+) -> Option<Vec<String>> {
     let (head, rest) = s.split_once('(')?;
     let local_name = local(name);
     let engine_at = rest.find("ENGINE = ")?;
@@ -134,7 +157,7 @@ fn create_table(s: &str, name: &str, cluster: &str, database: &str) -> Option<Ve
         return None;
     }
     let replicated = format!(
-        "Replicated{engine}('/clickhouse/tables/{{shard}}/{database}/{local_name}', '{{replica}}')"
+        "Replicated{engine}('/clickhouse/tables/{{shard}}/{database}/{local_name}/m{migration}', '{{replica}}')"
     );
     let rest = format!(
         "{}ENGINE = {replicated}{}",
@@ -172,7 +195,8 @@ mod tests {
     fn every_migration_statement_has_its_cluster_form() {
         for m in dmarcflow_schemas::ddl::CLICKHOUSE {
             for s in m.statements() {
-                let out = rewrite(&s, "c", "db").unwrap_or_else(|e| panic!("{}: {e}", m.name));
+                let out =
+                    rewrite(&s, "c", "db", m.version).unwrap_or_else(|e| panic!("{}: {e}", m.name));
                 assert!(
                     out.iter()
                         .all(|o| o.contains("ON CLUSTER c") || o.starts_with("INSERT INTO")),
@@ -188,11 +212,12 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS r\n(\n    report_id String,\n    n UInt64\n)\nENGINE = SummingMergeTree\nORDER BY report_id",
             "c",
             "db",
+            1,
         )?;
         assert_eq!(t.len(), 2);
         assert!(t[0].starts_with("CREATE TABLE IF NOT EXISTS db.r_local ON CLUSTER c ("));
         assert!(t[0].contains(
-            "ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/db/r_local', '{replica}')\nORDER BY report_id"
+            "ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/db/r_local/m1', '{replica}')\nORDER BY report_id"
         ));
         assert_eq!(
             t[1],
@@ -202,6 +227,7 @@ mod tests {
             "CREATE MATERIALIZED VIEW IF NOT EXISTS v\nTO d\nAS SELECT a, b\nFROM r",
             "c",
             "db",
+            3,
         )?;
         assert_eq!(
             v,
@@ -211,17 +237,26 @@ mod tests {
             "ALTER TABLE r MODIFY SETTING non_replicated_deduplication_window = 1000",
             "c",
             "db",
+            4,
         )?;
         assert_eq!(
             a,
             ["ALTER TABLE db.r_local ON CLUSTER c MODIFY SETTING replicated_deduplication_window = 1000"]
         );
-        let r = rewrite("RENAME TABLE r TO r__previous, r__current TO r", "c", "db")?;
+        let r = rewrite(
+            "RENAME TABLE r TO r__previous, r__current TO r",
+            "c",
+            "db",
+            6,
+        )?;
         assert_eq!(
             r,
-            ["RENAME TABLE db.r_local TO db.r__previous_local, db.r__current_local TO db.r_local ON CLUSTER c"]
+            [
+                "RENAME TABLE db.r_local TO db.r__previous_local, db.r__current_local TO db.r_local ON CLUSTER c",
+                "DROP TABLE IF EXISTS db.r__current ON CLUSTER c"
+            ]
         );
-        assert!(rewrite("SELECT 1", "c", "db").is_err());
+        assert!(rewrite("SELECT 1", "c", "db", 1).is_err());
         Ok(())
     }
 }

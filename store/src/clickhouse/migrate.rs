@@ -77,7 +77,7 @@ async fn apply(
 ) -> Result<(), StoreError> {
     for statement in m.statements() {
         let statements = match cluster {
-            Some(c) => super::cluster::rewrite(&statement, c, database)?,
+            Some(c) => super::cluster::rewrite(&statement, c, database, m.version)?,
             None => vec![statement],
         };
         for statement in statements {
