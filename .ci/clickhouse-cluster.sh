@@ -115,8 +115,17 @@ cat > "$dir/users.xml" <<XML
 </yandex>
 XML
 chown -R clickhouse "$dir"
+# Replicas left from an earlier run belong to another directory (their
+# stop scripts too): replace them.
 for n in 1 2; do
-    curl -sf "http://127.0.0.1:$((8123 + n))/ping" >/dev/null 2>&1 || "$dir/r$n/start"
+    if curl -sf "http://127.0.0.1:$((8123 + n))/ping" >/dev/null 2>&1; then
+        pkill -f "clickhouse-server.*/r$n/config.xml" || true
+        for _ in $(seq 1 120); do
+            curl -sf "http://127.0.0.1:$((8123 + n))/ping" >/dev/null 2>&1 || break
+            sleep 0.5
+        done
+    fi
+    "$dir/r$n/start"
 done
 cat > "$dir/env" <<ENV
 export DMARCFLOW_CLICKHOUSE_CLUSTER_TEST_URLS=http://127.0.0.1:8124,http://127.0.0.1:8125
