@@ -83,14 +83,22 @@ cat > "$dir/stop" <<SH
 #!/usr/bin/env bash
 # SIGKILL: what the fault tests do to a broker.
 pid="\$(cat "$dir/pid" 2>/dev/null || true)"
-[ -n "\$pid" ] && kill -9 "\$pid" 2>/dev/null
+[ -n "\$pid" ] || { echo "no broker pid in $dir" >&2; exit 1; }
+kill -9 "\$pid" 2>/dev/null || true
 for _ in \$(seq 1 60); do kill -0 "\$pid" 2>/dev/null || exit 0; sleep 0.5; done
 exit 0
 SH
 chmod +x "$dir/start" "$dir/stop"
-if ! (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null; then
-    "$dir/start"
+# A broker left from an earlier run has another directory (and its stop
+# script another pid file): replace it.
+if (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null; then
+    pkill -f "kafka.Kafka .*server.properties" || true
+    for _ in $(seq 1 120); do
+        (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null || break
+        sleep 0.5
+    done
 fi
+"$dir/start"
 cat > "$dir/env" <<ENV
 export DMARCFLOW_KAFKA_BROKERS=127.0.0.1:9092
 export DMARCFLOW_KAFKA_TEST_STOP=$dir/stop

@@ -1,7 +1,10 @@
 //! The fault test: the whole shared corpus (five copies, so it takes a
 //! while) flows files -> `dmarcflow ingest` -> Kafka -> `dmarcflow sink` ->
 //! ClickHouse while both processes are killed with SIGKILL at random moments
-//! and restarted, several rounds. ClickHouse must end with exactly one copy of
+//! and restarted, several rounds, and the broker itself is killed with
+//! SIGKILL mid-stream and restarted on the same storage in two of them
+//! (`DMARCFLOW_KAFKA_TEST_STOP`/`_START`, from `.ci/kafka.sh`; required under
+//! CI). ClickHouse must end with exactly one copy of
 //! every report, and every rejected input must be in the dead-letter topic
 //! with its reason. Needs the broker and ClickHouse (`.ci/run` starts both);
 //! skips without them, except under CI.
@@ -86,12 +89,32 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
         .filter_map(|v| v["path"].as_str().map(str::to_owned))
         .collect();
 
+    let broker = std::env::var("DMARCFLOW_KAFKA_TEST_STOP")
+        .ok()
+        .zip(std::env::var("DMARCFLOW_KAFKA_TEST_START").ok());
+    assert!(
+        broker.is_some() || std::env::var("CI").is_err(),
+        "DMARCFLOW_KAFKA_TEST_STOP/START unset under CI: .ci/kafka.sh must run first"
+    );
+    let script = |path: &str| {
+        let status = std::process::Command::new(path)
+            .status()
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(status.success(), "{path}: {status}");
+    };
     let mut random = Random(nanos | 1);
     eprintln!("fault test seed {nanos}");
     for round in 0..6 {
         let mut ingest = rig.spawn(&["ingest", "inbox"]);
         let mut sink = rig.spawn(&["sink"]);
         std::thread::sleep(Duration::from_millis(100 + random.below(900)));
+        // The broker dies under them (SIGKILL) and comes back on its storage.
+        if let (Some((stop, start)), 1 | 4) = (&broker, round) {
+            script(stop);
+            std::thread::sleep(Duration::from_millis(random.below(1000)));
+            script(start);
+            std::thread::sleep(Duration::from_millis(random.below(1000)));
+        }
         // Kill one or both, the other shortly after.
         let (first, second) = if round % 2 == 0 {
             (&mut ingest, &mut sink)
