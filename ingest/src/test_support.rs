@@ -1,5 +1,6 @@
 //! Shared by the sources' tests: a bus that records and can be made
-//! unavailable, and a self-signed certificate with a client trusting it.
+//! unavailable, a self-signed certificate with a client trusting it, and a
+//! loopback listener.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,4 +73,16 @@ pub fn tls() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
         .with_root_certificates(roots)
         .with_no_client_auth();
     (Arc::new(server), Arc::new(client))
+}
+
+/// A listener on a free loopback port, and its address.
+pub async fn loopback() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    (listener, address)
 }

@@ -4,12 +4,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, HttpConfig, Shared};
-use crate::test_support::{tls, Recording};
+use crate::test_support::{loopback, tls, Recording};
 
 const REPORT: &str = r#"{"organization-name":"Mail Co","date-range":{"start-datetime":"2024-01-01T00:00:00Z",
 "end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@mail.example","report-id":"https-1",
@@ -56,13 +56,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 async fn tls_reports_are_posted_over_https() {
     let (server_tls, client_tls) = tls();
     let bus = Arc::new(Recording::default());
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let address = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_string();
+    let (listener, address) = loopback().await;
     let config = HttpConfig {
         max_body_bytes: 4096,
         tls: Some(server_tls),
@@ -138,13 +132,7 @@ async fn tls_reports_are_posted_over_https() {
 async fn a_spent_memory_budget_is_a_503_with_retry_after() {
     let (server_tls, client_tls) = tls();
     let bus = Arc::new(Recording::default());
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let address = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_string();
+    let (listener, address) = loopback().await;
     let config = HttpConfig {
         tls: Some(server_tls),
         ..HttpConfig::default()

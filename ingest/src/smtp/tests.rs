@@ -5,13 +5,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, Shared, SmtpConfig};
 use crate::fixtures::report_email;
-use crate::test_support::{tls, Recording};
+use crate::test_support::{loopback, tls, Recording};
 
 /// A report email with a line that starts with a dot (dot-stuffing).
 fn report() -> String {
@@ -19,15 +19,14 @@ fn report() -> String {
 }
 
 async fn start(config: SmtpConfig) -> (String, Arc<Recording>) {
+    start_with(config, crate::MemoryBudget::default()).await
+}
+
+/// `start` drawing on `budget`.
+async fn start_with(config: SmtpConfig, budget: crate::MemoryBudget) -> (String, Arc<Recording>) {
     let bus = Arc::new(Recording::default());
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let address = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_string();
-    let shared = Arc::new(Shared::new(config, bus.clone()));
+    let (listener, address) = loopback().await;
+    let shared = Arc::new(Shared::new(config, bus.clone()).with_budget(budget));
     tokio::spawn(serve(listener, shared));
     (address, bus)
 }
@@ -197,18 +196,8 @@ async fn lmtp_answers_per_recipient_and_limits_size() {
 
 #[tokio::test]
 async fn a_spent_memory_budget_is_a_451_and_room_again_is_a_250() {
-    let bus = Arc::new(Recording::default());
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let address = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_string();
     let budget = crate::MemoryBudget::new(4 << 20);
-    let shared =
-        Arc::new(Shared::new(SmtpConfig::new("mx.test"), bus.clone()).with_budget(budget.clone()));
-    tokio::spawn(serve(listener, shared));
+    let (address, bus) = start_with(SmtpConfig::new("mx.test"), budget.clone()).await;
     // Someone else holds all of it.
     let held = budget.reserve(4 << 20).await;
     let tcp = TcpStream::connect(&address)
