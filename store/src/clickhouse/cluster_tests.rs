@@ -6,9 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use super::integration_tests::write_all;
 use super::{connect, migrate, ClickHouseConfig, ClickHouseSink};
 use crate::test_support::{assert_stored, corpus_reports, totals};
-use crate::{Store, WriteSummary};
+use crate::Store;
 
 struct Cluster {
     urls: Vec<String>,
@@ -42,20 +43,6 @@ fn run(script: &str) {
         .status()
         .unwrap_or_else(|e| panic!("{script}: {e}"));
     assert!(status.success(), "{script}: {status}");
-}
-
-async fn write_all(
-    sink: &ClickHouseSink,
-    reports: &[dmarcflow_schemas::Ingested<'_>],
-) -> WriteSummary {
-    let mut total = WriteSummary::default();
-    for batch in reports.chunks(40) {
-        total += sink
-            .write(batch)
-            .await
-            .unwrap_or_else(|e| panic!("write: {e}"));
-    }
-    total
 }
 
 /// One number from a replica's own tables.

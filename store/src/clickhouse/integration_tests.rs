@@ -53,7 +53,8 @@ async fn corpus_sink(
     Some((sink, reports))
 }
 
-async fn write_all(
+/// Every report through the sink, 40 a batch.
+pub(super) async fn write_all(
     sink: &ClickHouseSink,
     reports: &[dmarcflow_schemas::Ingested<'_>],
 ) -> WriteSummary {
