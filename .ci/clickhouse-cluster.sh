@@ -9,6 +9,8 @@
 # (URLS, NAME, and START_/STOP_ commands per replica, which the test uses
 # to stop one replica mid-stream and start it again).
 set -euo pipefail
+# shellcheck source=.ci/clickhouse-users.sh
+. "$(dirname "$0")/clickhouse-users.sh"
 dir="${1:?usage: clickhouse-cluster.sh DIR}"
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
@@ -37,13 +39,7 @@ CFG
 fi
 
 id clickhouse >/dev/null 2>&1 || useradd --system --home-dir "$dir" clickhouse
-major="$({ clickhouse-client --version 2>/dev/null || true; } | grep -oE '[0-9]+\.[0-9]+' | head -1 | cut -d. -f1 || true)"
-low_cardinality=""
-if [ -n "$major" ] && [ "$major" -lt 19 ]; then
-    low_cardinality="<allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>"
-fi
 
-start_lines=""
 for n in 1 2; do
     r="$dir/r$n"
     http=$((8123 + n)); tcp=$((9000 + n)); inter=$((9010 + n))
@@ -101,19 +97,8 @@ kill -9 "\$pid" 2>/dev/null || true
 exit 0
 SH
     chmod +x "$r/start" "$r/stop"
-    start_lines="$start_lines$r/start
-"
 done
-cat > "$dir/users.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-    <profiles><default><max_memory_usage>2000000000</max_memory_usage>$low_cardinality</default></profiles>
-    <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-        <profile>default</profile><quota>default</quota></default></users>
-    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-        <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
+write_users "$dir/users.xml" 2000000000
 chown -R clickhouse "$dir"
 # Replicas left from an earlier run belong to another directory (their
 # stop scripts too): replace them.

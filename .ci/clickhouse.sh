@@ -3,6 +3,8 @@
 # 127.0.0.1:8123 with its data under $1 (default /tmp/dmarcflow-clickhouse).
 # Prints nothing on success; exits non-zero if the server does not answer.
 set -euo pipefail
+# shellcheck source=.ci/clickhouse-users.sh
+. "$(dirname "$0")/clickhouse-users.sh"
 dir="${1:-/tmp/dmarcflow-clickhouse}"
 if ! command -v clickhouse-server >/dev/null; then
     apt-get install -y -q clickhouse-server clickhouse-client >/dev/null
@@ -35,25 +37,7 @@ cat > "$dir/config.xml" <<XML
     <mlock_executable>false</mlock_executable>
 </yandex>
 XML
-# LowCardinality was experimental before 19.x; current servers reject the
-# old switch as an unknown setting (Code: 115), so only old ones get it.
-# (18.16's server has no --version; its client says "client version 18.16.1".)
-major="$({ clickhouse-client --version 2>/dev/null || true; } | grep -oE '[0-9]+\.[0-9]+' | head -1 | cut -d. -f1 || true)"
-low_cardinality=""
-if [ -n "$major" ] && [ "$major" -lt 19 ]; then
-    low_cardinality="<allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>"
-fi
-cat > "$dir/users.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-    <profiles><default><max_memory_usage>4000000000</max_memory_usage>
-        $low_cardinality</default></profiles>
-    <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-        <profile>default</profile><quota>default</quota></default></users>
-    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-        <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
+write_users "$dir/users.xml" 4000000000
 chown -R clickhouse "$dir"
 (cd "$dir" && su -s /bin/sh clickhouse -c "clickhouse-server --daemon --config-file=$dir/config.xml --pid-file=$dir/server.pid")
 for _ in $(seq 1 60); do
