@@ -6,10 +6,13 @@
 //! openssl; skips without them, except under CI. HTTPS: a TLS report POSTed
 //! with curl to the endpoint lands in the store.
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use common::free_port;
 
 use dmarcflow_ingest::fixtures::report_email;
 
@@ -26,13 +29,6 @@ fn have(tool: &str) -> bool {
         "{tool} is missing under CI"
     );
     found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn wait_for(port: u16) {

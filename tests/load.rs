@@ -410,10 +410,7 @@ fn fifty_clients_over_starttls_within_the_memory_budget() {
     ids.add(&String::from_utf8_lossy(&parsed.stdout));
     assert!(ids.aggregate.len() > 800 && !ids.tlsrpt.is_empty() && !ids.failure.is_empty());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let port = common::free_port();
     let mut service = start(dir, port, &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
 
@@ -498,10 +495,7 @@ fn fifty_clients_over_starttls_within_the_memory_budget() {
     for f in ["cert.pem", "key.pem"] {
         std::fs::copy(dir.join(f), baseline_dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
     }
-    let baseline_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let baseline_port = common::free_port();
     let mut baseline = start(
         &baseline_dir,
         baseline_port,

@@ -12,6 +12,14 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 
+/// A loopback port nothing listens on now (for a server a test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The address in `var` (or `default`; for a list, its first) when
 /// something listens there; None (skip) outside CI, a failure under CI.
 pub fn service(var: &str, default: &str) -> Option<String> {
