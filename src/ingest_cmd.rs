@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
-use dmarcflow_ingest::bus::kafka::{ensure_topics, KafkaConfig, KafkaPublisher};
+use dmarcflow_bus::{ensure_topics, KafkaConfig, KafkaPublisher};
 use dmarcflow_ingest::files::{discover, FilesSource, Found, Input};
 use indicatif::ProgressBar;
 use tokio::sync::Semaphore;
@@ -153,7 +153,7 @@ fn read_once(cache: &mut Option<Arc<Vec<u8>>>, input: &Input) -> std::io::Result
 type Pending<'i> = (
     &'i Input,
     String,
-    Vec<tokio::task::JoinHandle<Result<(), dmarcflow_ingest::bus::kafka::BusError>>>,
+    Vec<tokio::task::JoinHandle<Result<(), dmarcflow_bus::BusError>>>,
 );
 
 /// Waits for every message of an input (in input order), then records the

@@ -185,9 +185,9 @@ fn main() -> ExitCode {
                     )
                 })?;
                 if args.paths.is_empty() {
-                    return ingest_cmd::serve(&c, &kafka.publish).map(|()| Default::default());
+                    return ingest_cmd::serve(&c, &kafka).map(|()| Default::default());
                 }
-                ingest_cmd::run(&args, &kafka.publish)
+                ingest_cmd::run(&args, &kafka)
             })
             .map(|s| s.rejected),
         Command::Sink(args) => config::load(cli.config.as_deref())

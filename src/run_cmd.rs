@@ -9,7 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
-use dmarcflow_ingest::bus::in_process;
+use dmarcflow_bus::in_process;
 use dmarcflow_ingest::files::{discover, FilesSource, Found};
 use dmarcflow_parse::{Limits, Parser};
 use dmarcflow_store::{Store, StoreConfig, WriteSummary};

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use dmarcflow_ingest::bus::kafka::{ensure_topics, KafkaPublisher};
-use dmarcflow_ingest::bus::{in_process_acked, DeadLetterFile};
+use dmarcflow_bus::{ensure_topics, KafkaPublisher};
+use dmarcflow_bus::{in_process_acked, DeadLetterFile};
 use dmarcflow_store::kafka::{SinkService, Until};
 use dmarcflow_store::Store;
 
@@ -37,10 +37,10 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
         let mut store = Store::open(&config.store).await?;
         match &config.kafka {
             Some(kafka) => {
-                ensure_topics(&kafka.publish)
+                ensure_topics(kafka)
                     .await
                     .context("creating the Kafka topics")?;
-                let service = SinkService::new(&kafka.sink)?;
+                let mut service = SinkService::new(kafka)?;
                 let sink = service.run(
                     &mut store,
                     config.batch,
@@ -50,7 +50,7 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
                 let sources = async {
                     let ran = crate::sources::run(
                         config,
-                        || Ok(KafkaPublisher::new(&kafka.publish)?),
+                        || Ok(KafkaPublisher::new(kafka)?),
                         stop.subscribe(),
                     )
                     .await;

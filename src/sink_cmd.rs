@@ -5,14 +5,18 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use dmarcflow_ingest::bus::kafka::ensure_topics;
+use dmarcflow_bus::ensure_topics;
 use dmarcflow_store::kafka::{SinkService, SinkSummary, Until};
 use dmarcflow_store::Store;
 
 use crate::config::Config;
 use crate::SinkArgs;
 
-pub fn run(args: &SinkArgs, config: &Config, kafka: &crate::config::Kafka) -> Result<SinkSummary> {
+pub fn run(
+    args: &SinkArgs,
+    config: &Config,
+    kafka: &dmarcflow_bus::KafkaConfig,
+) -> Result<SinkSummary> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -26,10 +30,10 @@ pub fn run(args: &SinkArgs, config: &Config, kafka: &crate::config::Kafka) -> Re
         // A sink started before any ingester would subscribe to topics that
         // do not exist yet, and librdkafka notices them only at its next
         // metadata refresh (minutes): create them first.
-        ensure_topics(&kafka.publish)
+        ensure_topics(kafka)
             .await
             .context("creating the Kafka topics")?;
-        let service = SinkService::new(&kafka.sink)?;
+        let mut service = SinkService::new(kafka)?;
         anyhow::Ok(
             service
                 .run(

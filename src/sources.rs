@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use dmarcflow_ingest::bus::{Metered, Publish};
+use dmarcflow_bus::{Metered, Publish};
 use tokio::sync::watch;
 
 use crate::config::Config;

@@ -7,7 +7,6 @@
 //! a message only once what it produced is durable.
 
 pub mod budget;
-pub mod bus;
 pub mod files;
 #[doc(hidden)]
 pub mod fixtures;
@@ -15,6 +14,7 @@ pub mod http;
 pub mod imap;
 mod shared;
 pub mod smtp;
+pub mod source_metrics;
 
 pub use budget::MemoryBudget;
 pub use shared::{Delivered, Shared, Undelivered};

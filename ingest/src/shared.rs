@@ -8,9 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::budget::MemoryBudget;
-use crate::bus::kafka::BusError;
-use crate::bus::Publish;
 use crate::files::{FilesSource, Found, Rejected};
+use dmarcflow_bus::BusError;
+use dmarcflow_bus::Publish;
 
 /// Records per part of a large report received over the network: a part
 /// is in memory while it waits for the bus (about 1 KB a record).

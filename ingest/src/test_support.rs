@@ -9,9 +9,9 @@ use dmarcflow_schemas::Ingested;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-use crate::bus::kafka::BusError;
-use crate::bus::Publish;
 use crate::files::Rejected;
+use dmarcflow_bus::BusError;
+use dmarcflow_bus::Publish;
 
 #[derive(Default)]
 pub struct Recording {
@@ -20,7 +20,7 @@ pub struct Recording {
     pub letters: Mutex<Vec<String>>,
 }
 
-impl Publish for Arc<Recording> {
+impl Publish for Recording {
     async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
         self.check()?;
         if let Ok(mut reports) = self.reports.lock() {

@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use dmarcflow_ingest::bus::kafka::KafkaConfig;
+use dmarcflow_bus::KafkaConfig;
 use dmarcflow_store::clickhouse::ClickHouseConfig;
-use dmarcflow_store::kafka::KafkaSinkConfig;
 use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
 use serde::Deserialize;
 
@@ -72,6 +71,10 @@ pub struct KafkaSection {
     pub max_message_bytes: Option<usize>,
     pub compression: Option<String>,
     pub archive_raw: Option<bool>,
+    pub linger_ms: Option<u32>,
+    pub session_timeout_ms: Option<u32>,
+    /// Further librdkafka properties, for every client (`[kafka.librdkafka]`).
+    pub librdkafka: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,11 +145,7 @@ pub fn parse_size(text: &str) -> Result<u64> {
 }
 
 /// The Kafka settings, for both sides of the bus.
-#[derive(Debug, Clone)]
-pub struct Kafka {
-    pub publish: KafkaConfig,
-    pub sink: KafkaSinkConfig,
-}
+pub type Kafka = KafkaConfig;
 
 /// Where the configuration came from, for messages.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
@@ -269,16 +268,36 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let kafka = match env("DMARCFLOW_KAFKA_BROKERS").or(kafka_section.brokers) {
         Some(brokers) if !brokers.is_empty() => {
             let mut publish = KafkaConfig::new(&brokers);
-            let mut sink = KafkaSinkConfig::new(&brokers);
             if let Some(prefix) = env("DMARCFLOW_KAFKA_TOPIC_PREFIX").or(kafka_section.topic_prefix)
             {
-                publish.topic_prefix.clone_from(&prefix);
-                sink.topic_prefix = prefix;
+                publish.topic_prefix = prefix;
             }
             if let Some(group) = env("DMARCFLOW_KAFKA_GROUP").or(kafka_section.group) {
-                sink.group = group;
+                publish.group = group;
             }
-            sink.instance_id = env("DMARCFLOW_KAFKA_INSTANCE_ID").or(kafka_section.instance_id);
+            publish.instance_id = env("DMARCFLOW_KAFKA_INSTANCE_ID").or(kafka_section.instance_id);
+            if let Some(n) = kafka_section.linger_ms {
+                publish.linger_ms = n;
+            }
+            if let Some(n) = kafka_section.session_timeout_ms {
+                publish.session_timeout_ms = n;
+            }
+            publish.extra = kafka_section
+                .librdkafka
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            // DMARCFLOW_KAFKA_LIBRDKAFKA: `name=value,name=value`, after the file's.
+            if let Some(list) = env("DMARCFLOW_KAFKA_LIBRDKAFKA") {
+                for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+                    let Some((name, value)) = pair.split_once('=') else {
+                        bail!("DMARCFLOW_KAFKA_LIBRDKAFKA: {pair:?} is not name=value");
+                    };
+                    publish
+                        .extra
+                        .push((name.trim().to_owned(), value.trim().to_owned()));
+                }
+            }
             if let Some(n) = kafka_section.partitions {
                 publish.partitions = n;
             }
@@ -295,7 +314,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
                 Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
                 None => kafka_section.archive_raw.unwrap_or(false),
             };
-            Some(Kafka { publish, sink })
+            Some(publish)
         }
         _ => None,
     };

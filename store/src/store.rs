@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clickhouse::{ClickHouseConfig, ClickHouseSink};
 use crate::sqlite::SqliteStore;
 use crate::{BatchConfig, Batcher, StoreError, Table};
+use dmarcflow_bus::Lease;
 
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
@@ -60,20 +61,23 @@ impl Store {
             Self::ClickHouse(s) => ("clickhouse", s.write(batch).await),
             Self::Sqlite(s) => ("sqlite", s.write(batch)),
         };
-        match &written {
-            Ok(w) => {
-                metrics::histogram!("dmarcflow_store_batch_seconds", "store" => store)
-                    .record(started.elapsed().as_secs_f64());
-                metrics::counter!("dmarcflow_store_reports_total", "store" => store, "outcome" => "stored")
-                    .increment(w.reports);
-                metrics::counter!("dmarcflow_store_reports_total", "store" => store, "outcome" => "duplicate")
-                    .increment(w.duplicates);
-                metrics::counter!("dmarcflow_store_rows_total", "store" => store).increment(w.rows);
-            }
-            Err(_) => {
-                metrics::counter!("dmarcflow_store_errors_total", "store" => store).increment(1)
-            }
-        }
+        record(store, started, &written);
+        written
+    }
+
+    /// `write` under a sink's lease (`dmarcflow_bus::Lease`): a write that
+    /// outlives it stops with `StoreError::LeaseLost`, nothing more sent.
+    pub async fn write_leased(
+        &mut self,
+        batch: &[Ingested<'_>],
+        lease: &Lease,
+    ) -> Result<WriteSummary, StoreError> {
+        let started = std::time::Instant::now();
+        let (store, written) = match self {
+            Self::ClickHouse(s) => ("clickhouse", s.write_leased(batch, lease).await),
+            Self::Sqlite(s) => ("sqlite", s.write_leased(batch, lease)),
+        };
+        record(store, started, &written);
         written
     }
 
@@ -168,6 +172,26 @@ impl Store {
             Self::ClickHouse(_) => crate::summary::Backend::ClickHouse,
             Self::Sqlite(_) => crate::summary::Backend::Sqlite,
         }
+    }
+}
+
+/// A write in the `dmarcflow_store_*` metrics.
+fn record(
+    store: &'static str,
+    started: std::time::Instant,
+    written: &Result<WriteSummary, StoreError>,
+) {
+    match written {
+        Ok(w) => {
+            metrics::histogram!("dmarcflow_store_batch_seconds", "store" => store)
+                .record(started.elapsed().as_secs_f64());
+            metrics::counter!("dmarcflow_store_reports_total", "store" => store, "outcome" => "stored")
+                .increment(w.reports);
+            metrics::counter!("dmarcflow_store_reports_total", "store" => store, "outcome" => "duplicate")
+                .increment(w.duplicates);
+            metrics::counter!("dmarcflow_store_rows_total", "store" => store).increment(w.rows);
+        }
+        Err(_) => metrics::counter!("dmarcflow_store_errors_total", "store" => store).increment(1),
     }
 }
 

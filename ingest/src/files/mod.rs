@@ -8,9 +8,10 @@ mod open;
 mod source;
 
 pub use discover::{discover, Input, InputKind};
+pub use dmarcflow_schemas::Rejected;
 pub use mbox::{MboxMessage, MboxReader};
 pub use open::{open, Opened};
-pub use source::{large_xml, too_large, FilesSource, Found, FoundStream, Rejected};
+pub use source::{large_xml, too_large, FilesSource, Found, FoundStream};
 
 use thiserror::Error;
 

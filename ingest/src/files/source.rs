@@ -11,22 +11,10 @@ use dmarcflow_parse::aggregate::{AggregateParser, EventSource, SliceSource};
 use dmarcflow_parse::detect::Format;
 use dmarcflow_parse::{stream_aggregate, Item, ParseError, Parser};
 use dmarcflow_schemas::aggregate::{AggregateReport, Part, Record};
-use dmarcflow_schemas::{Ingested, Report};
+use dmarcflow_schemas::{Ingested, Rejected, Report};
 
 use super::open::{open, Opened};
 use super::{Input, MboxMessage};
-
-/// An input that did not yield a report, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    /// The file.
-    pub path: String,
-    /// Where inside it (an mbox message, a MIME part, a zip member).
-    pub origin: String,
-    /// The reason class (`ParseError::class`).
-    pub reason: &'static str,
-    pub error: String,
-}
 
 /// What reading an input found, one at a time.
 #[derive(Debug)]

@@ -9,8 +9,8 @@ use hyper::body::Incoming;
 use hyper::{header, Method, Request, Response, StatusCode};
 
 use super::Shared;
-use crate::bus::Publish;
 use crate::Undelivered;
+use dmarcflow_bus::Publish;
 
 /// How long a request may wait for room in the memory budget before the
 /// answer is 503.
@@ -104,7 +104,7 @@ async fn respond<P: Publish>(
         .await
         .map_err(|_| too_large())?
         .to_bytes();
-    crate::bus::received("http", body.len());
+    crate::source_metrics::received("http", body.len());
     let origin = format!("https:{peer}");
     let received_at = crate::received_now();
     let delivered = shared

@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
-use crate::bus::Publish;
+use dmarcflow_bus::Publish;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {

@@ -22,8 +22,8 @@ pub use config::{
 };
 pub use connect::{connect, Conn, ImapSession};
 
-use crate::bus::kafka::BusError;
-use crate::bus::Publish;
+use dmarcflow_bus::BusError;
+use dmarcflow_bus::Publish;
 
 /// What every watcher of one account shares.
 pub type Shared<P> = crate::Shared<ImapConfig, P>;

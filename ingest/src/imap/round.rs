@@ -8,9 +8,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::config::{AfterAck, INVALID_KEYWORD, PROCESSED_KEYWORD};
 use super::connect::{timed, ImapSession};
 use super::{ImapError, Shared};
-use crate::bus::kafka::BusError;
-use crate::bus::Publish;
 use crate::files::{Found, Rejected};
+use dmarcflow_bus::BusError;
+use dmarcflow_bus::Publish;
 
 /// What the server can do that changes how messages are moved.
 #[derive(Debug, Clone, Copy)]
@@ -160,7 +160,7 @@ async fn fetch_and_parse<P>(
         while let Some(fetch) = stream.next().await {
             let fetch = fetch?;
             if let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) {
-                crate::bus::received("imap", body.len());
+                crate::source_metrics::received("imap", body.len());
                 bodies.push((uid, bytes::Bytes::copy_from_slice(body)));
             }
         }

@@ -13,7 +13,7 @@ use super::config::AfterAck;
 use super::connect::{connect, timed, ImapSession};
 use super::round::{round, Abilities};
 use super::{ImapError, Shared};
-use crate::bus::Publish;
+use dmarcflow_bus::Publish;
 
 pub async fn watch<P: Publish>(shared: Arc<Shared<P>>, mailbox: String, mut stop: Receiver<bool>) {
     let config = &shared.config;
@@ -25,7 +25,7 @@ pub async fn watch<P: Publish>(shared: Arc<Shared<P>>, mailbox: String, mut stop
         match session(&shared, &mailbox, &mut stop, &mut backoff).await {
             Ok(()) => return,
             Err(e) => {
-                crate::bus::source_error("imap", e.class());
+                crate::source_metrics::source_error("imap", e.class());
                 tracing::warn!(
                     error = %e,
                     %mailbox,

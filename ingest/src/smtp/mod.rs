@@ -14,7 +14,7 @@ use tokio_rustls::TlsAcceptor;
 pub use config::{tls_from_pem, SmtpConfig};
 pub use session::Shared;
 
-use crate::bus::Publish;
+use dmarcflow_bus::Publish;
 use session::{session, End};
 
 /// Accepts connections until the listener fails; each conversation runs in

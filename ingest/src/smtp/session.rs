@@ -10,8 +10,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 
 use super::SmtpConfig;
 use crate::budget::Reservation;
-use crate::bus::Publish;
 use crate::Undelivered;
+use dmarcflow_bus::Publish;
 
 /// Longest command line (RFC 5321 4.5.3.1.4 says 512; be generous).
 const MAX_COMMAND: u64 = 4096;
@@ -186,7 +186,7 @@ where
 /// Parses a message, publishes all it holds, and says what to answer.
 async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: String) -> String {
     let received_at = crate::received_now();
-    crate::bus::received("smtp", data.len());
+    crate::source_metrics::received("smtp", data.len());
     let data = bytes::Bytes::from(data);
     let timeout = shared.config.bus_timeout;
     match shared

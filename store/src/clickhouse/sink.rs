@@ -17,11 +17,14 @@ use super::dedup::{present, present_sql, records_present, records_present_sql, s
 use super::encoder::{self, Meta};
 use super::{connect, ServerVersion};
 use crate::{StoreError, WriteSummary};
+use dmarcflow_bus::Lease;
 
 pub struct ClickHouseSink {
     client: Client,
     config: ClickHouseConfig,
     version: ServerVersion,
+    /// What the write in progress runs under (`write_leased`).
+    lease: Lease,
 }
 
 /// A batch grouped by kind, duplicates inside the batch dropped.
@@ -40,6 +43,7 @@ impl ClickHouseSink {
             client: server.with_database(&config.database),
             config,
             version,
+            lease: Lease::unbounded(),
         })
     }
 
@@ -49,6 +53,20 @@ impl ClickHouseSink {
 
     pub fn server_version(&self) -> ServerVersion {
         self.version
+    }
+
+    /// `write` under `lease`: every row sent and every insert finished is
+    /// checked against it, and an insert whose lease ran out is dropped
+    /// unfinished (the server discards it).
+    pub async fn write_leased(
+        &mut self,
+        batch: &[Ingested<'_>],
+        lease: &Lease,
+    ) -> Result<WriteSummary, StoreError> {
+        self.lease = lease.clone();
+        let written = self.write(batch).await;
+        self.lease = Lease::unbounded();
+        written
     }
 
     /// Writes one batch, retrying transient failures per the retry policy.
@@ -287,8 +305,10 @@ impl ClickHouseSink {
             }
         }
         for row in rows {
+            self.lease.check()?;
             insert.write(row).await?;
         }
+        self.lease.check()?;
         insert.end().await?;
         summary.rows += rows.len() as u64;
         Ok(())

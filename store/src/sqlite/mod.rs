@@ -12,6 +12,7 @@ mod tests;
 
 use std::path::Path;
 
+use dmarcflow_bus::Lease;
 use dmarcflow_schemas::Ingested;
 use rusqlite::Connection;
 
@@ -48,7 +49,16 @@ impl SqliteStore {
 
     /// Writes a batch in one transaction: all of it or none of it.
     pub fn write(&mut self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
-        writer::write(&mut self.conn, batch)
+        writer::write(&mut self.conn, batch, &Lease::unbounded())
+    }
+
+    /// `write`, committed only while `lease` holds.
+    pub fn write_leased(
+        &mut self,
+        batch: &[Ingested<'_>],
+        lease: &Lease,
+    ) -> Result<WriteSummary, StoreError> {
+        writer::write(&mut self.conn, batch, lease)
     }
 
     pub fn query(&self, sql: &str) -> Result<Table, StoreError> {

@@ -12,8 +12,13 @@ use rusqlite::{params, Connection, Transaction};
 use crate::clickhouse::encoder::failure_arrival;
 use crate::values::json_array;
 use crate::{StoreError, WriteSummary};
+use dmarcflow_bus::Lease;
 
-pub fn write(conn: &mut Connection, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
+pub fn write(
+    conn: &mut Connection,
+    batch: &[Ingested<'_>],
+    lease: &Lease,
+) -> Result<WriteSummary, StoreError> {
     let tx = conn.transaction()?;
     let mut summary = WriteSummary::default();
     for item in batch {
@@ -24,6 +29,8 @@ pub fn write(conn: &mut Connection, batch: &[Ingested<'_>]) -> Result<WriteSumma
             Report::Tlsrpt(r) => tlsrpt(&tx, r, meta, &mut summary)?,
         }
     }
+    // A transaction is all or nothing: the lease is checked once, last.
+    lease.check()?;
     tx.commit()?;
     Ok(summary)
 }

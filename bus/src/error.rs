@@ -1,17 +1,5 @@
-//! The Kafka bus: topics (`topics`), the publishing side used by sources
-//! (`producer`), and its configuration (`config`). The consuming side is the
-//! sink service in the store crate. Messages follow
-//! `dmarcflow_schemas::message`.
+//! A bus failure, on either side.
 
-mod config;
-mod producer;
-mod topics;
-
-pub use config::KafkaConfig;
-pub use producer::KafkaPublisher;
-pub use topics::ensure_topics;
-
-/// A bus failure.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("kafka: {0}")]

@@ -13,8 +13,9 @@ use futures_util::future::try_join_all;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
-use super::{BusError, KafkaConfig};
-use crate::files::Rejected;
+use dmarcflow_schemas::Rejected;
+
+use crate::{ensure_topics, BusError, KafkaConfig};
 
 pub struct KafkaPublisher {
     config: KafkaConfig,
@@ -49,7 +50,7 @@ impl KafkaPublisher {
     pub async fn publish(&self, item: &Ingested<'_>) -> Result<(), BusError> {
         match self.publish_once(item).await {
             Err(BusError::Kafka(e)) if unknown_topic(&e) => {
-                super::ensure_topics(&self.config).await?;
+                ensure_topics(&self.config).await?;
                 self.publish_once(item).await
             }
             Err(e) => {
@@ -63,7 +64,7 @@ impl KafkaPublisher {
     async fn publish_once(&self, item: &Ingested<'_>) -> Result<(), BusError> {
         use std::sync::atomic::Ordering;
         if !self.topics_known.load(Ordering::SeqCst) {
-            super::ensure_topics(&self.config).await?;
+            ensure_topics(&self.config).await?;
             self.topics_known.store(true, Ordering::SeqCst);
         }
         let topic = self.topics.for_kind(item.report.kind());
@@ -217,7 +218,7 @@ fn producer(config: &KafkaConfig) -> Result<FutureProducer, BusError> {
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("compression.type", &config.compression)
-        .set("linger.ms", "20")
+        .set("linger.ms", config.linger_ms.to_string())
         .set(
             "message.max.bytes",
             (config.max_message_bytes + 64 * 1024).to_string(),

@@ -1,4 +1,7 @@
-//! Where the Kafka bus connects and how its topics are made.
+//! One Kafka configuration for both sides of the bus: where the brokers
+//! are, how topics are named and made, how the producer sends and how the
+//! sink's consumer group is formed. `client()` is the base every client
+//! (producer, consumer, admin) starts from.
 
 use dmarcflow_schemas::message::Topics;
 
@@ -19,7 +22,21 @@ pub struct KafkaConfig {
     pub archive_raw: bool,
     /// `compression.type` for the producer (lz4, zstd, gzip, snappy, none).
     pub compression: String,
-    /// Further librdkafka properties, passed as they are.
+    /// `linger.ms` for the producer: how long a message waits for others to
+    /// share its request.
+    pub linger_ms: u32,
+    /// The sink's consumer group: sink instances sharing it share the
+    /// partitions.
+    pub group: String,
+    /// Static group membership (`group.instance.id`): a sink restarted with
+    /// the same id takes its partitions back at once instead of after the
+    /// dead session expires. One distinct id per running instance.
+    pub instance_id: Option<String>,
+    /// The consumer's `session.timeout.ms`: a sink silent this long loses
+    /// its partitions to the others.
+    pub session_timeout_ms: u32,
+    /// Further librdkafka properties, passed as they are to every client
+    /// (`[kafka.librdkafka]`).
     pub extra: Vec<(String, String)>,
 }
 
@@ -33,6 +50,10 @@ impl KafkaConfig {
             max_message_bytes: 900_000,
             archive_raw: false,
             compression: "lz4".to_owned(),
+            linger_ms: 20,
+            group: "dmarcflow-sink".to_owned(),
+            instance_id: None,
+            session_timeout_ms: 10_000,
             extra: Vec::new(),
         }
     }
@@ -49,5 +70,14 @@ impl KafkaConfig {
             c.set(k, v);
         }
         c
+    }
+
+    /// A property as the clients will see it: from `extra` when set there.
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }

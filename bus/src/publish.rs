@@ -6,8 +6,9 @@ use std::future::Future;
 
 use dmarcflow_schemas::Ingested;
 
-use super::kafka::{BusError, KafkaPublisher};
-use crate::files::Rejected;
+use dmarcflow_schemas::Rejected;
+
+use crate::{BusError, KafkaPublisher};
 
 pub trait Publish: Send + Sync + 'static {
     fn publish<'a>(
@@ -55,5 +56,35 @@ impl Publish for KafkaPublisher {
 
     fn recover(&self) {
         self.renew();
+    }
+}
+
+/// A publisher shared between tasks is a publisher.
+impl<P: Publish> Publish for std::sync::Arc<P> {
+    fn publish<'a>(
+        &'a self,
+        item: &'a Ingested<'_>,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + 'a {
+        P::publish(self, item)
+    }
+
+    fn publish_owned(
+        &self,
+        item: Ingested<'static>,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + '_ {
+        P::publish_owned(self, item)
+    }
+
+    fn dead_letter<'a>(
+        &'a self,
+        raw: &'a [u8],
+        rejected: &'a Rejected,
+        received_at: i64,
+    ) -> impl Future<Output = Result<(), BusError>> + Send + 'a {
+        P::dead_letter(self, raw, rejected, received_at)
+    }
+
+    fn recover(&self) {
+        P::recover(self);
     }
 }

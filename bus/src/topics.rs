@@ -6,7 +6,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::{BusError, KafkaConfig};
+use crate::{BusError, KafkaConfig};
 
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), BusError> {
     let admin: AdminClient<DefaultClientContext> = config.client().create()?;

@@ -13,9 +13,9 @@ use base64::Engine;
 use dmarcflow_schemas::Ingested;
 use tokio::sync::{mpsc, oneshot};
 
-use super::kafka::BusError;
-use super::Publish;
-use crate::files::Rejected;
+use dmarcflow_schemas::Rejected;
+
+use crate::{BusError, Publish};
 
 /// A report and the acknowledgement its publisher awaits.
 pub type Delivery = (Ingested<'static>, oneshot::Sender<()>);

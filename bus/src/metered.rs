@@ -6,9 +6,9 @@
 
 use dmarcflow_schemas::{Ingested, Report};
 
-use super::kafka::BusError;
-use super::Publish;
-use crate::files::Rejected;
+use dmarcflow_schemas::Rejected;
+
+use crate::{BusError, Publish};
 
 pub struct Metered<P> {
     inner: P,
@@ -92,17 +92,4 @@ impl<P: Publish> Publish for Metered<P> {
     fn recover(&self) {
         self.inner.recover();
     }
-}
-
-/// Bytes a source received (whole messages, request bodies).
-pub fn received(source: &'static str, bytes: usize) {
-    metrics::counter!("dmarcflow_source_bytes_total", "source" => source).increment(bytes as u64);
-    metrics::counter!("dmarcflow_source_messages_total", "source" => source).increment(1);
-}
-
-/// A source-side failure other than the bus (a lost IMAP connection, a
-/// refused login, a TLS handshake), by class.
-pub fn source_error(source: &'static str, class: &'static str) {
-    metrics::counter!("dmarcflow_source_errors_total", "source" => source, "error" => class)
-        .increment(1);
 }

@@ -1,0 +1,409 @@
+//! The consuming side of the Kafka bus: a member of the sink's consumer
+//! group that hands over reports one at a time and commits offsets only
+//! when told that everything handed over so far is stored.
+//!
+//! The discipline (the store's dedup turns every replay into a no-op):
+//! - `next` returns a report, or `Revoked` when the group took partitions
+//!   away: everything handed over and not committed must then be dropped
+//!   unwritten, as the partitions' next owners replay it from the committed
+//!   offsets.
+//! - Writes run under the [`Lease`] (`confirm` renews it with the group
+//!   coordinator); when a write loses it, `replay` rewinds the partitions
+//!   still held to their first uncommitted offset.
+//! - `commit` after the store confirmed; a commit the group refuses (the
+//!   partitions moved on) is not an error: the new owner replays the batch.
+//! - A message that is not a report goes to the dead-letter topic (with the
+//!   reason) and its offset is committed with the next batch.
+//! - Consumption errors (a broker restarting, a poll interval exceeded) are
+//!   counted and waited out: librdkafka reconnects and rejoins by itself.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dmarcflow_schemas::message::{decode, header, Topics};
+use dmarcflow_schemas::Ingested;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
+
+use crate::lag::{self, STATS_INTERVAL_MS};
+use crate::{BusError, KafkaConfig, Lease};
+
+/// The heartbeat interval: librdkafka's default is a third of its own
+/// session timeout default; ours keeps a fifth of the configured one.
+fn heartbeat_ms(session_timeout_ms: u32) -> u32 {
+    (session_timeout_ms / 5).max(100)
+}
+
+/// What `next` found.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // reports are the common case
+pub enum Consumed {
+    Report(Ingested<'static>),
+    /// A message that is not a report, now on the dead-letter topic.
+    DeadLettered,
+    /// The group revoked partitions: drop what was handed over unwritten.
+    Revoked,
+    /// Nothing arrived within the wait (or a consumption error was waited
+    /// out).
+    Idle,
+}
+
+/// Per partition, the uncommitted offsets handed over: first and last.
+type Held = HashMap<(String, i32), (i64, i64)>;
+
+pub struct KafkaConsumer {
+    consumer: Arc<StreamConsumer<GroupContext>>,
+    dead_letters: FutureProducer,
+    topics: Topics,
+    held: Held,
+    lease: Lease,
+    lease_length: Duration,
+}
+
+/// librdkafka's callbacks: statistics become lag gauges, a revocation
+/// revokes the lease and is reported by the next `next`.
+struct GroupContext {
+    lease: Lease,
+    revoked: AtomicBool,
+}
+
+impl ClientContext for GroupContext {
+    fn stats(&self, statistics: Statistics) {
+        lag::record(statistics);
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            self.lease.revoke();
+            self.revoked.store(true, Ordering::SeqCst);
+            metrics::counter!("dmarcflow_sink_rebalances_total").increment(1);
+            tracing::info!(partitions = partitions.count(), "partitions revoked");
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            tracing::info!(partitions = partitions.count(), "partitions assigned");
+        }
+    }
+}
+
+impl KafkaConsumer {
+    /// Joins the group `config.group` on the report topics.
+    pub fn new(config: &KafkaConfig) -> Result<Self, BusError> {
+        let session = config
+            .property("session.timeout.ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(config.session_timeout_ms);
+        let heartbeat = config
+            .property("heartbeat.interval.ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(heartbeat_ms(session));
+        let mut client = config.client();
+        if let Some(id) = &config.instance_id {
+            client.set("group.instance.id", id);
+        }
+        let lease = Lease::revoked();
+        let context = GroupContext {
+            lease: lease.clone(),
+            revoked: AtomicBool::new(false),
+        };
+        let consumer: StreamConsumer<GroupContext> = client
+            .clone()
+            .set("group.id", &config.group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            // Eager rebalancing: a revocation takes every partition and the
+            // next assignment starts from the committed offsets, which is
+            // what dropping the batch in hand relies on.
+            .set("partition.assignment.strategy", "range,roundrobin")
+            // A sink that dies hands its partitions on after the session
+            // timeout (10 s unless configured; librdkafka's 45 s would
+            // stall a restarted sink that long).
+            .set("session.timeout.ms", session.to_string())
+            .set("heartbeat.interval.ms", heartbeat.to_string())
+            .set("statistics.interval.ms", STATS_INTERVAL_MS)
+            .create_with_context(context)?;
+        let topics = config.topics();
+        consumer.subscribe(&topics.reports())?;
+        let dead_letters: FutureProducer = client
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .create()?;
+        // The coordinator may give this member's partitions away one session
+        // timeout after its last heartbeat, which can be a heartbeat interval
+        // before a confirmation: half of what remains, for the insert in
+        // flight to be sent whole.
+        let lease_length = Duration::from_millis(u64::from(session.saturating_sub(heartbeat) / 2));
+        Ok(Self {
+            consumer: Arc::new(consumer),
+            dead_letters,
+            topics,
+            held: Held::new(),
+            lease,
+            lease_length,
+        })
+    }
+
+    /// The next report, waiting at most `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Result<Consumed, BusError> {
+        if self.take_revoked() {
+            return Ok(Consumed::Revoked);
+        }
+        let received = match tokio::time::timeout(wait, self.consumer.recv()).await {
+            Err(_elapsed) => return Ok(self.revoked_or(Consumed::Idle)),
+            Ok(Err(e)) => {
+                // A broker restarting, a topic not created yet, a poll
+                // interval exceeded (librdkafka rejoins at the next poll):
+                // nothing was consumed.
+                metrics::counter!("dmarcflow_sink_consume_errors_total").increment(1);
+                tracing::warn!(error = %e, "kafka consumer");
+                tokio::time::sleep(wait.min(Duration::from_millis(200))).await;
+                return Ok(self.revoked_or(Consumed::Idle));
+            }
+            Ok(Ok(message)) => {
+                let at = (message.topic().to_owned(), message.partition());
+                let offset = message.offset();
+                match read(&message) {
+                    Ok(item) => (at, offset, Ok(item)),
+                    Err(reason) => {
+                        self.dead_letter(&message, &reason).await?;
+                        (at, offset, Err(()))
+                    }
+                }
+            }
+        };
+        // A revocation while this message was fetched: it belongs to the
+        // partitions' next owner.
+        if self.take_revoked() {
+            return Ok(Consumed::Revoked);
+        }
+        let (at, offset, item) = received;
+        metrics::counter!("dmarcflow_sink_messages_total").increment(1);
+        self.held
+            .entry(at)
+            .and_modify(|(_, last)| *last = offset)
+            .or_insert((offset, offset));
+        Ok(match item {
+            Ok(item) => Consumed::Report(item),
+            Err(()) => {
+                metrics::counter!("dmarcflow_sink_dead_letters_total").increment(1);
+                Consumed::DeadLettered
+            }
+        })
+    }
+
+    fn take_revoked(&mut self) -> bool {
+        let revoked = self
+            .consumer
+            .context()
+            .revoked
+            .swap(false, Ordering::SeqCst);
+        if revoked {
+            self.held.clear();
+        }
+        revoked
+    }
+
+    fn revoked_or(&mut self, consumed: Consumed) -> Consumed {
+        if self.take_revoked() {
+            Consumed::Revoked
+        } else {
+            consumed
+        }
+    }
+
+    /// Whether the group has assigned this member any partition.
+    pub fn assigned(&self) -> bool {
+        self.consumer.assignment().is_ok_and(|a| a.count() > 0)
+    }
+
+    /// Whether messages were handed over and not committed yet.
+    pub fn holds_uncommitted(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// The lease writes of what was handed over run under.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// Asks the group coordinator whether this member still owns what it
+    /// holds (a commit of the first held offsets, which moves nothing) and
+    /// renews the lease if so. False when it does not, or could not say.
+    pub async fn confirm(&self) -> bool {
+        let list = match offsets(&self.held, |(first, _)| *first) {
+            Ok(Some(list)) => list,
+            Ok(None) => return self.lease.check().is_ok(),
+            Err(_) => return false,
+        };
+        let asked = self.lease.ask();
+        match self.commit_list(list).await {
+            Ok(()) => {
+                self.lease.grant(asked, self.lease_length);
+                true
+            }
+            Err(e) => {
+                if fenced(&e) {
+                    self.lease.revoke();
+                }
+                tracing::warn!(error = %e, "the group coordinator did not confirm this sink");
+                false
+            }
+        }
+    }
+
+    /// A write lost the lease: rewinds every partition held to its first
+    /// uncommitted offset, so those messages come again (or, if the
+    /// partition moved, go to its next owner from the committed offset).
+    pub fn replay(&mut self) {
+        for ((topic, partition), (first, _)) in self.held.drain() {
+            if let Err(e) = self.consumer.seek(
+                &topic,
+                partition,
+                Offset::Offset(first),
+                Duration::from_secs(10),
+            ) {
+                tracing::warn!(error = %e, topic, partition, "rewinding a partition");
+            }
+        }
+        metrics::counter!("dmarcflow_sink_replays_total").increment(1);
+    }
+
+    /// Commits the next offset of every partition handed over: call only
+    /// once the store holds everything handed over. A commit the group
+    /// refuses, or that fails, leaves the batch stored and its offsets for
+    /// the next commit or the next owner (which replays it into dedup).
+    pub async fn commit(&mut self) {
+        let list = match offsets(&self.held, |(_, last)| last + 1) {
+            Ok(Some(list)) => list,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "building the offsets to commit");
+                return;
+            }
+        };
+        let asked = self.lease.ask();
+        match self.commit_list(list).await {
+            Ok(()) => {
+                self.held.clear();
+                self.lease.grant(asked, self.lease_length);
+            }
+            Err(e) => {
+                metrics::counter!("dmarcflow_sink_commit_failures_total").increment(1);
+                if fenced(&e) {
+                    // The partitions belong to another member now.
+                    self.lease.revoke();
+                    self.held.clear();
+                    tracing::warn!(error = %e, "offsets not committed: the partitions moved on");
+                } else {
+                    // Kept: the next commit carries them.
+                    tracing::warn!(error = %e, "offsets not committed; retried with the next batch");
+                }
+            }
+        }
+    }
+
+    async fn commit_list(&self, list: TopicPartitionList) -> Result<(), KafkaError> {
+        let consumer = self.consumer.clone();
+        tokio::task::spawn_blocking(move || consumer.commit(&list, CommitMode::Sync))
+            .await
+            .unwrap_or(Err(KafkaError::Canceled))
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        reason: &str,
+    ) -> Result<(), BusError> {
+        let origin = format!(
+            "{}/{}/{}",
+            message.topic(),
+            message.partition(),
+            message.offset()
+        );
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: header::ORIGIN,
+                value: Some(origin.as_str()),
+            })
+            .insert(Header {
+                key: header::REASON,
+                value: Some("undecodable"),
+            })
+            .insert(Header {
+                key: header::ERROR,
+                value: Some(reason),
+            });
+        let record = FutureRecord::to(&self.topics.dead_letter)
+            .key(origin.as_str())
+            .payload(message.payload().unwrap_or_default())
+            .headers(headers);
+        self.dead_letters
+            .send(record, Duration::from_secs(60))
+            .await
+            .map_err(|(e, _)| BusError::Kafka(e))?;
+        Ok(())
+    }
+}
+
+/// The offsets `pick` chooses from what is held, as a commit list (None
+/// when nothing is held).
+fn offsets(
+    held: &Held,
+    pick: impl Fn(&(i64, i64)) -> i64,
+) -> Result<Option<TopicPartitionList>, KafkaError> {
+    if held.is_empty() {
+        return Ok(None);
+    }
+    let mut list = TopicPartitionList::new();
+    for ((topic, partition), range) in held {
+        list.add_partition_offset(topic, *partition, Offset::Offset(pick(range)))?;
+    }
+    Ok(Some(list))
+}
+
+/// The group no longer counts this member as the owner of its partitions.
+fn fenced(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::UnknownMemberId
+                | RDKafkaErrorCode::IllegalGeneration
+                | RDKafkaErrorCode::RebalanceInProgress
+                | RDKafkaErrorCode::FencedInstanceId
+                | RDKafkaErrorCode::State
+                | RDKafkaErrorCode::UnknownPartition
+        )
+    )
+}
+
+/// A message as a report, or why it is not one.
+fn read(message: &BorrowedMessage<'_>) -> Result<Ingested<'static>, String> {
+    let body = message.payload().ok_or("an empty message")?;
+    let header_value = |name: &str| {
+        message.headers().and_then(|h| {
+            h.iter()
+                .find(|x| x.key == name)
+                .and_then(|x| x.value)
+                .and_then(|v| std::str::from_utf8(v).ok())
+        })
+    };
+    decode(
+        body,
+        header_value(header::ORIGIN),
+        header_value(header::RECEIVED_AT),
+    )
+    .map(Ingested::into_owned)
+    .map_err(|e| e.to_string())
+}
