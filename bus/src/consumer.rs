@@ -60,13 +60,21 @@ pub enum Consumed {
 type Held = HashMap<(String, i32), (i64, i64)>;
 
 pub struct KafkaConsumer {
+    config: KafkaConfig,
     consumer: Arc<StreamConsumer<GroupContext>>,
     dead_letters: FutureProducer,
     topics: Topics,
     held: Held,
     lease: Lease,
     lease_length: Duration,
+    /// A message received in the poll that also revoked: it belongs to the
+    /// new assignment, handed over after the `Revoked`.
+    stashed: Option<Received>,
 }
+
+/// A message taken off the consumer: where, and the report (or Err: a
+/// dead letter, sent).
+type Received = ((String, i32), i64, Result<Ingested<'static>, ()>);
 
 /// librdkafka's callbacks: statistics become lag gauges, a revocation
 /// revokes the lease and is reported by the next `next`.
@@ -101,67 +109,47 @@ impl ConsumerContext for GroupContext {
 impl KafkaConsumer {
     /// Joins the group `config.group` on the report topics.
     pub fn new(config: &KafkaConfig) -> Result<Self, BusError> {
-        let session = config
-            .property("session.timeout.ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(config.session_timeout_ms);
-        let heartbeat = config
-            .property("heartbeat.interval.ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(heartbeat_ms(session));
-        let mut client = config.client();
-        if let Some(id) = &config.instance_id {
-            client.set("group.instance.id", id);
-        }
         let lease = Lease::revoked();
-        let context = GroupContext {
-            lease: lease.clone(),
-            revoked: AtomicBool::new(false),
-        };
-        let consumer: StreamConsumer<GroupContext> = client
-            .clone()
-            .set("group.id", &config.group)
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            // Eager rebalancing: a revocation takes every partition and the
-            // next assignment starts from the committed offsets, which is
-            // what dropping the batch in hand relies on.
-            .set("partition.assignment.strategy", "range,roundrobin")
-            // A sink that dies hands its partitions on after the session
-            // timeout (10 s unless configured; librdkafka's 45 s would
-            // stall a restarted sink that long).
-            .set("session.timeout.ms", session.to_string())
-            .set("heartbeat.interval.ms", heartbeat.to_string())
-            .set("statistics.interval.ms", STATS_INTERVAL_MS)
-            .create_with_context(context)?;
-        let topics = config.topics();
-        consumer.subscribe(&topics.reports())?;
-        let dead_letters: FutureProducer = client
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .create()?;
-        // The coordinator may give this member's partitions away one session
-        // timeout after its last heartbeat, which can be a heartbeat interval
-        // before a confirmation: half of what remains, for the insert in
-        // flight to be sent whole.
-        let lease_length = Duration::from_millis(u64::from(session.saturating_sub(heartbeat) / 2));
+        let (consumer, dead_letters, lease_length) = build(config, &lease)?;
         Ok(Self {
+            config: config.clone(),
             consumer: Arc::new(consumer),
             dead_letters,
-            topics,
+            topics: config.topics(),
             held: Held::new(),
             lease,
             lease_length,
+            stashed: None,
         })
+    }
+
+    /// A consumer fenced for good (librdkafka's fatal errors: a static
+    /// member replaced by its own rejoin after a stall) is replaced by a new
+    /// member; what it held goes to the partitions' next owners.
+    fn renew_if_fatal(&mut self) -> Result<bool, BusError> {
+        let Some((code, reason)) = self.consumer.client().fatal_error() else {
+            return Ok(false);
+        };
+        tracing::warn!(error = %reason, ?code, "kafka consumer failed for good: joining the group afresh");
+        self.lease.revoke();
+        self.held.clear();
+        self.stashed = None;
+        let (consumer, dead_letters, _) = build(&self.config, &self.lease)?;
+        self.consumer = Arc::new(consumer);
+        self.dead_letters = dead_letters;
+        Ok(true)
     }
 
     /// The next report, waiting at most `wait`.
     pub async fn next(&mut self, wait: Duration) -> Result<Consumed, BusError> {
-        if self.take_revoked() {
+        if self.renew_if_fatal()? {
             return Ok(Consumed::Revoked);
         }
+        if let Some(received) = self.stashed.take() {
+            return Ok(self.hold(received));
+        }
         let received = match tokio::time::timeout(wait, self.consumer.recv()).await {
-            Err(_elapsed) => return Ok(self.revoked_or(Consumed::Idle)),
+            Err(_elapsed) => None,
             Ok(Err(e)) => {
                 // A broker restarting, a topic not created yet, a poll
                 // interval exceeded (librdkafka rejoins at the next poll):
@@ -169,57 +157,48 @@ impl KafkaConsumer {
                 metrics::counter!("dmarcflow_sink_consume_errors_total").increment(1);
                 tracing::warn!(error = %e, "kafka consumer");
                 tokio::time::sleep(wait.min(Duration::from_millis(200))).await;
-                return Ok(self.revoked_or(Consumed::Idle));
+                None
             }
             Ok(Ok(message)) => {
                 let at = (message.topic().to_owned(), message.partition());
                 let offset = message.offset();
                 match read(&message) {
-                    Ok(item) => (at, offset, Ok(item)),
+                    Ok(item) => Some((at, offset, Ok(item))),
                     Err(reason) => {
                         self.dead_letter(&message, &reason).await?;
-                        (at, offset, Err(()))
+                        Some((at, offset, Err(())))
                     }
                 }
             }
         };
-        // A revocation while this message was fetched: it belongs to the
-        // partitions' next owner.
-        if self.take_revoked() {
+        // A revocation is served inside the poll, before the messages of
+        // the assignment that follows it: a message that came with one is
+        // the new assignment's, handed over after the `Revoked`.
+        let revoked = self.consumer.context().revoked.swap(false, Ordering::SeqCst);
+        if revoked {
+            self.held.clear();
+            self.stashed = received;
             return Ok(Consumed::Revoked);
         }
-        let (at, offset, item) = received;
+        Ok(match received {
+            Some(received) => self.hold(received),
+            None => Consumed::Idle,
+        })
+    }
+
+    /// Hands a received message over, holding its offset until `commit`.
+    fn hold(&mut self, (at, offset, item): Received) -> Consumed {
         metrics::counter!("dmarcflow_sink_messages_total").increment(1);
         self.held
             .entry(at)
             .and_modify(|(_, last)| *last = offset)
             .or_insert((offset, offset));
-        Ok(match item {
+        match item {
             Ok(item) => Consumed::Report(item),
             Err(()) => {
                 metrics::counter!("dmarcflow_sink_dead_letters_total").increment(1);
                 Consumed::DeadLettered
             }
-        })
-    }
-
-    fn take_revoked(&mut self) -> bool {
-        let revoked = self
-            .consumer
-            .context()
-            .revoked
-            .swap(false, Ordering::SeqCst);
-        if revoked {
-            self.held.clear();
-        }
-        revoked
-    }
-
-    fn revoked_or(&mut self, consumed: Consumed) -> Consumed {
-        if self.take_revoked() {
-            Consumed::Revoked
-        } else {
-            consumed
         }
     }
 
@@ -355,6 +334,58 @@ impl KafkaConsumer {
             .map_err(|(e, _)| BusError::Kafka(e))?;
         Ok(())
     }
+}
+
+/// The group consumer (its revocations revoke `lease`), the dead-letter
+/// producer, and the lease length, for `config`.
+fn build(
+    config: &KafkaConfig,
+    lease: &Lease,
+) -> Result<(StreamConsumer<GroupContext>, FutureProducer, Duration), BusError> {
+    let session = config
+        .property("session.timeout.ms")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(config.session_timeout_ms);
+    let heartbeat = config
+        .property("heartbeat.interval.ms")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(heartbeat_ms(session));
+    let client = config.client();
+    let mut group = client.clone();
+    if let Some(id) = &config.instance_id {
+        group.set("group.instance.id", id);
+    }
+    let context = GroupContext {
+        lease: lease.clone(),
+        revoked: AtomicBool::new(false),
+    };
+    let consumer: StreamConsumer<GroupContext> = group
+        .set("group.id", &config.group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        // Eager rebalancing: a revocation takes every partition and the
+        // next assignment starts from the committed offsets, which is
+        // what dropping the batch in hand relies on.
+        .set("partition.assignment.strategy", "range,roundrobin")
+        // A sink that dies hands its partitions on after the session
+        // timeout (10 s unless configured; librdkafka's 45 s would
+        // stall a restarted sink that long).
+        .set("session.timeout.ms", session.to_string())
+        .set("heartbeat.interval.ms", heartbeat.to_string())
+        .set("statistics.interval.ms", STATS_INTERVAL_MS)
+        .create_with_context(context)?;
+    consumer.subscribe(&config.topics().reports())?;
+    let dead_letters: FutureProducer = client
+        .clone()
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .create()?;
+    // The coordinator may give this member's partitions away one session
+    // timeout after its last heartbeat, which can be a heartbeat interval
+    // before a confirmation: half of what remains, for the insert in
+    // flight to be sent whole.
+    let lease_length = Duration::from_millis(u64::from(session.saturating_sub(heartbeat) / 2));
+    Ok((consumer, dead_letters, lease_length))
 }
 
 /// The offsets `pick` chooses from what is held, as a commit list (None

@@ -152,15 +152,21 @@ impl SinkService {
         let written = if consumer.confirm().await {
             let lease = consumer.lease().clone();
             let write = store.write_leased(batch, &lease);
+            // Renewed while the write lasts; once it is lost the write is
+            // dropped where it stands (a store that hung keeps it waiting
+            // for a reply, not checking the lease between rows).
             let renew = async {
                 loop {
                     tokio::time::sleep(RENEW_EVERY).await;
                     consumer.confirm().await;
+                    if let Err(lost) = lease.check() {
+                        return Err(StoreError::LeaseLost(lost));
+                    }
                 }
             };
             tokio::select! {
                 written = write => written,
-                never = renew => never,
+                lost = renew => lost,
             }
         } else {
             Err(StoreError::LeaseLost(dmarcflow_bus::LeaseLost))
