@@ -60,7 +60,10 @@ fn sink(rig: &Rig, n: u32, env: &[(&str, &str)]) -> Child {
     let err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
     let mut command = rig.command(&["sink"]);
     command
-        .env("DMARCFLOW_KAFKA_INSTANCE_ID", format!("{}-sink-{n}", rig.prefix))
+        .env(
+            "DMARCFLOW_KAFKA_INSTANCE_ID",
+            format!("{}-sink-{n}", rig.prefix),
+        )
         .envs(env.iter().copied())
         .stdout(log)
         .stderr(err);
@@ -209,13 +212,19 @@ fn sinks_joining_and_leaving_under_load_store_every_report_once() {
     let mut ingest = rig.spawn(&["ingest", "inbox"]);
 
     // A fourth sink joins mid-stream, then the first leaves.
-    wait_for(&rig, "a first share stored", Duration::from_secs(120), || {
-        stored(&rig) >= total / 10
-    });
+    wait_for(
+        &rig,
+        "a first share stored",
+        Duration::from_secs(120),
+        || stored(&rig) >= total / 10,
+    );
     let fourth = sink(&rig, 4, &[]);
-    wait_for(&rig, "a second share stored", Duration::from_secs(120), || {
-        stored(&rig) >= total * 4 / 10
-    });
+    wait_for(
+        &rig,
+        "a second share stored",
+        Duration::from_secs(120),
+        || stored(&rig) >= total * 4 / 10,
+    );
     let at_leave = stored(&rig);
     let mut sinks = sinks.into_iter();
     let first = sinks.next().unwrap_or_else(|| panic!("three sinks"));
@@ -253,9 +262,12 @@ fn a_sink_frozen_past_its_session_timeout_neither_loses_nor_doubles() {
     let frozen = sink(&rig, 1, &[]);
     let other = sink(&rig, 2, &[]);
     let mut ingest = rig.spawn(&["ingest", "inbox"]);
-    wait_for(&rig, "a first share stored", Duration::from_secs(120), || {
-        stored(&rig) >= total / 10
-    });
+    wait_for(
+        &rig,
+        "a first share stored",
+        Duration::from_secs(120),
+        || stored(&rig) >= total / 10,
+    );
     signal(&frozen, "STOP");
     // Past the 6 s session: the group gives its partitions to the other.
     std::thread::sleep(Duration::from_secs(10));
@@ -327,9 +339,12 @@ fn a_sink_whose_store_hangs_past_max_poll_interval_neither_loses_nor_doubles() {
     let hung = sink(&rig, 1, &[("DMARCFLOW_CLICKHOUSE_URL", url.as_str())]);
     let other = sink(&rig, 2, &[]);
     let mut ingest = rig.spawn(&["ingest", "inbox"]);
-    wait_for(&rig, "a first share stored", Duration::from_secs(120), || {
-        stored(&rig) >= total / 10
-    });
+    wait_for(
+        &rig,
+        "a first share stored",
+        Duration::from_secs(120),
+        || stored(&rig) >= total / 10,
+    );
     // Replies held past max.poll.interval.ms (7 s): the hung sink's write
     // cannot finish, it stops polling, the group moves its partitions.
     hold.store(true, Ordering::SeqCst);

@@ -1,6 +1,6 @@
 //! `dmarcflow ingest` -> Kafka -> `dmarcflow sink` -> the store, against a
 //! real Kafka-protocol broker (`$DMARCFLOW_KAFKA_BROKERS`, default
-//! 127.0.0.1:9092; `.ci/run` starts tansu). Without a broker the tests skip,
+//! 127.0.0.1:9092; `.ci/run` starts Apache Kafka, `.ci/kafka.sh`). Without a broker the tests skip,
 //! except under CI (`CI=true`), where that fails. Each test uses topics and a
 //! consumer group of its own.
 

@@ -1,15 +1,16 @@
 //! The network sources end to end. SMTP: `swaks` delivers a report over STARTTLS to
-//! `dmarcflow ingest` (listener mode), it goes through a real Kafka-protocol
-//! broker (a tansu of the test's own, so it can be stopped) and `dmarcflow
-//! sink` stores it. With the broker stopped the listener answers 4xx; once
-//! the broker is back the sender's retry lands. Needs tansu, swaks and
-//! openssl; skips without them, except under CI. HTTPS: a TLS report POSTed
-//! with curl to the endpoint lands in the store.
+//! `dmarcflow ingest` (listener mode), it goes through Apache Kafka (the
+//! broker of `.ci/kafka.sh`) and `dmarcflow sink` stores it. With the broker
+//! killed (`DMARCFLOW_KAFKA_TEST_STOP`) the listener answers 4xx; once it is
+//! back on its storage (`DMARCFLOW_KAFKA_TEST_START`) the sender's retry
+//! lands. Needs the broker, swaks and openssl; skips without them, except
+//! under CI. HTTPS: a TLS report POSTed with curl to the endpoint lands in
+//! the store. The two take turns: one stops the broker the other uses.
 
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::free_port;
@@ -39,32 +40,26 @@ fn wait_for(port: u16) {
     }
 }
 
-fn broker(port: u16) -> Child {
-    let tansu = std::env::var("HOME")
-        .map(|h| format!("{h}/.cargo/bin/tansu"))
-        .unwrap_or_default();
-    let tansu = if Path::new(&tansu).exists() {
-        tansu
-    } else {
-        "tansu".to_owned()
-    };
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("tansu: {e}"));
-    wait_for(port);
-    child
+/// The tests of this file one at a time (the outage stops the broker).
+static BROKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The shared broker's address and a topic prefix of the test's own.
+fn broker(name: &str) -> Option<(String, String)> {
+    let brokers = common::service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092")?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos());
+    Some((brokers, format!("{name}-{nanos}")))
+}
+
+/// Runs the `.ci/kafka.sh` stop or start script named by `var`.
+fn broker_script(var: &str) {
+    let path =
+        std::env::var(var).unwrap_or_else(|_| panic!("{var} unset: .ci/kafka.sh must run first"));
+    let status = Command::new(&path)
+        .status()
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(status.success(), "{path}: {status}");
 }
 
 /// A self-signed certificate for `name`: `cert.pem` and `key.pem` in `dir`.
@@ -93,21 +88,29 @@ fn certificate(dir: &Path, name: &str) {
 
 #[test]
 fn swaks_over_starttls_and_a_broker_outage() {
-    if !(have("tansu") && have("swaks") && have("openssl")) {
+    let _turn = BROKER.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("swaks") && have("openssl")) {
         return;
     }
+    let Some((brokers, prefix)) = broker("smtp-test") else {
+        return;
+    };
+    let outage = std::env::var("DMARCFLOW_KAFKA_TEST_STOP").is_ok();
+    assert!(
+        outage || std::env::var("CI").is_err(),
+        "DMARCFLOW_KAFKA_TEST_STOP unset under CI"
+    );
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let at = |name: &str| dir.path().join(name).display().to_string();
     certificate(dir.path(), "mx.test");
 
-    let kafka_port = free_port();
     let smtp_port = free_port();
-    let mut tansu = broker(kafka_port);
     let env = |c: &mut Command| {
         c.current_dir(dir.path())
-            .env("DMARCFLOW_KAFKA_BROKERS", format!("127.0.0.1:{kafka_port}"))
-            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", "smtp-test")
-            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "smtp-test-sink")
+            .env("DMARCFLOW_KAFKA_BROKERS", &brokers)
+            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &prefix)
+            .env("DMARCFLOW_KAFKA_GROUP", format!("{prefix}-sink"))
+            .env("DMARCFLOW_KAFKA_INSTANCE_ID", format!("{prefix}-sink"))
             .env("DMARCFLOW_SMTP_LISTEN", format!("127.0.0.1:{smtp_port}"))
             .env("DMARCFLOW_SMTP_HOSTNAME", "mx.test")
             .env("DMARCFLOW_SMTP_TLS_CERT", at("cert.pem"))
@@ -181,14 +184,18 @@ fn swaks_over_starttls_and_a_broker_outage() {
     );
     assert_eq!(stored(), "first");
 
-    // The broker goes away: 451 (a temporary failure), swaks gives up.
-    let _ = tansu.kill();
-    let _ = tansu.wait();
+    if !outage {
+        let _ = listener.kill();
+        let _ = listener.wait();
+        return;
+    }
+    // The broker dies (SIGKILL): 451 (a temporary failure), swaks gives up.
+    broker_script("DMARCFLOW_KAFKA_TEST_STOP");
     let (ok, log) = swaks("second");
+    broker_script("DMARCFLOW_KAFKA_TEST_START");
     assert!(!ok && log.contains("451 4.3.0"), "{log}");
 
-    // Back (empty: tansu keeps topics in memory): the retry lands.
-    tansu = broker(kafka_port);
+    // Back on its storage: the retry lands.
     // A sender retries a 4xx for days; here every 5 s, for a minute, while
     // the listener's producer reconnects to the new broker.
     let mut delivered = swaks("second");
@@ -210,27 +217,28 @@ fn swaks_over_starttls_and_a_broker_outage() {
     assert_eq!(stored(), "first,second");
 
     let _ = listener.kill();
-    let _ = tansu.kill();
     let _ = listener.wait();
-    let _ = tansu.wait();
 }
 
 #[test]
 fn a_tlsrpt_post_over_https_lands() {
-    if !(have("tansu") && have("curl") && have("openssl")) {
+    let _turn = BROKER.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("curl") && have("openssl")) {
         return;
     }
+    let Some((brokers, prefix)) = broker("https-test") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let at = |name: &str| dir.path().join(name).display().to_string();
     certificate(dir.path(), "localhost");
-    let kafka_port = free_port();
     let http_port = free_port();
-    let mut tansu = broker(kafka_port);
     let env = |c: &mut Command| {
         c.current_dir(dir.path())
-            .env("DMARCFLOW_KAFKA_BROKERS", format!("127.0.0.1:{kafka_port}"))
-            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", "https-test")
-            .env("DMARCFLOW_KAFKA_INSTANCE_ID", "https-test-sink")
+            .env("DMARCFLOW_KAFKA_BROKERS", &brokers)
+            .env("DMARCFLOW_KAFKA_TOPIC_PREFIX", &prefix)
+            .env("DMARCFLOW_KAFKA_GROUP", format!("{prefix}-sink"))
+            .env("DMARCFLOW_KAFKA_INSTANCE_ID", format!("{prefix}-sink"))
             .env("DMARCFLOW_HTTP_LISTEN", format!("127.0.0.1:{http_port}"))
             .env("DMARCFLOW_HTTP_TLS_CERT", at("cert.pem"))
             .env("DMARCFLOW_HTTP_TLS_KEY", at("key.pem"))
@@ -295,7 +303,5 @@ fn a_tlsrpt_post_over_https_lands() {
         Some("curl-1\t10\t2")
     );
     let _ = endpoint.kill();
-    let _ = tansu.kill();
     let _ = endpoint.wait();
-    let _ = tansu.wait();
 }

@@ -14,7 +14,9 @@ dovecot_dir=$(mktemp -d /tmp/dmarcflow-bench-dovecot.XXXXXX)
 .ci/dovecot.sh "$dovecot_dir" >/dev/null
 # shellcheck source=/dev/null
 . "$dovecot_dir/env"
-.ci/tansu.sh /tmp/dmarcflow-e2e-tansu.log
+if ! (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null; then
+    .ci/kafka.sh "$(mktemp -d /tmp/dmarcflow-e2e-kafka.XXXXXX)" >/dev/null
+fi
 cargo build --release -q --bin dmarcflow -p dmarcflow
 cargo build --release -q -p dmarcflow-benches --bin generate
 bin="$CARGO_TARGET_DIR/release"

@@ -174,7 +174,11 @@ impl KafkaConsumer {
         // A revocation is served inside the poll, before the messages of
         // the assignment that follows it: a message that came with one is
         // the new assignment's, handed over after the `Revoked`.
-        let revoked = self.consumer.context().revoked.swap(false, Ordering::SeqCst);
+        let revoked = self
+            .consumer
+            .context()
+            .revoked
+            .swap(false, Ordering::SeqCst);
         if revoked {
             self.held.clear();
             self.stashed = received;
