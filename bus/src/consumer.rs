@@ -1,19 +1,24 @@
 //! The consuming side of the Kafka bus: a member of the sink's consumer
 //! group that hands over reports one at a time and commits offsets only
-//! when told that everything handed over so far is stored.
+//! when told that what it handed over is stored.
 //!
 //! The discipline (the store's dedup turns every replay into a no-op):
 //! - `next` returns a report, or `Revoked` when the group took partitions
 //!   away: everything handed over and not committed must then be dropped
 //!   unwritten, as the partitions' next owners replay it from the committed
-//!   offsets.
-//! - Writes run under the [`Lease`] (`confirm` renews it with the group
-//!   coordinator); when a write loses it, `replay` rewinds the partitions
-//!   still held to their first uncommitted offset.
-//! - `commit` after the store confirmed; a commit the group refuses (the
-//!   partitions moved on) is not an error: the new owner replays the batch.
+//!   offsets. `next` is cancel-safe: a sink may wait on it and on a write
+//!   at once.
+//! - `checkpoint` closes a batch: the offsets handed over so far, which
+//!   `commit` commits once the store holds the batch. A sink may go on
+//!   consuming the next batch while one is written.
+//! - Writes run under the [`Lease`] (a [`Confirmer`] renews it with the
+//!   group coordinator); when a write loses it, `replay` rewinds the
+//!   partitions to the batch's first offsets, dropping what came after.
+//! - A commit the group refuses (the partitions moved on) is not an error:
+//!   the new owner replays the batch.
 //! - A message that is not a report goes to the dead-letter topic (with the
-//!   reason) and its offset is committed with the next batch.
+//!   reason); the commit that covers its offset waits for the broker to
+//!   have it.
 //! - Consumption errors (a broker restarting, a poll interval exceeded) are
 //!   counted and waited out: librdkafka reconnects and rejoins by itself.
 
@@ -29,7 +34,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, Statistics, TopicPartitionList};
 
@@ -47,7 +52,8 @@ fn heartbeat_ms(session_timeout_ms: u32) -> u32 {
 #[allow(clippy::large_enum_variant)] // reports are the common case
 pub enum Consumed {
     Report(Ingested<'static>),
-    /// A message that is not a report, now on the dead-letter topic.
+    /// A message that is not a report, now on its way to the dead-letter
+    /// topic.
     DeadLettered,
     /// The group revoked partitions: drop what was handed over unwritten.
     Revoked,
@@ -59,22 +65,46 @@ pub enum Consumed {
 /// Per partition, the uncommitted offsets handed over: first and last.
 type Held = HashMap<(String, i32), (i64, i64)>;
 
+/// The offsets of a batch: what `checkpoint` closed, for `commit` once the
+/// batch is stored (or `replay` when its write lost the lease).
+#[derive(Debug, Default)]
+pub struct Checkpoint {
+    held: Held,
+}
+
+impl Checkpoint {
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+}
+
 pub struct KafkaConsumer {
     config: KafkaConfig,
     consumer: Arc<StreamConsumer<GroupContext>>,
     dead_letters: FutureProducer,
+    /// Dead letters sent and not yet acknowledged by the broker.
+    dead_letters_sent: Vec<DeliveryFuture>,
     topics: Topics,
+    /// Handed over since the last checkpoint.
     held: Held,
-    lease: Lease,
-    lease_length: Duration,
-    /// A message received in the poll that also revoked: it belongs to the
-    /// new assignment, handed over after the `Revoked`.
+    /// Checkpoints whose commit failed for a passing reason, for the next.
+    uncommitted: Held,
+    /// A message that came in the poll that revoked: the new assignment's,
+    /// handed over after the `Revoked`.
     stashed: Option<Received>,
+    confirmer: Confirmer,
 }
 
-/// A message taken off the consumer: where, and the report (or Err: a
-/// dead letter, sent).
-type Received = ((String, i32), i64, Result<Ingested<'static>, ()>);
+/// A message taken off the consumer: its partition, offset and what it is.
+type Received = ((String, i32), i64, Consumed);
+
+/// Renews the lease of a consumer while a write runs beside its `next`.
+#[derive(Clone)]
+pub struct Confirmer {
+    consumer: Arc<StreamConsumer<GroupContext>>,
+    lease: Lease,
+    lease_length: Duration,
+}
 
 /// librdkafka's callbacks: statistics become lag gauges, a revocation
 /// revokes the lease and is reported by the next `next`.
@@ -111,15 +141,21 @@ impl KafkaConsumer {
     pub fn new(config: &KafkaConfig) -> Result<Self, BusError> {
         let lease = Lease::revoked();
         let (consumer, dead_letters, lease_length) = build(config, &lease)?;
+        let consumer = Arc::new(consumer);
         Ok(Self {
             config: config.clone(),
-            consumer: Arc::new(consumer),
+            consumer: consumer.clone(),
             dead_letters,
+            dead_letters_sent: Vec::new(),
             topics: config.topics(),
             held: Held::new(),
-            lease,
-            lease_length,
+            uncommitted: Held::new(),
             stashed: None,
+            confirmer: Confirmer {
+                consumer,
+                lease,
+                lease_length,
+            },
         })
     }
 
@@ -131,16 +167,19 @@ impl KafkaConsumer {
             return Ok(false);
         };
         tracing::warn!(error = %reason, ?code, "kafka consumer failed for good: joining the group afresh");
-        self.lease.revoke();
+        let lease = &self.confirmer.lease;
+        lease.revoke();
         self.held.clear();
+        self.uncommitted.clear();
         self.stashed = None;
-        let (consumer, dead_letters, _) = build(&self.config, &self.lease)?;
+        let (consumer, dead_letters, _) = build(&self.config, lease)?;
         self.consumer = Arc::new(consumer);
+        self.confirmer.consumer = self.consumer.clone();
         self.dead_letters = dead_letters;
         Ok(true)
     }
 
-    /// The next report, waiting at most `wait`.
+    /// The next report, waiting at most `wait`. Cancel-safe.
     pub async fn next(&mut self, wait: Duration) -> Result<Consumed, BusError> {
         if self.renew_if_fatal()? {
             return Ok(Consumed::Revoked);
@@ -148,7 +187,8 @@ impl KafkaConsumer {
         if let Some(received) = self.stashed.take() {
             return Ok(self.hold(received));
         }
-        let received = match tokio::time::timeout(wait, self.consumer.recv()).await {
+        let consumer = self.consumer.clone();
+        let received = match tokio::time::timeout(wait, consumer.recv()).await {
             Err(_elapsed) => None,
             Ok(Err(e)) => {
                 // A broker restarting, a topic not created yet, a poll
@@ -159,21 +199,13 @@ impl KafkaConsumer {
                 tokio::time::sleep(wait.min(Duration::from_millis(200))).await;
                 None
             }
-            Ok(Ok(message)) => {
-                let at = (message.topic().to_owned(), message.partition());
-                let offset = message.offset();
-                match read(&message) {
-                    Ok(item) => Some((at, offset, Ok(item))),
-                    Err(reason) => {
-                        self.dead_letter(&message, &reason).await?;
-                        Some((at, offset, Err(())))
-                    }
-                }
-            }
+            // From here on nothing awaits: the message is handed over or
+            // dropped with the batch, never lost to a cancellation.
+            Ok(Ok(message)) => Some(self.take(&message)?),
         };
         // A revocation is served inside the poll, before the messages of
         // the assignment that follows it: a message that came with one is
-        // the new assignment's, handed over after the `Revoked`.
+        // the new assignment's, and is held after the `Revoked`.
         let revoked = self
             .consumer
             .context()
@@ -181,6 +213,9 @@ impl KafkaConsumer {
             .swap(false, Ordering::SeqCst);
         if revoked {
             self.held.clear();
+            self.uncommitted.clear();
+        }
+        if revoked {
             self.stashed = received;
             return Ok(Consumed::Revoked);
         }
@@ -190,20 +225,29 @@ impl KafkaConsumer {
         })
     }
 
-    /// Hands a received message over, holding its offset until `commit`.
-    fn hold(&mut self, (at, offset, item): Received) -> Consumed {
+    /// A message as what `next` returns (a dead letter sent without waiting).
+    fn take(&mut self, message: &BorrowedMessage<'_>) -> Result<Received, BusError> {
         metrics::counter!("dmarcflow_sink_messages_total").increment(1);
+        let at = (message.topic().to_owned(), message.partition());
+        let offset = message.offset();
+        let consumed = match read(message) {
+            Ok(item) => Consumed::Report(item),
+            Err(reason) => {
+                self.dead_letter(message, &reason)?;
+                metrics::counter!("dmarcflow_sink_dead_letters_total").increment(1);
+                Consumed::DeadLettered
+            }
+        };
+        Ok((at, offset, consumed))
+    }
+
+    /// Hands a message over, holding its offset until a checkpoint.
+    fn hold(&mut self, (at, offset, consumed): Received) -> Consumed {
         self.held
             .entry(at)
             .and_modify(|(_, last)| *last = offset)
             .or_insert((offset, offset));
-        match item {
-            Ok(item) => Consumed::Report(item),
-            Err(()) => {
-                metrics::counter!("dmarcflow_sink_dead_letters_total").increment(1);
-                Consumed::DeadLettered
-            }
-        }
+        consumed
     }
 
     /// Whether the group has assigned this member any partition.
@@ -213,102 +257,99 @@ impl KafkaConsumer {
 
     /// Whether messages were handed over and not committed yet.
     pub fn holds_uncommitted(&self) -> bool {
-        !self.held.is_empty()
+        !self.held.is_empty() || !self.uncommitted.is_empty()
     }
 
-    /// The lease writes of what was handed over run under.
-    pub fn lease(&self) -> &Lease {
-        &self.lease
-    }
-
-    /// Asks the group coordinator whether this member still owns what it
-    /// holds (a commit of the first held offsets, which moves nothing) and
-    /// renews the lease if so. False when it does not, or could not say.
-    pub async fn confirm(&self) -> bool {
-        let list = match offsets(&self.held, |(first, _)| *first) {
-            Ok(Some(list)) => list,
-            Ok(None) => return self.lease.check().is_ok(),
-            Err(_) => return false,
-        };
-        let asked = self.lease.ask();
-        match self.commit_list(list).await {
-            Ok(()) => {
-                self.lease.grant(asked, self.lease_length);
-                true
-            }
-            Err(e) => {
-                if fenced(&e) {
-                    self.lease.revoke();
-                }
-                tracing::warn!(error = %e, "the group coordinator did not confirm this sink");
-                false
-            }
+    /// Closes a batch: the offsets handed over since the last checkpoint.
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        Checkpoint {
+            held: std::mem::take(&mut self.held),
         }
     }
 
-    /// A write lost the lease: rewinds every partition held to its first
-    /// uncommitted offset, so those messages come again (or, if the
-    /// partition moved, go to its next owner from the committed offset).
-    pub fn replay(&mut self) {
-        for ((topic, partition), (first, _)) in self.held.drain() {
-            if let Err(e) = self.consumer.seek(
-                &topic,
-                partition,
-                Offset::Offset(first),
-                Duration::from_secs(10),
-            ) {
-                tracing::warn!(error = %e, topic, partition, "rewinding a partition");
-            }
+    /// What renews the lease while a batch is written.
+    pub fn confirmer(&self) -> Confirmer {
+        self.confirmer.clone()
+    }
+
+    /// A write lost the lease: rewinds every partition of the batch to its
+    /// first offset and drops what was handed over since, so those messages
+    /// come again (or, if the partition moved, go to its next owner from
+    /// the committed offset).
+    pub fn replay(&mut self, batch: Checkpoint) {
+        let mut from = batch.held;
+        for (at, (first, _)) in self.held.drain() {
+            from.entry(at).or_insert((first, first));
+        }
+        for ((topic, partition), (first, _)) in from {
+            self.rewind(&topic, partition, first);
         }
         metrics::counter!("dmarcflow_sink_replays_total").increment(1);
     }
 
-    /// Commits the next offset of every partition handed over: call only
-    /// once the store holds everything handed over. A commit the group
-    /// refuses, or that fails, leaves the batch stored and its offsets for
-    /// the next commit or the next owner (which replays it into dedup).
-    pub async fn commit(&mut self) {
-        let list = match offsets(&self.held, |(_, last)| last + 1) {
+    fn rewind(&self, topic: &str, partition: i32, offset: i64) {
+        if let Err(e) = self.consumer.seek(
+            topic,
+            partition,
+            Offset::Offset(offset),
+            Duration::from_secs(10),
+        ) {
+            tracing::warn!(error = %e, topic, partition, "rewinding a partition");
+        }
+    }
+
+    /// Commits the next offset of every partition of `batch`: call only
+    /// once the store holds it. Waits for the dead letters sent so far
+    /// first. A commit the group refuses, or that fails, leaves the batch
+    /// stored and its offsets for the next commit or the next owner (which
+    /// replays it into dedup).
+    pub async fn commit(&mut self, batch: Checkpoint) -> Result<(), BusError> {
+        for sent in self.dead_letters_sent.drain(..) {
+            match sent.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => return Err(BusError::Kafka(e)),
+                Err(_canceled) => return Err(BusError::Kafka(KafkaError::Canceled)),
+            }
+        }
+        for (at, (first, last)) in batch.held {
+            self.uncommitted
+                .entry(at)
+                .and_modify(|(_, l)| *l = (*l).max(last))
+                .or_insert((first, last));
+        }
+        let list = match offsets(&self.uncommitted, |(_, last)| last + 1) {
             Ok(Some(list)) => list,
-            Ok(None) => return,
+            Ok(None) => return Ok(()),
             Err(e) => {
                 tracing::warn!(error = %e, "building the offsets to commit");
-                return;
+                return Ok(());
             }
         };
-        let asked = self.lease.ask();
-        match self.commit_list(list).await {
+        let lease = &self.confirmer.lease;
+        let asked = lease.ask();
+        match commit_list(&self.consumer, list).await {
             Ok(()) => {
-                self.held.clear();
-                self.lease.grant(asked, self.lease_length);
+                self.uncommitted.clear();
+                lease.grant(asked, self.confirmer.lease_length);
             }
             Err(e) => {
                 metrics::counter!("dmarcflow_sink_commit_failures_total").increment(1);
                 if fenced(&e) {
                     // The partitions belong to another member now.
-                    self.lease.revoke();
-                    self.held.clear();
+                    lease.revoke();
+                    self.uncommitted.clear();
                     tracing::warn!(error = %e, "offsets not committed: the partitions moved on");
                 } else {
-                    // Kept: the next commit carries them.
                     tracing::warn!(error = %e, "offsets not committed; retried with the next batch");
                 }
             }
         }
+        Ok(())
     }
 
-    async fn commit_list(&self, list: TopicPartitionList) -> Result<(), KafkaError> {
-        let consumer = self.consumer.clone();
-        tokio::task::spawn_blocking(move || consumer.commit(&list, CommitMode::Sync))
-            .await
-            .unwrap_or(Err(KafkaError::Canceled))
-    }
-
-    async fn dead_letter(
-        &self,
-        message: &BorrowedMessage<'_>,
-        reason: &str,
-    ) -> Result<(), BusError> {
+    /// Sends a message that is not a report to the dead-letter topic; the
+    /// next `commit` waits for the broker's acknowledgement.
+    fn dead_letter(&mut self, message: &BorrowedMessage<'_>, reason: &str) -> Result<(), BusError> {
         let origin = format!(
             "{}/{}/{}",
             message.topic(),
@@ -332,12 +373,57 @@ impl KafkaConsumer {
             .key(origin.as_str())
             .payload(message.payload().unwrap_or_default())
             .headers(headers);
-        self.dead_letters
-            .send(record, Duration::from_secs(60))
-            .await
+        let sent = self
+            .dead_letters
+            .send_result(record)
             .map_err(|(e, _)| BusError::Kafka(e))?;
+        self.dead_letters_sent.push(sent);
         Ok(())
     }
+}
+
+impl Confirmer {
+    /// The lease writes of a batch run under.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// Asks the group coordinator whether this member still owns the
+    /// partitions of `batch` (a commit of its first offsets, which moves
+    /// nothing back) and renews the lease if so. False when it does not, or
+    /// could not say.
+    pub async fn confirm(&self, batch: &Checkpoint) -> bool {
+        let list = match offsets(&batch.held, |(first, _)| *first) {
+            Ok(Some(list)) => list,
+            Ok(None) => return self.lease.check().is_ok(),
+            Err(_) => return false,
+        };
+        let asked = self.lease.ask();
+        match commit_list(&self.consumer, list).await {
+            Ok(()) => {
+                self.lease.grant(asked, self.lease_length);
+                true
+            }
+            Err(e) => {
+                if fenced(&e) {
+                    self.lease.revoke();
+                }
+                tracing::warn!(error = %e, "the group coordinator did not confirm this sink");
+                false
+            }
+        }
+    }
+}
+
+/// A synchronous commit, off the async threads.
+async fn commit_list(
+    consumer: &Arc<StreamConsumer<GroupContext>>,
+    list: TopicPartitionList,
+) -> Result<(), KafkaError> {
+    let consumer = consumer.clone();
+    tokio::task::spawn_blocking(move || consumer.commit(&list, CommitMode::Sync))
+        .await
+        .unwrap_or(Err(KafkaError::Canceled))
 }
 
 /// The group consumer (its revocations revoke `lease`), the dead-letter

@@ -29,7 +29,7 @@ mod topics;
 
 pub use acked::{in_process_acked, AckedPublisher, AckedSubscriber, DeadLetterFile, Delivery};
 pub use config::KafkaConfig;
-pub use consumer::{Consumed, KafkaConsumer};
+pub use consumer::{Checkpoint, Confirmer, Consumed, KafkaConsumer};
 pub use error::BusError;
 pub use in_process::{in_process, Closed, Publisher, Subscriber};
 pub use lease::{Lease, LeaseLost};

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use dmarcflow_bus::{BusError, Consumed, KafkaConfig, KafkaConsumer};
+use dmarcflow_bus::{BusError, Checkpoint, Consumed, KafkaConfig, KafkaConsumer};
 use dmarcflow_schemas::Ingested;
 
 use crate::{BatchConfig, Batcher, Store, StoreError, WriteSummary};
@@ -56,6 +56,12 @@ pub struct SinkService {
     consumer: KafkaConsumer,
 }
 
+/// A batch write in progress: the store comes back with the outcome.
+type Writing<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = Written<'s>> + 's>>;
+
+/// A finished batch write: the store, what the write did, the batch's offsets.
+type Written<'s> = (&'s mut Store, Result<WriteSummary, StoreError>, Checkpoint);
+
 impl SinkService {
     pub fn new(config: &KafkaConfig) -> Result<Self, SinkError> {
         Ok(Self {
@@ -65,7 +71,8 @@ impl SinkService {
 
     /// Consumes, batches, stores and commits until `until`, or until `stop`
     /// resolves (a signal): then the batch in hand is written and committed
-    /// before returning, so a graceful stop replays nothing.
+    /// before returning, so a graceful stop replays nothing. One batch is
+    /// written while the next is consumed.
     pub async fn run(
         &mut self,
         store: &mut Store,
@@ -77,6 +84,9 @@ impl SinkService {
         let started = std::time::Instant::now();
         let mut summary = SinkSummary::default();
         let mut batcher = Batcher::new(batching);
+        // The store, while no write has it.
+        let mut idle_store = Some(store);
+        let mut writing: Option<Writing<'_>> = None;
         loop {
             let wait = match (batcher.due_in(), until) {
                 (Some(due), _) => due,
@@ -84,16 +94,28 @@ impl SinkService {
                 (None, Until::Forever) => Duration::from_secs(3600),
             };
             let next = tokio::select! {
-                next = self.consumer.next(wait) => next?,
+                biased;
                 () = &mut stop => {
-                    if !batcher.is_empty() {
-                        let batch = batcher.take();
-                        self.store(store, &batch, &mut summary).await?;
+                    if let Some(write) = writing.take() {
+                        idle_store = Some(self.finish(write.await, &mut batcher, &mut summary).await?);
                     }
-                    self.consumer.commit().await;
+                    if let Some(store) = idle_store.take() {
+                        if !batcher.is_empty() {
+                            let write = self.write(store, batcher.take());
+                            self.finish(write.await, &mut batcher, &mut summary).await?;
+                        }
+                    }
+                    let rest = self.consumer.checkpoint();
+                    self.consumer.commit(rest).await?;
                     tracing::info!("sink stopped: batch written, offsets committed");
                     return Ok(summary);
                 }
+                written = async { writing.as_mut().map_or_else(|| unreachable!(), |w| w.as_mut()).await }, if writing.is_some() => {
+                    writing = None;
+                    idle_store = Some(self.finish(written, &mut batcher, &mut summary).await?);
+                    continue;
+                }
+                next = self.consumer.next(wait) => next?,
             };
             let full = match next {
                 Consumed::Report(item) => {
@@ -116,7 +138,7 @@ impl SinkService {
                     }
                     None
                 }
-                Consumed::Idle if batcher.is_empty() => {
+                Consumed::Idle if batcher.is_empty() && writing.is_none() => {
                     // Idle counts only once partitions are assigned: after a
                     // crash the group waits for the dead member's session
                     // to expire before giving its partitions to anyone.
@@ -128,70 +150,98 @@ impl SinkService {
                         return Ok(summary);
                     }
                     // Dead letters alone still move the offsets on.
-                    self.consumer.commit().await;
+                    let rest = self.consumer.checkpoint();
+                    self.consumer.commit(rest).await?;
                     None
                 }
+                Consumed::Idle if batcher.is_empty() => None,
                 Consumed::Idle => Some(batcher.take()),
             };
-            if let Some(batch) = full {
-                self.store(store, &batch, &mut summary).await?;
+            let Some(batch) = full else {
+                continue;
+            };
+            // One write at a time: the previous one finishes first.
+            if let Some(write) = writing.take() {
+                let replayed = summary.replayed;
+                idle_store = Some(self.finish(write.await, &mut batcher, &mut summary).await?);
+                if summary.replayed > replayed {
+                    // That write lost its lease: the rewind brings this
+                    // batch again too.
+                    continue;
+                }
             }
+            let Some(store) = idle_store.take() else {
+                continue;
+            };
+            writing = Some(Box::pin(self.write(store, batch)));
         }
     }
 
-    /// Writes a batch under the lease and commits it; a write that lost the
-    /// lease is rewound instead (nothing committed).
-    async fn store(
+    /// Writes a batch (everything handed over so far) under the consumer's
+    /// lease, renewed while the write lasts; once the lease is lost the
+    /// write is dropped where it stands (a store that hung keeps it waiting
+    /// for a reply, not checking the lease between rows).
+    fn write<'s>(
         &mut self,
-        store: &mut Store,
-        batch: &[Ingested<'static>],
-        summary: &mut SinkSummary,
-    ) -> Result<(), SinkError> {
-        let started = std::time::Instant::now();
-        let consumer = &self.consumer;
-        let written = if consumer.confirm().await {
-            let lease = consumer.lease().clone();
-            let write = store.write_leased(batch, &lease);
-            // Renewed while the write lasts; once it is lost the write is
-            // dropped where it stands (a store that hung keeps it waiting
-            // for a reply, not checking the lease between rows).
-            let renew = async {
-                loop {
-                    tokio::time::sleep(RENEW_EVERY).await;
-                    consumer.confirm().await;
-                    if let Err(lost) = lease.check() {
-                        return Err(StoreError::LeaseLost(lost));
+        store: &'s mut Store,
+        batch: Vec<Ingested<'static>>,
+    ) -> impl std::future::Future<Output = Written<'s>> + 's {
+        let checkpoint = self.consumer.checkpoint();
+        let confirmer = self.consumer.confirmer();
+        async move {
+            let started = std::time::Instant::now();
+            let written = if confirmer.confirm(&checkpoint).await {
+                let lease = confirmer.lease().clone();
+                let write = store.write_leased(&batch, &lease);
+                let renew = async {
+                    loop {
+                        tokio::time::sleep(RENEW_EVERY).await;
+                        confirmer.confirm(&checkpoint).await;
+                        if let Err(lost) = lease.check() {
+                            return Err(StoreError::LeaseLost(lost));
+                        }
                     }
+                };
+                tokio::select! {
+                    written = write => written,
+                    lost = renew => lost,
                 }
+            } else {
+                Err(StoreError::LeaseLost(dmarcflow_bus::LeaseLost))
             };
-            tokio::select! {
-                written = write => written,
-                lost = renew => lost,
-            }
-        } else {
-            Err(StoreError::LeaseLost(dmarcflow_bus::LeaseLost))
-        };
-        match written {
-            Ok(written) => {
+            if let Ok(w) = &written {
                 tracing::info!(
-                    reports = written.reports,
-                    duplicates = written.duplicates,
-                    rows = written.rows,
+                    reports = w.reports,
+                    duplicates = w.duplicates,
+                    rows = w.rows,
                     ms = started.elapsed().as_millis() as u64,
                     "batch stored"
                 );
+            }
+            (store, written, checkpoint)
+        }
+    }
+
+    /// After a write: commits its batch, or rewinds it (and drops the batch
+    /// being gathered, which the rewind brings again) when it lost the lease.
+    async fn finish<'s>(
+        &mut self,
+        (store, written, checkpoint): Written<'s>,
+        batcher: &mut Batcher,
+        summary: &mut SinkSummary,
+    ) -> Result<&'s mut Store, SinkError> {
+        match written {
+            Ok(written) => {
                 summary.stored += written;
-                self.consumer.commit().await;
-                Ok(())
+                self.consumer.commit(checkpoint).await?;
+                Ok(store)
             }
             Err(StoreError::LeaseLost(_)) => {
-                tracing::warn!(
-                    reports = batch.len(),
-                    "the lease ran out before the batch was written: rewound"
-                );
+                tracing::warn!("the lease ran out before the batch was written: rewound");
                 summary.replayed += 1;
-                self.consumer.replay();
-                Ok(())
+                batcher.take();
+                self.consumer.replay(checkpoint);
+                Ok(store)
             }
             Err(e) => Err(e.into()),
         }
