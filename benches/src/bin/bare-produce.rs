@@ -46,6 +46,26 @@ async fn main() -> Result<(), String> {
         .create_topics([&new], &AdminOptions::new())
         .await
         .map_err(|e| e.to_string())?;
+    // A new topic's partitions answer once they have leaders: wait for
+    // that before the clock starts (`ingest` creates its topics before it
+    // reads too).
+    let waiting = Instant::now();
+    loop {
+        let ready = admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .map(|m| {
+                m.topics().iter().all(|t| {
+                    t.partitions().len() == partitions as usize
+                        && t.partitions().iter().all(|p| p.leader() >= 0)
+                })
+            })
+            .unwrap_or(false);
+        if ready || waiting.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let producer: FutureProducer = config
         .set("enable.idempotence", "true")
         .set("acks", "all")
