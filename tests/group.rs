@@ -78,6 +78,16 @@ fn stored(rig: &Rig) -> u64 {
     rig.count("SELECT count() FROM aggregate_reports")
 }
 
+/// Waits until ClickHouse holds `reports` aggregate reports (mid-stream).
+fn until_stored(rig: &Rig, reports: u64) {
+    wait_for(
+        rig,
+        &format!("{reports} reports stored"),
+        Duration::from_secs(120),
+        || stored(rig) >= reports,
+    );
+}
+
 /// Waits until `done` holds, polling; panics with the sinks' logs after
 /// `limit`.
 fn wait_for(rig: &Rig, what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -212,19 +222,9 @@ fn sinks_joining_and_leaving_under_load_store_every_report_once() {
     let mut ingest = rig.spawn(&["ingest", "inbox"]);
 
     // A fourth sink joins mid-stream, then the first leaves.
-    wait_for(
-        &rig,
-        "a first share stored",
-        Duration::from_secs(120),
-        || stored(&rig) >= total / 10,
-    );
+    until_stored(&rig, total / 10);
     let fourth = sink(&rig, 4, &[]);
-    wait_for(
-        &rig,
-        "a second share stored",
-        Duration::from_secs(120),
-        || stored(&rig) >= total * 4 / 10,
-    );
+    until_stored(&rig, total * 4 / 10);
     let at_leave = stored(&rig);
     let mut sinks = sinks.into_iter();
     let first = sinks.next().unwrap_or_else(|| panic!("three sinks"));
@@ -262,12 +262,7 @@ fn a_sink_frozen_past_its_session_timeout_neither_loses_nor_doubles() {
     let frozen = sink(&rig, 1, &[]);
     let other = sink(&rig, 2, &[]);
     let mut ingest = rig.spawn(&["ingest", "inbox"]);
-    wait_for(
-        &rig,
-        "a first share stored",
-        Duration::from_secs(120),
-        || stored(&rig) >= total / 10,
-    );
+    until_stored(&rig, total / 10);
     signal(&frozen, "STOP");
     // Past the 6 s session: the group gives its partitions to the other.
     std::thread::sleep(Duration::from_secs(10));
@@ -339,12 +334,7 @@ fn a_sink_whose_store_hangs_past_max_poll_interval_neither_loses_nor_doubles() {
     let hung = sink(&rig, 1, &[("DMARCFLOW_CLICKHOUSE_URL", url.as_str())]);
     let other = sink(&rig, 2, &[]);
     let mut ingest = rig.spawn(&["ingest", "inbox"]);
-    wait_for(
-        &rig,
-        "a first share stored",
-        Duration::from_secs(120),
-        || stored(&rig) >= total / 10,
-    );
+    until_stored(&rig, total / 10);
     // Replies held past max.poll.interval.ms (7 s): the hung sink's write
     // cannot finish, it stops polling, the group moves its partitions.
     hold.store(true, Ordering::SeqCst);
