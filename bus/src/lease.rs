@@ -87,9 +87,11 @@ impl Lease {
     /// revoked meanwhile (never shortened by a late reply).
     pub(crate) fn grant(&self, (asked, epoch): (Instant, u64), length: Duration) {
         if let Some(state) = &self.state {
-            let until = (asked.saturating_duration_since(state.base) + length).as_nanos() as u64;
-            if state.epoch.load(Ordering::Acquire) == epoch {
-                state.until.fetch_max(until.max(1), Ordering::AcqRel);
+            let until = (asked + length)
+                .saturating_duration_since(state.base)
+                .as_nanos() as u64;
+            if until > 0 && state.epoch.load(Ordering::Acquire) == epoch {
+                state.until.fetch_max(until, Ordering::AcqRel);
             }
         }
     }
