@@ -281,20 +281,44 @@ impl KafkaConsumer {
         for (at, (first, _)) in self.held.drain() {
             from.entry(at).or_insert((first, first));
         }
+        let mut rewound = true;
         for ((topic, partition), (first, _)) in from {
-            self.rewind(&topic, partition, first);
+            rewound &= self.rewind(&topic, partition, first);
+        }
+        if !rewound {
+            // A partition still held that could not be rewound would go on
+            // past what was dropped: leave the group and join again, which
+            // starts every partition at its committed offset.
+            tracing::warn!("rejoining the group to start from the committed offsets");
+            self.consumer.unsubscribe();
+            if let Err(e) = self.consumer.subscribe(&self.topics.reports()) {
+                tracing::error!(error = %e, "subscribing again");
+            }
         }
         metrics::counter!("dmarcflow_sink_replays_total").increment(1);
     }
 
-    fn rewind(&self, topic: &str, partition: i32, offset: i64) {
-        if let Err(e) = self.consumer.seek(
+    /// Seeks a partition back; true when done, or when it is not assigned
+    /// here (its next owner starts at the committed offset).
+    fn rewind(&self, topic: &str, partition: i32, offset: i64) -> bool {
+        let assigned = self
+            .consumer
+            .assignment()
+            .is_ok_and(|a| a.find_partition(topic, partition).is_some());
+        if !assigned {
+            return true;
+        }
+        match self.consumer.seek(
             topic,
             partition,
             Offset::Offset(offset),
             Duration::from_secs(10),
         ) {
-            tracing::warn!(error = %e, topic, partition, "rewinding a partition");
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, topic, partition, "rewinding a partition");
+                false
+            }
         }
     }
 
