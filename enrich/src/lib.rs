@@ -1,0 +1,38 @@
+//! Source intelligence: who is behind an address a report names.
+//!
+//! Data flows `ingest -> parse -> schemas -> bus -> store`; enrichment sits
+//! after `parse`, where a source (and the sink, for reports that arrived
+//! without it) adds to every source address what an analyst would look up
+//! by hand. This crate holds the lookups that need no network:
+//! - [`network`]: ASN, AS name, AS domain and country from the MMDB files
+//!   the user points at (IPinfo Lite, MaxMind GeoLite2 ASN/Country/City,
+//!   DB-IP Lite ASN/Country/City, each with its own field layout);
+//! - [`base_domain`]: the registrable domain of a host name, from the Public
+//!   Suffix List (compiled in, or a list file the user keeps up to date);
+//! - [`senders`]: the sender behind a base domain (name and type), from the
+//!   map this project maintains (`senders.toml`) and the user's own entries.
+//!
+//! The reverse-DNS lookups (PTR with forward confirmation) that feed
+//! `base_domain` and `senders` need a resolver and come next.
+
+pub mod base_domain;
+pub mod network;
+pub mod senders;
+
+pub use base_domain::SuffixList;
+pub use network::{Network, NetworkDatabases};
+pub use senders::{Sender, SenderKind, SenderMap};
+
+/// A configured source of facts that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrichError {
+    #[error("{path}: {error}")]
+    Mmdb {
+        path: String,
+        error: maxminddb::MaxMindDbError,
+    },
+    #[error("{path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("{path}: {error}")]
+    Senders { path: String, error: String },
+}
