@@ -3,7 +3,9 @@
 //! Data flows `ingest -> parse -> schemas -> bus -> store`; enrichment sits
 //! after `parse`, where a source (and the sink, for reports that arrived
 //! without it) adds to every source address what an analyst would look up
-//! by hand. This crate holds the lookups that need no network:
+//! by hand:
+//! - [`reverse_dns`]: the PTR name, forward-confirmed, through an async
+//!   resolver with a cache and a timeout;
 //! - [`network`]: ASN, AS name, AS domain and country from the MMDB files
 //!   the user points at (IPinfo Lite, MaxMind GeoLite2 ASN/Country/City,
 //!   DB-IP Lite ASN/Country/City, each with its own field layout);
@@ -11,16 +13,15 @@
 //!   Suffix List (compiled in, or a list file the user keeps up to date);
 //! - [`senders`]: the sender behind a base domain (name and type), from the
 //!   map this project maintains (`senders.toml`) and the user's own entries.
-//!
-//! The reverse-DNS lookups (PTR with forward confirmation) that feed
-//! `base_domain` and `senders` need a resolver and come next.
 
 pub mod base_domain;
 pub mod network;
+pub mod reverse_dns;
 pub mod senders;
 
 pub use base_domain::SuffixList;
 pub use network::{Network, NetworkDatabases};
+pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
 pub use senders::{Sender, SenderKind, SenderMap};
 
 /// A configured source of facts that could not be read.

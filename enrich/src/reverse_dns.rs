@@ -1,0 +1,164 @@
+//! Reverse DNS of a source address, forward-confirmed: the PTR name, and
+//! whether that name resolves back to the address (a PTR alone is whatever
+//! the address's owner wrote; the forward record is the name owner's word).
+//!
+//! Lookups go through hickory's resolver to the configured name servers,
+//! with its cache (answers kept for their TTL, negative answers for the
+//! SOA's minimum), a bound on lookups in flight, and one timeout over the
+//! PTR and the forward lookups together. A resolver that is slow or gone
+//! costs at most that timeout and loses nothing: the answer is empty and
+//! `failed` says the lookup did not complete (the report is stored all the
+//! same).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::TokioResolver;
+use tokio::sync::Semaphore;
+
+/// What reverse DNS says about an address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ptr {
+    /// The first PTR name, lower case, without the final dot.
+    pub name: Option<String>,
+    /// The name resolves (A or AAAA) back to the address.
+    pub confirmed: bool,
+    /// The lookup did not complete (timeout, no server answering): the
+    /// fields are empty for that reason, not because DNS says so.
+    pub failed: bool,
+}
+
+pub struct ReverseDns {
+    resolver: TokioResolver,
+    timeout: Duration,
+    in_flight: Semaphore,
+}
+
+/// How reverse DNS is set up.
+#[derive(Debug, Clone)]
+pub struct DnsConfig {
+    /// `ip:port` of each name server, tried in turn.
+    pub nameservers: Vec<SocketAddr>,
+    /// The whole lookup of one address (PTR and forward).
+    pub timeout: Duration,
+    /// Lookups in flight at once.
+    pub concurrency: usize,
+    /// Answers cached.
+    pub cache_size: u64,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        Self {
+            nameservers: Vec::new(),
+            timeout: Duration::from_secs(2),
+            concurrency: 256,
+            cache_size: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    #[error("no name servers configured")]
+    NoNameServers,
+    #[error("the resolver: {0}")]
+    Resolver(String),
+}
+
+impl ReverseDns {
+    pub fn new(config: &DnsConfig) -> Result<Self, DnsError> {
+        if config.nameservers.is_empty() {
+            return Err(DnsError::NoNameServers);
+        }
+        let servers = config
+            .nameservers
+            .iter()
+            .map(|addr| {
+                let mut server = NameServerConfig::udp_and_tcp(addr.ip());
+                for connection in &mut server.connections {
+                    connection.port = addr.port();
+                }
+                server
+            })
+            .collect();
+        let mut options = ResolverOpts::default();
+        // Per server and attempt; the overall bound is `timeout`.
+        options.timeout = (config.timeout / 2).max(Duration::from_millis(100));
+        options.attempts = 1;
+        options.cache_size = config.cache_size;
+        options.ndots = 0;
+        let resolver = hickory_resolver::Resolver::builder_with_config(
+            ResolverConfig::from_parts(None, Vec::new(), servers),
+            TokioRuntimeProvider::default(),
+        )
+        .with_options(options)
+        .build()
+        .map_err(|e| DnsError::Resolver(e.to_string()))?;
+        Ok(Self {
+            resolver,
+            timeout: config.timeout,
+            in_flight: Semaphore::new(config.concurrency.max(1)),
+        })
+    }
+
+    /// The PTR name of `ip` and whether it is forward-confirmed.
+    pub async fn lookup(&self, ip: IpAddr) -> Ptr {
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return Ptr {
+                failed: true,
+                ..Ptr::default()
+            };
+        };
+        match tokio::time::timeout(self.timeout, self.resolve(ip)).await {
+            Ok(ptr) => ptr,
+            Err(_elapsed) => Ptr {
+                failed: true,
+                ..Ptr::default()
+            },
+        }
+    }
+
+    async fn resolve(&self, ip: IpAddr) -> Ptr {
+        let names = match self.resolver.lookup(Name::from(ip), RecordType::PTR).await {
+            Ok(lookup) => lookup
+                .answers()
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::PTR(ptr) => Some(ptr.0.to_ascii()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+            Err(e) if e.is_no_records_found() || e.is_nx_domain() => return Ptr::default(),
+            Err(_) => {
+                return Ptr {
+                    failed: true,
+                    ..Ptr::default()
+                }
+            }
+        };
+        let Some(first) = names.first() else {
+            return Ptr::default();
+        };
+        let name = first.trim_end_matches('.').to_ascii_lowercase();
+        let confirmed = match self.resolver.lookup_ip(format!("{name}.")).await {
+            Ok(found) => found.iter().any(|a| a == ip),
+            Err(e) if e.is_no_records_found() || e.is_nx_domain() => false,
+            Err(_) => {
+                return Ptr {
+                    name: Some(name),
+                    confirmed: false,
+                    failed: true,
+                }
+            }
+        };
+        Ptr {
+            name: Some(name),
+            confirmed,
+            failed: false,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Reverse DNS against a real authoritative server: Debian's Knot
+//! (`knotd`), started by the test on a loopback port with zones it writes
+//! (RFC 5737 and RFC 3849 addresses, the reserved `.example` names).
+//! Needs knotd; skips without it, except under CI.
+
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dmarcflow_enrich::{DnsConfig, Ptr, ReverseDns};
+
+fn knotd() -> Option<PathBuf> {
+    let found = ["/usr/sbin/knotd", "/usr/bin/knotd"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    assert!(
+        found.is_some() || std::env::var("CI").is_err(),
+        "knotd is missing under CI (.ci/run installs Debian's knot)"
+    );
+    if found.is_none() {
+        eprintln!("skipping: no knotd");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(0, |a| a.port())
+}
+
+const SOA: &str = "@ 300 SOA ns.sender.example. hostmaster.sender.example. 1 3600 600 86400 60\n@ 300 NS ns.sender.example.\n";
+
+/// The zones and Knot's configuration in `dir`.
+fn write_zones(dir: &Path, port: u16) {
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "sender.example.zone",
+        format!(
+            "$ORIGIN sender.example.\n{SOA}\
+             ns 300 A 127.0.0.1\n\
+             mail 300 A 192.0.2.10\n\
+             liar 300 A 192.0.2.99\n\
+             mx6 300 AAAA 2001:db8::25\n\
+             both 300 A 192.0.2.14\n\
+             both 300 AAAA 2001:db8::14\n"
+        ),
+    );
+    write(
+        "reverse4.zone",
+        format!(
+            "$ORIGIN 2.0.192.in-addr.arpa.\n{SOA}\
+             10 300 PTR mail.sender.example.\n\
+             11 300 PTR liar.sender.example.\n\
+             13 300 PTR gone.sender.example.\n\
+             14 300 PTR BOTH.Sender.Example.\n\
+             15 300 PTR mail.sender.example.\n"
+        ),
+    );
+    write(
+        "reverse6.zone",
+        format!(
+            "$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.\n{SOA}\
+             5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 300 PTR mx6.sender.example.\n"
+        ),
+    );
+    let d = dir.display();
+    write(
+        "knot.conf",
+        format!(
+            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n\
+             database:\n    storage: {d}/db\n\
+             control:\n    listen: {d}/knot.sock\n\
+             log:\n  - target: stderr\n    any: warning\n\
+             zone:\n\
+             \x20 - domain: sender.example\n    file: {d}/sender.example.zone\n\
+             \x20 - domain: 2.0.192.in-addr.arpa\n    file: {d}/reverse4.zone\n\
+             \x20 - domain: 8.b.d.0.1.0.0.2.ip6.arpa\n    file: {d}/reverse6.zone\n"
+        ),
+    );
+}
+
+fn start(knotd: &Path, dir: &Path, port: u16) -> Child {
+    let child = Command::new(knotd)
+        .args(["-c", &dir.join("knot.conf").display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("knotd: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "knotd does not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn found(name: &str, confirmed: bool) -> Ptr {
+    Ptr {
+        name: Some(name.into()),
+        confirmed,
+        failed: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ptr_names_forward_confirmation_and_a_dead_server() {
+    let Some(knotd) = knotd() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
+    write_zones(dir.path(), port);
+    let mut server = start(&knotd, dir.path(), port);
+    let timeout = Duration::from_millis(1500);
+    let dns = ReverseDns::new(&DnsConfig {
+        nameservers: vec![SocketAddr::from(([127, 0, 0, 1], port))],
+        timeout,
+        ..DnsConfig::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    assert_eq!(
+        dns.lookup(ip("192.0.2.10")).await,
+        found("mail.sender.example", true)
+    );
+    // The name resolves, but elsewhere.
+    assert_eq!(
+        dns.lookup(ip("192.0.2.11")).await,
+        found("liar.sender.example", false)
+    );
+    // The name does not resolve at all.
+    assert_eq!(
+        dns.lookup(ip("192.0.2.13")).await,
+        found("gone.sender.example", false)
+    );
+    // Case folded; one of the name's addresses is enough.
+    assert_eq!(
+        dns.lookup(ip("192.0.2.14")).await,
+        found("both.sender.example", true)
+    );
+    // No PTR: empty, and not a failure.
+    assert_eq!(dns.lookup(ip("192.0.2.12")).await, Ptr::default());
+    assert_eq!(
+        dns.lookup(ip("2001:db8::25")).await,
+        found("mx6.sender.example", true)
+    );
+
+    // Many at once, through the in-flight bound.
+    let many: Vec<_> = (0..300)
+        .map(|n| {
+            dns.lookup(ip(if n % 2 == 0 {
+                "192.0.2.10"
+            } else {
+                "192.0.2.11"
+            }))
+        })
+        .collect();
+    let answers = futures_util::future::join_all(many).await;
+    assert_eq!(answers.iter().filter(|p| p.confirmed).count(), 150);
+    assert!(answers.iter().all(|p| !p.failed));
+
+    // The server dies: an address not asked before fails within the
+    // timeout, flagged; what the cache holds is still answered.
+    let _ = server.kill();
+    let _ = server.wait();
+    let started = Instant::now();
+    let dead = dns.lookup(ip("2001:db8::99")).await;
+    assert!(dead.failed && dead.name.is_none(), "{dead:?}");
+    assert!(
+        started.elapsed() < timeout + Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        dns.lookup(ip("192.0.2.10")).await,
+        found("mail.sender.example", true)
+    );
+
+    // Back: answers again (an address not asked before; its name's
+    // forward record, cached, points elsewhere).
+    let mut server = start(&knotd, dir.path(), port);
+    let back = dns.lookup(ip("192.0.2.15")).await;
+    assert_eq!(back, found("mail.sender.example", false));
+    let _ = server.kill();
+    let _ = server.wait();
+}
