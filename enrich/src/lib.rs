@@ -12,14 +12,18 @@
 //! - [`base_domain`]: the registrable domain of a host name, from the Public
 //!   Suffix List (compiled in, or a list file the user keeps up to date);
 //! - [`senders`]: the sender behind a base domain (name and type), from the
-//!   map this project maintains (`senders.toml`) and the user's own entries.
+//!   map this project maintains (`senders.toml`) and the user's own entries;
+//! - [`Enricher`]: all of them together, an address in and its
+//!   `dmarcflow_schemas::Source` out.
 
 pub mod base_domain;
+mod enricher;
 pub mod network;
 pub mod reverse_dns;
 pub mod senders;
 
 pub use base_domain::SuffixList;
+pub use enricher::Enricher;
 pub use network::{Network, NetworkDatabases};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
 pub use senders::{Sender, SenderKind, SenderMap};

@@ -1,14 +1,16 @@
-//! Reverse DNS against a real authoritative server: Debian's Knot
-//! (`knotd`), started by the test on a loopback port with zones it writes
-//! (RFC 5737 and RFC 3849 addresses, the reserved `.example` names).
-//! Needs knotd; skips without it, except under CI.
+//! Reverse DNS, and the whole enrichment of an address, against a real
+//! authoritative server: Debian's Knot (`knotd`), started by each test on a
+//! loopback port with zones it writes (RFC 5737 and RFC 3849 addresses, the
+//! reserved `.example` names), and MMDB files written with a writer
+//! library. Needs knotd; skips without it, except under CI.
 
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dmarcflow_enrich::{DnsConfig, Ptr, ReverseDns};
+use dmarcflow_enrich::{DnsConfig, Enricher, NetworkDatabases, Ptr, ReverseDns, SenderMap};
+use dmarcflow_schemas::Source;
 
 fn knotd() -> Option<PathBuf> {
     let found = ["/usr/sbin/knotd", "/usr/bin/knotd"]
@@ -190,6 +192,115 @@ async fn ptr_names_forward_confirmation_and_a_dead_server() {
     let mut server = start(&knotd, dir.path(), port);
     let back = dns.lookup(ip("192.0.2.15")).await;
     assert_eq!(back, found("mail.sender.example", false));
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// An IPinfo Lite layout file for 192.0.2.0/24 (the AS of a big mail
+/// provider, made up) and 2001:db8::/32.
+fn ipinfo_lite() -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Lite {
+        asn: &'static str,
+        as_name: &'static str,
+        as_domain: &'static str,
+        country_code: &'static str,
+        country: &'static str,
+    }
+    let mut db = maxminddb_writer::Database::default();
+    db.metadata.database_type = "ipinfo lite.mmdb".into();
+    db.metadata.binary_format_major_version = 2;
+    let data = db
+        .insert_value(Lite {
+            asn: "AS64510",
+            as_name: "Example Mailbox Provider",
+            as_domain: "mx.google.com",
+            country_code: "US",
+            country: "United States",
+        })
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let network: maxminddb_writer::paths::IpAddrWithMask =
+        "192.0.2.0/24".parse().unwrap_or_else(|e| panic!("{e:?}"));
+    db.insert_node(network, data);
+    db.write_to(Vec::new()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_gets_its_host_sender_network_and_country() {
+    let Some(knotd) = knotd() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = free_port();
+    write_zones(dir.path(), port);
+    let mut server = start(&knotd, dir.path(), port);
+    let mut senders = SenderMap::builtin();
+    senders
+        .add("[[sender]]\ndomain = \"sender.example\"\nname = \"Example Sender\"\ntype = \"esp\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let enricher = Enricher {
+        dns: Some(
+            ReverseDns::new(&DnsConfig {
+                nameservers: vec![SocketAddr::from(([127, 0, 0, 1], port))],
+                ..DnsConfig::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        networks: NetworkDatabases::from_bytes(vec![ipinfo_lite()])
+            .unwrap_or_else(|e| panic!("{e}")),
+        senders,
+        ..Enricher::default()
+    };
+    let network = |mut s: Source| {
+        s.asn = Some(64510);
+        s.as_name = Some("Example Mailbox Provider".into());
+        s.as_domain = Some("mx.google.com".into());
+        s.country = Some("US".into());
+        s
+    };
+    // The PTR's base domain names the sender.
+    assert_eq!(
+        enricher.source("192.0.2.10").await,
+        network(Source {
+            ip: "192.0.2.10".into(),
+            ptr: Some("mail.sender.example".into()),
+            ptr_confirmed: true,
+            base_domain: Some("sender.example".into()),
+            name: Some("Example Sender".into()),
+            kind: Some("esp".into()),
+            ..Source::default()
+        })
+    );
+    // No PTR: the AS domain's base domain names the sender.
+    assert_eq!(
+        enricher.source("192.0.2.12").await,
+        network(Source {
+            ip: "192.0.2.12".into(),
+            name: Some("Google".into()),
+            kind: Some("email provider".into()),
+            ..Source::default()
+        })
+    );
+    // Outside every database and zone.
+    let v6 = enricher.source("2001:db8::25").await;
+    assert_eq!(
+        (v6.ptr.as_deref(), v6.asn, v6.country),
+        (Some("mx6.sender.example"), None, None)
+    );
+    // Text a report carried that is no address: only the text.
+    assert_eq!(
+        enricher.source("not-an-ip").await,
+        Source {
+            ip: "not-an-ip".into(),
+            ..Source::default()
+        }
+    );
+    // As JSON: null where unknown, asn a number, no lookup_failed unless set.
+    let json = serde_json::to_value(enricher.source("192.0.2.12").await).unwrap_or_default();
+    assert_eq!(json["asn"], 64510);
+    assert_eq!(json["ptr"], serde_json::Value::Null);
+    assert_eq!(json["type"], "email provider");
+    assert!(json.get("lookup_failed").is_none());
     let _ = server.kill();
     let _ = server.wait();
 }
