@@ -44,7 +44,11 @@ pub struct IngestSummary {
 /// each acknowledged input in the state file (synced every `SYNC_EVERY`
 /// inputs and at the end: a line lost to a crash only means that input is
 /// published again, which the sink's dedup absorbs).
-pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
+pub fn run(
+    args: &IngestArgs,
+    kafka: &KafkaConfig,
+    enrich: Option<&dmarcflow_enrich::EnrichConfig>,
+) -> Result<IngestSummary> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -54,6 +58,13 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
         .block_on(ensure_topics(kafka))
         .context("creating the Kafka topics")?;
     let publisher = Arc::new(KafkaPublisher::new(kafka)?);
+    let enricher = match enrich {
+        Some(config) => {
+            let _inside = runtime.enter();
+            Some(dmarcflow_enrich::Enricher::open(config).context("[enrich]")?)
+        }
+        None => None,
+    };
     let done = load_state(&args.state)?;
     let mut state = OpenOptions::new()
         .create(true)
@@ -76,6 +87,7 @@ pub fn run(args: &IngestArgs, kafka: &KafkaConfig) -> Result<IngestSummary> {
         runtime: runtime.handle(),
         permits: Arc::new(Semaphore::new(IN_FLIGHT)),
         archive_raw: kafka.archive_raw,
+        enricher: enricher.as_ref(),
         counts: Counts::default(),
         progress: &progress,
     };
@@ -126,6 +138,8 @@ struct Reader<'a> {
     runtime: &'a tokio::runtime::Handle,
     permits: Arc<Semaphore>,
     archive_raw: bool,
+    /// `[enrich]`: who each source address is, added before publishing.
+    enricher: Option<&'a dmarcflow_enrich::Enricher>,
     counts: Counts,
     progress: &'a ProgressBar,
 }
@@ -185,8 +199,11 @@ impl<'a> Reader<'a> {
                     .runtime
                     .block_on(self.permits.clone().acquire_owned())?;
                 match found {
-                    Found::Report(report) => {
+                    Found::Report(mut report) => {
                         self.counts.reports.fetch_add(1, Ordering::Relaxed);
+                        if let Some(enricher) = self.enricher {
+                            self.runtime.block_on(enricher.report(&mut report.report));
+                        }
                         sends.push(self.runtime.spawn(async move {
                             let _permit = permit;
                             publisher.publish(&report).await

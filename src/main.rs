@@ -3,6 +3,7 @@
 mod allocator;
 mod clickhouse_sql_cmd;
 mod config;
+mod enrichment;
 mod ingest_cmd;
 mod metrics_endpoint;
 mod parse_cmd;
@@ -163,7 +164,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs(cli.log_json);
     let outcome = match cli.command {
-        Command::Parse(args) => parse_cmd::run(&args).map(|s| s.rejected),
+        Command::Parse(args) => config::load(cli.config.as_deref())
+            .and_then(|c| parse_cmd::run(&args, c.enrich.as_ref()))
+            .map(|s| s.rejected),
         Command::Run(args) => config::load(cli.config.as_deref())
             .map(|mut c| {
                 if let Some(db) = &args.db {
@@ -187,7 +190,7 @@ fn main() -> ExitCode {
                 if args.paths.is_empty() {
                     return ingest_cmd::serve(&c, &kafka).map(|()| Default::default());
                 }
-                ingest_cmd::run(&args, &kafka)
+                ingest_cmd::run(&args, &kafka, c.enrich.as_ref())
             })
             .map(|s| s.rejected),
         Command::Sink(args) => config::load(cli.config.as_deref())

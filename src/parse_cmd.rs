@@ -24,12 +24,17 @@ pub struct Summary {
 
 struct Run<'o> {
     parser: Parser,
+    /// `[enrich]`: who each source address is, looked up before writing.
+    enrich: Option<crate::enrichment::Enrichment>,
     out: BufWriter<io::StdoutLock<'o>>,
     rejects: Box<dyn Write>,
     summary: Summary,
 }
 
-pub fn run(args: &ParseArgs) -> Result<Summary> {
+pub fn run(args: &ParseArgs, enrich: Option<&dmarcflow_enrich::EnrichConfig>) -> Result<Summary> {
+    let enrich = enrich
+        .map(crate::enrichment::Enrichment::open)
+        .transpose()?;
     let inputs = discover(&args.paths)?;
     let limits = Limits {
         max_decompressed: args.max_decompressed,
@@ -44,6 +49,7 @@ pub fn run(args: &ParseArgs) -> Result<Summary> {
     };
     let mut run = Run {
         parser: Parser::new(limits),
+        enrich,
         out: BufWriter::with_capacity(1 << 20, io::stdout().lock()),
         rejects,
         summary: Summary::default(),
@@ -148,7 +154,13 @@ impl Run<'_> {
         origin: &str,
         parser: dmarcflow_parse::aggregate::AggregateParser<'x, S>,
     ) -> Result<()> {
-        match write_stream(&mut self.out, parser)? {
+        let enrich = &self.enrich;
+        let mut each = |record: &mut dmarcflow_schemas::aggregate::Record<'_>| {
+            if let Some(e) = enrich {
+                e.record(record);
+            }
+        };
+        match write_stream(&mut self.out, parser, &mut each)? {
             Ok(_) => {
                 self.summary.reports += 1;
                 Ok(())
@@ -159,7 +171,14 @@ impl Run<'_> {
 
     fn report(&mut self, report: &dmarcflow_schemas::Report<'_>) -> Result<()> {
         self.summary.reports += 1;
-        write_report(&mut self.out, report)
+        match &self.enrich {
+            Some(e) => {
+                let mut report = report.clone();
+                e.report(&mut report);
+                write_report(&mut self.out, &report)
+            }
+            None => write_report(&mut self.out, report),
+        }
     }
 
     fn reject(&mut self, path: &str, origin: &str, error: &ParseError) -> Result<()> {

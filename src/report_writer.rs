@@ -36,8 +36,9 @@ pub fn write_reject<W: Write>(out: &mut W, reject: &RejectLine<'_>) -> Result<()
 pub fn write_stream<'x, W: Write, S: EventSource<'x>>(
     out: &mut W,
     mut parser: AggregateParser<'x, S>,
+    each: &mut dyn FnMut(&mut dmarcflow_schemas::aggregate::Record<'_>),
 ) -> Result<Result<u64, dmarcflow_parse::ParseError>> {
-    let Some(first) = parser.next() else {
+    let Some(mut first) = parser.next() else {
         return Ok(parser
             .finish()
             .map(|header| {
@@ -48,9 +49,11 @@ pub fn write_stream<'x, W: Write, S: EventSource<'x>>(
             .and_then(|r| r.map_err(|e| dmarcflow_parse::ParseError::Read(e.to_string()))));
     };
     out.write_all(b"{\"records\":[")?;
+    each(&mut first);
     serde_json::to_writer(&mut *out, &first)?;
     let mut count = 1u64;
-    for record in parser.by_ref() {
+    for mut record in parser.by_ref() {
+        each(&mut record);
         out.write_all(b",")?;
         serde_json::to_writer(&mut *out, &record)?;
         count += 1;

@@ -47,13 +47,21 @@ pub fn run(args: &RunArgs, config: &Config) -> Result<RunSummary> {
     let (publisher, subscriber) = in_process(256);
     let received_at = dmarcflow_ingest::received_now();
 
+    let enrich = config.enrich.clone();
     let producer = std::thread::spawn(move || -> Result<(u64, u64, u64)> {
+        let enrichment = enrich
+            .as_ref()
+            .map(crate::enrichment::Enrichment::open)
+            .transpose()?;
         let (mut found, mut rejected) = (0u64, 0u64);
         for input in &inputs {
             source.read(input, received_at, |item| -> Result<()> {
                 match item {
-                    Found::Report(report) => {
+                    Found::Report(mut report) => {
                         found += 1;
+                        if let Some(e) = &enrichment {
+                            e.report(&mut report.report);
+                        }
                         publisher.publish(report).map_err(|e| anyhow!(e))
                     }
                     Found::Rejected(r) => {

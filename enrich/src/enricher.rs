@@ -75,3 +75,35 @@ impl Enricher {
         source
     }
 }
+
+impl Enricher {
+    /// Adds `source` to every record of an aggregate report and to a
+    /// failure report; each distinct address is looked up once, all of
+    /// them at once.
+    pub async fn report(&self, report: &mut dmarcflow_schemas::Report<'_>) {
+        use dmarcflow_schemas::Report;
+        match report {
+            Report::Aggregate(r) => {
+                let mut ips: Vec<&str> =
+                    r.records.iter().map(|rec| rec.source_ip.as_ref()).collect();
+                ips.sort_unstable();
+                ips.dedup();
+                let found =
+                    futures_util::future::join_all(ips.iter().map(|ip| self.source(ip))).await;
+                let by_ip: std::collections::HashMap<String, Source> =
+                    found.into_iter().map(|s| (s.ip.clone(), s)).collect();
+                for record in &mut r.records {
+                    if let Some(source) = by_ip.get(record.source_ip.as_ref()) {
+                        record.source = Some(Box::new(source.clone()));
+                    }
+                }
+            }
+            Report::Failure(r) => {
+                if let Some(ip) = r.source_ip.as_deref() {
+                    r.source = Some(Box::new(self.source(ip).await));
+                }
+            }
+            Report::Tlsrpt(_) => {}
+        }
+    }
+}

@@ -17,12 +17,14 @@
 //!   `dmarcflow_schemas::Source` out.
 
 pub mod base_domain;
+mod config;
 mod enricher;
 pub mod network;
 pub mod reverse_dns;
 pub mod senders;
 
 pub use base_domain::SuffixList;
+pub use config::EnrichConfig;
 pub use enricher::Enricher;
 pub use network::{Network, NetworkDatabases};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
@@ -40,4 +42,6 @@ pub enum EnrichError {
     Read { path: String, error: std::io::Error },
     #[error("{path}: {error}")]
     Senders { path: String, error: String },
+    #[error("[enrich] dns: {0}")]
+    Dns(#[from] DnsError),
 }

@@ -46,18 +46,22 @@ fn validate(s: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
         }
     }
     if let (Some(Value::String(p)), Some(text)) = (s.get("pattern"), v.as_str()) {
-        assert_eq!(
-            p, "^[0-9a-f]{32}$",
-            "the test knows only the identity pattern"
-        );
-        if text.len() != 32
-            || !text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            errors.push(format!("{at}: {text} is not an identity"));
+        // The two patterns the schemas use: the identity, a country code.
+        let ok = match p.as_str() {
+            "^[0-9a-f]{32}$" => {
+                text.len() == 32
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }
+            "^[A-Z]{2}$" => text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase()),
+            other => panic!("the test does not know the pattern {other}"),
+        };
+        if !ok {
+            errors.push(format!("{at}: {text} does not match {p}"));
         }
     }
+
     if let (Some(min), Some(n)) = (s.get("minimum").and_then(Value::as_i64), v.as_i64()) {
         if n < min {
             errors.push(format!("{at}: {n} < {min}"));
@@ -152,4 +156,70 @@ fn validator_catches_drift() {
     );
     assert!(errors.iter().any(|e| e.contains("unexpected surprise")));
     assert!(errors.iter().any(|e| e.contains("missing id")));
+}
+
+/// Enriched output (`source` on records and failure reports) matches too;
+/// a source missing a field, or with one too many, does not.
+#[test]
+fn enriched_reports_match_their_schema() {
+    use dmarcflow_schemas::{Report, Source};
+    let Some(root) = corpus::root() else { return };
+    let source = Source {
+        ip: "192.0.2.10".into(),
+        ptr: Some("mail.sender.example".into()),
+        ptr_confirmed: true,
+        base_domain: Some("sender.example".into()),
+        name: Some("Example Sender".into()),
+        kind: Some("esp".into()),
+        asn: Some(64500),
+        as_name: Some("Example Mail".into()),
+        as_domain: None,
+        country: Some("DE".into()),
+        lookup_failed: false,
+    };
+    let (mut aggregate, mut failure) = (0, 0);
+    for entry in corpus::inventory(&root)
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "aggregate" | "forensic"))
+    {
+        for (_, mut report) in corpus::parse_file(&root.join(&entry.path)).reports {
+            match &mut report {
+                Report::Aggregate(r) if !r.records.is_empty() => {
+                    r.records[0].source = Some(Box::new(source.clone()));
+                    aggregate += 1;
+                }
+                Report::Failure(r) => {
+                    r.source = Some(Box::new(Source {
+                        lookup_failed: true,
+                        ..Source::default()
+                    }));
+                    failure += 1;
+                }
+                _ => continue,
+            }
+            let value = serde_json::to_value(&report).expect("serialise");
+            let s = schema(value["kind"].as_str().expect("kind"));
+            let mut errors = Vec::new();
+            validate(&s, &value, &entry.path, &mut errors);
+            assert!(errors.is_empty(), "{errors:#?}");
+        }
+    }
+    assert!(aggregate > 3 && failure > 3, "{aggregate} {failure}");
+    let s = schema("aggregate");
+    let record = &s["properties"]["records"]["items"];
+    let mut errors = Vec::new();
+    validate(
+        &record["properties"]["source"],
+        &serde_json::json!({"ip": "192.0.2.1", "surprise": 1}),
+        "x",
+        &mut errors,
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("unexpected surprise")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("missing ptr")),
+        "{errors:?}"
+    );
 }

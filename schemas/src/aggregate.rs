@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::auth_results::AuthResults;
 use crate::identity::IdentityHasher;
 use crate::text_enum::text_enum;
-use crate::{Warnings, SCHEMA_VERSION};
+use crate::{Source, Warnings, SCHEMA_VERSION};
 
 text_enum!(
     /// `p`, `sp` and `np` of the published policy.
@@ -150,6 +150,10 @@ pub struct Record<'a> {
     pub spf_results: AuthResults<SpfAuth<'a>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<Extension<'a>>,
+    /// Who `source_ip` is, when enrichment is configured
+    /// (`dmarcflow_enrich`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Box<Source>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -370,6 +374,7 @@ impl Record<'_> {
                     xml: owned(e.xml),
                 })
                 .collect(),
+            source: self.source,
         }
     }
 }

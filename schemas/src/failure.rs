@@ -67,6 +67,9 @@ pub struct FailureReport<'a> {
     pub arrival_timestamp: Option<i64>,
     pub reporting_mta: Option<Cow<'a, str>>,
     pub source_ip: Option<Cow<'a, str>>,
+    /// Who `source_ip` is, when enrichment is configured; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Box<crate::Source>>,
     pub source_port: Option<u16>,
     pub incidents: Option<u64>,
     pub reported_domain: Vec<Cow<'a, str>>,
@@ -120,6 +123,7 @@ impl<'a> FailureReport<'a> {
             arrival_timestamp: None,
             reporting_mta: None,
             source_ip: None,
+            source: None,
             source_port: None,
             incidents: None,
             reported_domain: Vec::new(),
@@ -213,6 +217,7 @@ impl FailureReport<'_> {
             arrival_timestamp: self.arrival_timestamp,
             reporting_mta: self.reporting_mta.map(owned),
             source_ip: self.source_ip.map(owned),
+            source: self.source,
             source_port: self.source_port,
             incidents: self.incidents,
             reported_domain: self.reported_domain.into_iter().map(owned).collect(),

@@ -35,7 +35,7 @@ pub use warnings::Warnings;
 use serde::{Deserialize, Serialize};
 
 /// The version of the JSON layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A normalised report of any kind, tagged by `kind` in JSON.
 // One value per report, moved a handful of times: boxing the larger variant

@@ -13,6 +13,7 @@ use dmarcflow_store::clickhouse::ClickHouseConfig;
 use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
 use serde::Deserialize;
 
+mod enrich;
 mod imap;
 mod listeners;
 
@@ -34,6 +35,7 @@ pub struct FileConfig {
     pub metrics: Option<MetricsSection>,
     #[serde(default)]
     pub limits: LimitsSection,
+    pub enrich: Option<enrich::EnrichSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +122,8 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// Bytes in flight across the network sources.
     pub memory_budget: u64,
+    /// None: no enrichment (`[enrich]`).
+    pub enrich: Option<dmarcflow_enrich::EnrichConfig>,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -321,6 +325,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let smtp = listeners::smtp(file.smtp.unwrap_or_default(), env)?;
     let http = listeners::http(file.http.unwrap_or_default(), env)?;
     let imap = imap::imap(file.imap.unwrap_or_default(), env)?;
+    let enrich = enrich::enrich(file.enrich, env)?;
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
         .filter(|l| !l.is_empty());
@@ -341,6 +346,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         http,
         imap,
         metrics_listen,
+        enrich,
     })
 }
 

@@ -1,0 +1,117 @@
+//! `[enrich]` through the binary: `dmarcflow parse` of the shipped examples
+//! with an MMDB file (GeoLite2-ASN layout, written here for the 198.18.0.0/15
+//! benchmark range the examples use) and DNS off: every record carries its
+//! `source`, the failure report too; `dmarcflow run` stores the same reports
+//! as without enrichment; a missing MMDB file stops the command at start.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+fn asn_database(path: &Path) {
+    #[derive(serde::Serialize)]
+    struct Asn {
+        autonomous_system_number: u32,
+        autonomous_system_organization: &'static str,
+    }
+    let mut db = maxminddb_writer::Database::default();
+    db.metadata.database_type = "GeoLite2-ASN".into();
+    db.metadata.binary_format_major_version = 2;
+    let data = db
+        .insert_value(Asn {
+            autonomous_system_number: 64512,
+            autonomous_system_organization: "Benchmark Networks",
+        })
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let network: maxminddb_writer::paths::IpAddrWithMask =
+        "198.18.0.0/15".parse().unwrap_or_else(|e| panic!("{e:?}"));
+    db.insert_node(network, data);
+    let bytes = db.write_to(Vec::new()).unwrap_or_else(|e| panic!("{e:?}"));
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn dmarcflow(dir: &Path, mmdb: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env("DMARCFLOW_ENRICH_MMDB", mmdb)
+        .env("DMARCFLOW_ENRICH_DNS", "false")
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn parse_and_run_carry_the_source_of_every_address() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mmdb = dir.path().join("asn.mmdb");
+    asn_database(&mmdb);
+    let examples = examples().display().to_string();
+    let out = dmarcflow(dir.path(), &mmdb, &["parse", "--no-progress", &examples]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut records, mut failures) = (0, 0);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let report: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        assert_eq!(report["schema_version"], 2);
+        match report["kind"].as_str() {
+            Some("aggregate") => {
+                for record in report["records"].as_array().into_iter().flatten() {
+                    let source = &record["source"];
+                    assert_eq!(source["ip"], record["source_ip"]);
+                    assert_eq!(source["ptr"], serde_json::Value::Null, "DNS is off");
+                    if record["source_ip"]
+                        .as_str()
+                        .is_some_and(|ip| ip.starts_with("198.1"))
+                    {
+                        assert_eq!(source["asn"], 64512);
+                        assert_eq!(source["as_name"], "Benchmark Networks");
+                    }
+                    records += 1;
+                }
+            }
+            Some("failure") => {
+                assert!(report["source"].is_object(), "{report}");
+                failures += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        records > 20 && failures == 1,
+        "{records} records, {failures} failure reports"
+    );
+
+    let db = dir.path().join("enriched.db").display().to_string();
+    let run = dmarcflow(dir.path(), &mmdb, &["run", "--db", &db, &examples]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("11 inputs, 11 reports found (11 stored"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let missing = dmarcflow(
+        dir.path(),
+        &dir.path().join("nowhere.mmdb"),
+        &["parse", &examples],
+    );
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a missing database is an error at start"
+    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nowhere.mmdb"));
+}
