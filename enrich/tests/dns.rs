@@ -101,6 +101,48 @@ fn start(knotd: &Path, dir: &Path, port: u16) -> Child {
     child
 }
 
+/// A knotd serving the test zones, killed when dropped.
+struct Knot {
+    knotd: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Knot {
+    fn start() -> Option<Self> {
+        let knotd = knotd()?;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let port = free_port();
+        write_zones(dir.path(), port);
+        let child = Some(start(&knotd, dir.path(), port));
+        Some(Self {
+            knotd,
+            dir,
+            port,
+            child,
+        })
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.stop();
+        self.child = Some(start(&self.knotd, self.dir.path(), self.port));
+    }
+}
+
+impl Drop for Knot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap_or_else(|e| panic!("{e}"))
 }
@@ -115,13 +157,10 @@ fn found(name: &str, confirmed: bool) -> Ptr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ptr_names_forward_confirmation_and_a_dead_server() {
-    let Some(knotd) = knotd() else {
+    let Some(mut knot) = Knot::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let port = free_port();
-    write_zones(dir.path(), port);
-    let mut server = start(&knotd, dir.path(), port);
+    let port = knot.port;
     let timeout = Duration::from_millis(1500);
     let dns = ReverseDns::new(&DnsConfig {
         nameservers: vec![SocketAddr::from(([127, 0, 0, 1], port))],
@@ -172,8 +211,7 @@ async fn ptr_names_forward_confirmation_and_a_dead_server() {
 
     // The server dies: an address not asked before fails within the
     // timeout, flagged; what the cache holds is still answered.
-    let _ = server.kill();
-    let _ = server.wait();
+    knot.stop();
     let started = Instant::now();
     let dead = dns.lookup(ip("2001:db8::99")).await;
     assert!(dead.failed && dead.name.is_none(), "{dead:?}");
@@ -189,11 +227,9 @@ async fn ptr_names_forward_confirmation_and_a_dead_server() {
 
     // Back: answers again (an address not asked before; its name's
     // forward record, cached, points elsewhere).
-    let mut server = start(&knotd, dir.path(), port);
+    knot.restart();
     let back = dns.lookup(ip("192.0.2.15")).await;
     assert_eq!(back, found("mail.sender.example", false));
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 /// An IPinfo Lite layout file for 192.0.2.0/24 (the AS of a big mail
@@ -227,13 +263,10 @@ fn ipinfo_lite() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_gets_its_host_sender_network_and_country() {
-    let Some(knotd) = knotd() else {
+    let Some(knot) = Knot::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let port = free_port();
-    write_zones(dir.path(), port);
-    let mut server = start(&knotd, dir.path(), port);
+    let port = knot.port;
     let mut senders = SenderMap::builtin();
     senders
         .add("[[sender]]\ndomain = \"sender.example\"\nname = \"Example Sender\"\ntype = \"esp\"\n")
@@ -301,6 +334,4 @@ async fn an_address_gets_its_host_sender_network_and_country() {
     assert_eq!(json["ptr"], serde_json::Value::Null);
     assert_eq!(json["type"], "email provider");
     assert!(json.get("lookup_failed").is_none());
-    let _ = server.kill();
-    let _ = server.wait();
 }
