@@ -56,13 +56,7 @@ impl Store {
     /// Writes one batch (the whole batch is the unit of retry and of
     /// acknowledgement). Counted in `dmarcflow_store_*` metrics.
     pub async fn write(&mut self, batch: &[Ingested<'_>]) -> Result<WriteSummary, StoreError> {
-        let started = std::time::Instant::now();
-        let (store, written) = match self {
-            Self::ClickHouse(s) => ("clickhouse", s.write(batch).await),
-            Self::Sqlite(s) => ("sqlite", s.write(batch)),
-        };
-        record(store, started, &written);
-        written
+        self.write_leased(batch, &Lease::unbounded()).await
     }
 
     /// `write` under a sink's lease (`dmarcflow_bus::Lease`): a write that
