@@ -31,6 +31,20 @@ pub struct Ptr {
     pub failed: bool,
 }
 
+impl Ptr {
+    /// A lookup that did not complete.
+    const FAILED: Ptr = Ptr {
+        name: None,
+        confirmed: false,
+        failed: true,
+    };
+}
+
+/// DNS answered that there is no such record (not a failure).
+fn absent(e: &hickory_resolver::net::NetError) -> bool {
+    e.is_no_records_found() || e.is_nx_domain()
+}
+
 pub struct ReverseDns {
     resolver: TokioResolver,
     timeout: Duration,
@@ -108,45 +122,29 @@ impl ReverseDns {
     /// The PTR name of `ip` and whether it is forward-confirmed.
     pub async fn lookup(&self, ip: IpAddr) -> Ptr {
         let Ok(_permit) = self.in_flight.acquire().await else {
-            return Ptr {
-                failed: true,
-                ..Ptr::default()
-            };
+            return Ptr::FAILED;
         };
-        match tokio::time::timeout(self.timeout, self.resolve(ip)).await {
-            Ok(ptr) => ptr,
-            Err(_elapsed) => Ptr {
-                failed: true,
-                ..Ptr::default()
-            },
-        }
+        tokio::time::timeout(self.timeout, self.resolve(ip))
+            .await
+            .unwrap_or(Ptr::FAILED)
     }
 
     async fn resolve(&self, ip: IpAddr) -> Ptr {
-        let names = match self.resolver.lookup(Name::from(ip), RecordType::PTR).await {
-            Ok(lookup) => lookup
-                .answers()
-                .iter()
-                .filter_map(|r| match &r.data {
-                    RData::PTR(ptr) => Some(ptr.0.to_ascii()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
-            Err(e) if e.is_no_records_found() || e.is_nx_domain() => return Ptr::default(),
-            Err(_) => {
-                return Ptr {
-                    failed: true,
-                    ..Ptr::default()
-                }
-            }
+        let first = match self.resolver.lookup(Name::from(ip), RecordType::PTR).await {
+            Ok(lookup) => lookup.answers().iter().find_map(|r| match &r.data {
+                RData::PTR(ptr) => Some(ptr.0.to_ascii()),
+                _ => None,
+            }),
+            Err(e) if absent(&e) => None,
+            Err(_) => return Ptr::FAILED,
         };
-        let Some(first) = names.first() else {
+        let Some(first) = first else {
             return Ptr::default();
         };
         let name = first.trim_end_matches('.').to_ascii_lowercase();
         let confirmed = match self.resolver.lookup_ip(format!("{name}.")).await {
             Ok(found) => found.iter().any(|a| a == ip),
-            Err(e) if e.is_no_records_found() || e.is_nx_domain() => false,
+            Err(e) if absent(&e) => false,
             Err(_) => {
                 return Ptr {
                     name: Some(name),
