@@ -92,7 +92,9 @@ pub struct KafkaConsumer {
     /// A message that came in the poll that revoked: the new assignment's,
     /// handed over after the `Revoked`.
     stashed: Option<Received>,
-    confirmer: Confirmer,
+    /// What writes run under; revoked by rebalances (see `GroupContext`).
+    lease: Lease,
+    lease_length: Duration,
 }
 
 /// A message taken off the consumer: its partition, offset and what it is.
@@ -144,18 +146,15 @@ impl KafkaConsumer {
         let consumer = Arc::new(consumer);
         Ok(Self {
             config: config.clone(),
-            consumer: consumer.clone(),
+            consumer,
             dead_letters,
             dead_letters_sent: Vec::new(),
             topics: config.topics(),
             held: Held::new(),
             uncommitted: Held::new(),
             stashed: None,
-            confirmer: Confirmer {
-                consumer,
-                lease,
-                lease_length,
-            },
+            lease,
+            lease_length,
         })
     }
 
@@ -167,14 +166,12 @@ impl KafkaConsumer {
             return Ok(false);
         };
         tracing::warn!(error = %reason, ?code, "kafka consumer failed for good: joining the group afresh");
-        let lease = &self.confirmer.lease;
-        lease.revoke();
+        self.lease.revoke();
         self.held.clear();
         self.uncommitted.clear();
         self.stashed = None;
-        let (consumer, dead_letters, _) = build(&self.config, lease)?;
+        let (consumer, dead_letters, _) = build(&self.config, &self.lease)?;
         self.consumer = Arc::new(consumer);
-        self.confirmer.consumer = self.consumer.clone();
         self.dead_letters = dead_letters;
         Ok(true)
     }
@@ -269,7 +266,11 @@ impl KafkaConsumer {
 
     /// What renews the lease while a batch is written.
     pub fn confirmer(&self) -> Confirmer {
-        self.confirmer.clone()
+        Confirmer {
+            consumer: self.consumer.clone(),
+            lease: self.lease.clone(),
+            lease_length: self.lease_length,
+        }
     }
 
     /// A write lost the lease: rewinds every partition of the batch to its
@@ -349,12 +350,12 @@ impl KafkaConsumer {
                 return Ok(());
             }
         };
-        let lease = &self.confirmer.lease;
+        let lease = &self.lease;
         let asked = lease.ask();
         match commit_list(&self.consumer, list).await {
             Ok(()) => {
                 self.uncommitted.clear();
-                lease.grant(asked, self.confirmer.lease_length);
+                lease.grant(asked, self.lease_length);
             }
             Err(e) => {
                 metrics::counter!("dmarcflow_sink_commit_failures_total").increment(1);
