@@ -110,7 +110,12 @@ impl SinkService {
                     tracing::info!("sink stopped: batch written, offsets committed");
                     return Ok(summary);
                 }
-                written = async { writing.as_mut().map_or_else(|| unreachable!(), |w| w.as_mut()).await }, if writing.is_some() => {
+                written = async {
+                    match writing.as_mut() {
+                        Some(write) => write.as_mut().await,
+                        None => std::future::pending().await,
+                    }
+                }, if writing.is_some() => {
                     writing = None;
                     idle_store = Some(self.finish(written, &mut batcher, &mut summary).await?);
                     continue;
