@@ -80,6 +80,12 @@ def check_totals(s, times):
         ("SELECT sum(messages) FROM aggregate_by_source_daily", 42),
         ("SELECT sum(dmarc_fail) FROM aggregate_by_source_daily", 2),
         ("SELECT sum(messages) FROM aggregate_by_result_daily", 42),
+        ("SELECT sum(messages) FROM aggregate_by_host_daily WHERE base_domain = 'mailco.example'", 40),
+        ("SELECT sum(dmarc_fail) FROM aggregate_by_host_daily WHERE base_domain = ''", 2),
+        ("SELECT sum(messages) FROM aggregate_by_sender_daily WHERE sender_name = 'Mail Co' AND sender_type = 'email'", 40),
+        ("SELECT sum(disposition_reject) FROM aggregate_by_network_daily WHERE asn = 64511", 2),
+        ("SELECT sum(messages) FROM aggregate_by_country_daily WHERE country = 'NL'", 40),
+        ("SELECT sum(messages) FROM aggregate_by_reporter_daily WHERE org_name = 'Mail Co'", 42),
         ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'success'", 100),
         ("SELECT sum(sessions) FROM tlsrpt_by_result_daily WHERE result_type = 'certificate-expired'", 3),
     ]:
@@ -110,11 +116,13 @@ def main():
         query(s, "CREATE DATABASE IF NOT EXISTS dmarcflow", "database")
         query(s, "USE dmarcflow", "use")
 
-        # The migrations before the current schema, twice, with the ledger as
-        # `dmarcflow migrate` keeps it; then rows; then the current schema
-        # (0006) over them, twice: nothing lost or doubled.
+        # A server upgraded from 18.16: the migrations it ran (those without
+        # a minimum version: 0001-0003, 0007) and the dedup windows, twice,
+        # with the ledger as `dmarcflow migrate` keeps it; then rows; then
+        # the current schema (0006, which rebuilds the tables 0007 added
+        # columns to) and 0008 over them, twice: nothing lost or doubled.
         migrations = of("migration")
-        rebuild = [x for x in migrations if x["name"].startswith("0006")]
+        rebuild = [x for x in migrations if x["name"][:4] in ("0006", "0008")]
         before = [x for x in migrations if x not in rebuild]
         for round_ in (1, 2):
             for x in of("ledger"):
@@ -122,19 +130,24 @@ def main():
                     query(s, x["sql"], f"{x['name']} (round {round_})")
             for x in before:
                 query(s, x["sql"], f"migration {x['name']} (round {round_})")
-        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 4, "views")
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 9, "views")
 
-        def fill(tag, times):
-            """Every table's rows, each block inserted twice with its token;
-            the totals must count it once (`times` fills so far)."""
+        def fill(tag, times, attempts):
+            """Every table's rows, each block inserted `attempts` times with
+            its token; the totals must count it once (`times` fills so
+            far)."""
             # Rows as the sink inserts them, each block twice with its token.
             records = (
                 "INSERT INTO aggregate_records (report_id, record_index, org_name, date_begin, date_end, "
-                "policy_domain, source_ip, source_ip_text, message_count, disposition, dkim, spf, header_from) {s} VALUES "
+                "policy_domain, source_ip, source_ip_text, message_count, disposition, dkim, spf, header_from, "
+                "source_ptr, source_ptr_confirmed, source_base_domain, source_name, source_type, source_asn, "
+                "source_as_name, source_as_domain, source_country) {s} VALUES "
                 "('r1{tag}', 0, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
-                "IPv6StringToNum('::ffff:198.51.100.7'), '198.51.100.7', 40, 'none', 'pass', 'pass', 'example.com'), "
+                "IPv6StringToNum('::ffff:198.51.100.7'), '198.51.100.7', 40, 'none', 'pass', 'pass', 'example.com', "
+                "'mail-7.mailco.example', 1, 'mailco.example', 'Mail Co', 'email', 64500, 'Mail Co Networks', 'mailco.example', 'NL'), "
                 "('r1{tag}', 1, 'Mail Co', toDateTime(1700438400), toDateTime(1700524799), 'example.com', "
-                "IPv6StringToNum('::ffff:198.51.100.8'), '198.51.100.8', 2, 'reject', 'fail', 'fail', 'example.com')"
+                "IPv6StringToNum('::ffff:198.51.100.8'), '198.51.100.8', 2, 'reject', 'fail', 'fail', 'example.com', "
+                "'', 0, '', '', '', 64511, 'Bulletproof Hosting', 'bph.example', 'RU')"
             )
             report = (
                 "INSERT INTO aggregate_reports (report_id, org_name, date_begin, date_end, policy_domain, p, "
@@ -173,11 +186,13 @@ def main():
                 ("tlsrpt_reports", tls_report),
                 ("failure_reports", failure),
             ]:
-                for attempt in (1, 2):
+                for attempt in range(1, attempts + 1):
                     query(s, sql.format(s=settings(insert_settings, f"token-{tag}-{name}"), tag=tag), f"insert {name} (attempt {attempt})")
             check_totals(s, times)
 
-        fill("a", 1)
+        # Once each: before 0008 the five enrichment views have no dedup
+        # window (no sink sends tokens to a server it has not migrated).
+        fill("a", 1, 1)
         for round_ in (1, 2):
             for x in rebuild:
                 query(s, x["sql"], f"migration {x['name']} (round {round_})")
@@ -188,17 +203,22 @@ def main():
             ("aggregate_by_source_daily.source_ip", "IPv6"),
             ("tlsrpt_failures.receiving_ip", "IPv6"),
             ("failure_reports.sample", "String"),
+            ("aggregate_records.source_country", "LowCardinality(String)"),
+            ("aggregate_records.source_asn", "UInt32"),
+            ("aggregate_reports.reporter_auth", "LowCardinality(String)"),
+            ("tlsrpt_failures.sending_mta_as_name", "LowCardinality(String)"),
+            ("aggregate_by_sender_daily.sender_name", "LowCardinality(String)"),
         ]:
             table, name = column.split(".")
             expect(s, f"SELECT type FROM system.columns WHERE database = 'dmarcflow' AND table = '{table}' AND name = '{name}'", want, f"type of {column}")
-        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 4, "views after 0006")
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND engine = 'MaterializedView'", 9, "views after 0006 and 0008")
         expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND name LIKE '%\\_\\_%'", 0, "no table left over")
-        fill("b", 2)
+        fill("b", 2, 2)
         # Retention: a century keeps everything; 400 days expires the 2023 rows.
         for x in of("retention"):
             if x["name"] == "retention 36500 days":
                 query(s, x["sql"], x["name"])
-        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND create_table_query LIKE '%TTL %'", 9, "tables with a TTL")
+        expect(s, "SELECT count() FROM system.tables WHERE database = 'dmarcflow' AND create_table_query LIKE '%TTL %'", 14, "tables with a TTL")
         check_totals(s, 2)
 
         # Every Grafana panel and variable query.

@@ -14,7 +14,7 @@ use dmarcflow_schemas::{ddl::CLICKHOUSE, Report};
 use dmarcflow_store::clickhouse::{
     lookup_queries, INSERT_SETTINGS, LEDGER, LEDGER_READ, LEDGER_WRITE,
 };
-use dmarcflow_store::summary::{by_result, by_source, day, Backend, Scope};
+use dmarcflow_store::summary::{day, Backend, Scope, View};
 use serde_json::json;
 
 pub fn run(paths: &[PathBuf]) -> Result<()> {
@@ -81,8 +81,9 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
         let Ok(scope) = Scope::new(&domain, &begin, &begin) else {
             continue;
         };
-        out.push(json!({"kind": "report", "name": format!("by source {domain}"), "sql": by_source(Backend::ClickHouse, &scope)}));
-        out.push(json!({"kind": "report", "name": format!("by result {domain}"), "sql": by_result(Backend::ClickHouse, &scope)}));
+        for view in View::ALL {
+            out.push(json!({"kind": "report", "name": format!("by {} {domain}", view.name()), "sql": view.sql(Backend::ClickHouse, &scope)}));
+        }
     }
     for line in out {
         println!("{line}");

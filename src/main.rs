@@ -119,6 +119,10 @@ pub struct ReportArgs {
     /// Last day, YYYY-MM-DD (default today).
     #[arg(long)]
     pub to: Option<String>,
+    /// The views, comma-separated: result, source, host, sender, network,
+    /// country, reporter (default: all of them, in that order).
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
 }
 
 #[derive(clap::Args)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use dmarcflow_ingest::received_now as unix_now;
 use dmarcflow_store::clickhouse::{self, connect};
-use dmarcflow_store::summary::{by_result, by_source, day as day_of, Scope};
+use dmarcflow_store::summary::{day as day_of, Scope, View};
 use dmarcflow_store::{Store, StoreConfig};
 
 use crate::config::Config;
@@ -80,22 +80,35 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| day_of(unix_now() - 30 * 86_400));
     let scope = Scope::new(&args.domain, &from, &to).map_err(anyhow::Error::msg)?;
+    let views = if args.by.is_empty() {
+        View::ALL.to_vec()
+    } else {
+        args.by
+            .iter()
+            .map(|name| {
+                View::parse(name.trim()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--by {name}: not a view (result, source, host, sender, network, country, reporter)"
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
     let rt = runtime()?;
-    let (sources, results) = rt.block_on(async {
+    let tables = rt.block_on(async {
         let store = Store::open(&config.store).await?;
         let backend = store.backend();
-        let sources = store.query(&by_source(backend, &scope)).await?;
-        let results = store.query(&by_result(backend, &scope)).await?;
-        Ok::<_, dmarcflow_store::StoreError>((sources, results))
+        let mut tables = Vec::new();
+        for view in &views {
+            tables.push(store.query(&view.sql(backend, &scope)).await?);
+        }
+        Ok::<_, dmarcflow_store::StoreError>(tables)
     })?;
-    emit(&format!(
-        "{} from {} to {}\n\nBy source\n{}\nBy result\n{}",
-        scope.domain,
-        scope.from,
-        scope.to,
-        sources.to_aligned(),
-        results.to_aligned()
-    ))
+    let mut out = format!("{} from {} to {}\n", scope.domain, scope.from, scope.to);
+    for (view, table) in views.iter().zip(&tables) {
+        out.push_str(&format!("\nBy {}\n{}", view.name(), table.to_aligned()));
+    }
+    emit(&out)
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.

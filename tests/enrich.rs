@@ -90,8 +90,7 @@ fn parse_and_run_carry_the_source_of_every_address() {
         "{records} records, {failures} failure reports"
     );
 
-    let db = dir.path().join("enriched.db").display().to_string();
-    let run = dmarcflow(dir.path(), &mmdb, &["run", "--db", &db, &examples]);
+    let run = dmarcflow(dir.path(), &mmdb, &["run", &examples]);
     assert!(
         run.status.success(),
         "{}",
@@ -102,6 +101,51 @@ fn parse_and_run_carry_the_source_of_every_address() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+
+    // Stored in the records' columns and counted in the views.
+    let query = dmarcflow(
+        dir.path(),
+        &mmdb,
+        &[
+            "query",
+            "SELECT source_asn, source_as_name, sum(message_count) FROM aggregate_records \
+             WHERE source_ip LIKE '198.1%' GROUP BY 1, 2",
+        ],
+    );
+    let rows = String::from_utf8_lossy(&query.stdout).into_owned();
+    let network: Vec<&str> = rows.lines().nth(1).unwrap_or("").split('\t').collect();
+    assert_eq!(network[..2], ["64512", "Benchmark Networks"], "{rows}");
+    let routed: u64 = network[2].parse().unwrap_or(0);
+    assert!(routed > 0, "{rows}");
+    let report = dmarcflow(
+        dir.path(),
+        &mmdb,
+        &[
+            "report",
+            "--domain",
+            "example.com",
+            "--from",
+            "2023-11-01",
+            "--to",
+            "2023-12-31",
+            "--by",
+            "network,sender",
+        ],
+    );
+    let text = String::from_utf8_lossy(&report.stdout).into_owned();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("64512"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields[1..3], ["Benchmark", "Networks"], "{text}");
+    assert!(text.contains("\nBy sender\n"), "{text}");
+    assert!(!text.contains("By result"), "{text}");
 
     let missing = dmarcflow(
         dir.path(),

@@ -545,11 +545,12 @@ fn read(message: &BorrowedMessage<'_>) -> Result<Ingested<'static>, String> {
                 .and_then(|v| std::str::from_utf8(v).ok())
         })
     };
-    decode(
-        body,
-        header_value(header::ORIGIN),
-        header_value(header::RECEIVED_AT),
-    )
-    .map(Ingested::into_owned)
-    .map_err(|e| e.to_string())
+    let headers = dmarcflow_schemas::message::Headers {
+        origin: header_value(header::ORIGIN),
+        received_at: header_value(header::RECEIVED_AT),
+        reporter_auth: header_value(header::REPORTER_AUTH),
+    };
+    decode(body, headers)
+        .map(Ingested::into_owned)
+        .map_err(|e| e.to_string())
 }

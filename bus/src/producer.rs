@@ -73,8 +73,9 @@ impl KafkaPublisher {
         let bodies = self.bodies(&item.report)?;
         let producer = self.current();
         let schema_version = dmarcflow_schemas::SCHEMA_VERSION.to_string();
+        let reporter_auth = item.reporter.as_ref().map(|a| a.to_header());
         let sends = bodies.iter().map(|body| {
-            let headers = OwnedHeaders::new()
+            let mut headers = OwnedHeaders::new()
                 .insert(Header {
                     key: header::ORIGIN,
                     value: Some(item.origin.as_str()),
@@ -87,6 +88,12 @@ impl KafkaPublisher {
                     key: header::SCHEMA_VERSION,
                     value: Some(schema_version.as_str()),
                 });
+            if let Some(auth) = &reporter_auth {
+                headers = headers.insert(Header {
+                    key: header::REPORTER_AUTH,
+                    value: Some(auth.as_str()),
+                });
+            }
             let record = FutureRecord::to(topic)
                 .key(key)
                 .payload(body.as_slice())

@@ -77,25 +77,18 @@ impl Enricher {
 }
 
 impl Enricher {
-    /// Adds `source` to every record of an aggregate report and to a
-    /// failure report; each distinct address is looked up once, all of
-    /// them at once.
+    /// Adds `source` to every record of an aggregate report, to a failure
+    /// report, and to both ends of every TLS-RPT failure detail; each
+    /// distinct address is looked up once, all of them at once.
     pub async fn report(&self, report: &mut dmarcflow_schemas::Report<'_>) {
         use dmarcflow_schemas::Report;
         match report {
             Report::Aggregate(r) => {
-                let mut ips: Vec<&str> =
-                    r.records.iter().map(|rec| rec.source_ip.as_ref()).collect();
-                ips.sort_unstable();
-                ips.dedup();
-                let found =
-                    futures_util::future::join_all(ips.iter().map(|ip| self.source(ip))).await;
-                let by_ip: std::collections::HashMap<String, Source> =
-                    found.into_iter().map(|s| (s.ip.clone(), s)).collect();
+                let by_ip = self
+                    .sources(r.records.iter().map(|rec| rec.source_ip.as_ref()))
+                    .await;
                 for record in &mut r.records {
-                    if let Some(source) = by_ip.get(record.source_ip.as_ref()) {
-                        record.source = Some(Box::new(source.clone()));
-                    }
+                    record.source = by_ip.get(record.source_ip.as_ref()).cloned();
                 }
             }
             Report::Failure(r) => {
@@ -103,7 +96,35 @@ impl Enricher {
                     r.source = Some(Box::new(self.source(ip).await));
                 }
             }
-            Report::Tlsrpt(_) => {}
+            Report::Tlsrpt(r) => {
+                let details = || r.policies.iter().flat_map(|p| &p.failure_details);
+                let ips: Vec<String> = details()
+                    .flat_map(|d| [d.sending_mta_ip.as_deref(), d.receiving_ip.as_deref()])
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect();
+                let by_ip = self.sources(ips.iter().map(String::as_str)).await;
+                let find = |ip: Option<&str>| ip.and_then(|ip| by_ip.get(ip)).cloned();
+                for detail in r.policies.iter_mut().flat_map(|p| &mut p.failure_details) {
+                    detail.sending_mta_source = find(detail.sending_mta_ip.as_deref());
+                    detail.receiving_source = find(detail.receiving_ip.as_deref());
+                }
+            }
         }
+    }
+
+    /// Each distinct address of `ips`, looked up concurrently.
+    async fn sources<'i>(
+        &self,
+        ips: impl Iterator<Item = &'i str>,
+    ) -> std::collections::HashMap<String, Box<Source>> {
+        let mut ips: Vec<&str> = ips.collect();
+        ips.sort_unstable();
+        ips.dedup();
+        let found = futures_util::future::join_all(ips.iter().map(|ip| self.source(ip))).await;
+        found
+            .into_iter()
+            .map(|s| (s.ip.clone(), Box::new(s)))
+            .collect()
     }
 }

@@ -158,7 +158,8 @@ fn validator_catches_drift() {
     assert!(errors.iter().any(|e| e.contains("missing id")));
 }
 
-/// Enriched output (`source` on records and failure reports) matches too;
+/// Enriched output (`source` on records and failure reports, both ends of
+/// TLS-RPT failures) matches too;
 /// a source missing a field, or with one too many, does not.
 #[test]
 fn enriched_reports_match_their_schema() {
@@ -177,10 +178,10 @@ fn enriched_reports_match_their_schema() {
         country: Some("DE".into()),
         lookup_failed: false,
     };
-    let (mut aggregate, mut failure) = (0, 0);
+    let (mut aggregate, mut failure, mut tls) = (0, 0, 0);
     for entry in corpus::inventory(&root)
         .iter()
-        .filter(|e| matches!(e.kind.as_str(), "aggregate" | "forensic"))
+        .filter(|e| matches!(e.kind.as_str(), "aggregate" | "forensic" | "tlsrpt"))
     {
         for (_, mut report) in corpus::parse_file(&root.join(&entry.path)).reports {
             match &mut report {
@@ -195,6 +196,19 @@ fn enriched_reports_match_their_schema() {
                     }));
                     failure += 1;
                 }
+                Report::Tlsrpt(r) => {
+                    let Some(detail) = r
+                        .policies
+                        .iter_mut()
+                        .flat_map(|p| &mut p.failure_details)
+                        .next()
+                    else {
+                        continue;
+                    };
+                    detail.sending_mta_source = Some(Box::new(source.clone()));
+                    detail.receiving_source = Some(Box::new(Source::default()));
+                    tls += 1;
+                }
                 _ => continue,
             }
             let value = serde_json::to_value(&report).expect("serialise");
@@ -204,7 +218,10 @@ fn enriched_reports_match_their_schema() {
             assert!(errors.is_empty(), "{errors:#?}");
         }
     }
-    assert!(aggregate > 3 && failure > 3, "{aggregate} {failure}");
+    assert!(
+        aggregate > 3 && failure > 3 && tls > 3,
+        "{aggregate} {failure} {tls}"
+    );
     let s = schema("aggregate");
     let record = &s["properties"]["records"]["items"];
     let mut errors = Vec::new();

@@ -14,11 +14,21 @@
 -- leftovers of an earlier attempt are dropped first. Stop the sinks while
 -- `dmarcflow migrate` runs this: an insert meanwhile would miss the daily
 -- tables.
+--
+-- The columns of 0007 come first (ADD COLUMN IF NOT EXISTS) and are part of
+-- every rebuilt table: on a server upgraded from one older than 22.2, 0007
+-- ran before this one, and the copy (SELECT *) needs the same columns on
+-- both sides.
 DROP VIEW IF EXISTS aggregate_by_source_daily_mv;
 DROP VIEW IF EXISTS aggregate_by_result_daily_mv;
 DROP VIEW IF EXISTS tlsrpt_success_daily_mv;
 DROP VIEW IF EXISTS tlsrpt_failure_daily_mv;
 
+ALTER TABLE aggregate_reports ADD COLUMN IF NOT EXISTS reporter_auth String;
+ALTER TABLE aggregate_reports ADD COLUMN IF NOT EXISTS reporter_dkim String;
+ALTER TABLE aggregate_reports ADD COLUMN IF NOT EXISTS reporter_dkim_domain String;
+ALTER TABLE aggregate_reports ADD COLUMN IF NOT EXISTS reporter_spf String;
+ALTER TABLE aggregate_reports ADD COLUMN IF NOT EXISTS reporter_authenticated UInt8;
 DROP TABLE IF EXISTS aggregate_reports__previous;
 DROP TABLE IF EXISTS aggregate_reports__current;
 CREATE TABLE aggregate_reports__current
@@ -52,7 +62,12 @@ CREATE TABLE aggregate_reports__current
     other_values Array(String) CODEC(ZSTD(3)),
     schema_version UInt16,
     origin String,
-    ingested_at DateTime('UTC')
+    ingested_at DateTime('UTC'),
+    reporter_auth String,
+    reporter_dkim String,
+    reporter_dkim_domain String,
+    reporter_spf String,
+    reporter_authenticated UInt8
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date_begin)
@@ -62,6 +77,16 @@ INSERT INTO aggregate_reports__current SELECT * FROM aggregate_reports;
 RENAME TABLE aggregate_reports TO aggregate_reports__previous, aggregate_reports__current TO aggregate_reports;
 DROP TABLE aggregate_reports__previous;
 
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_ptr String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_ptr_confirmed UInt8;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_base_domain String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_name String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_type String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_asn UInt32;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_as_name String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_as_domain String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_country String;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_lookup_failed UInt8;
 DROP TABLE IF EXISTS aggregate_records__previous;
 DROP TABLE IF EXISTS aggregate_records__current;
 CREATE TABLE aggregate_records__current
@@ -91,7 +116,17 @@ CREATE TABLE aggregate_records__current
     spf_scopes Array(Enum8('' = 0, 'mfrom' = 1, 'helo' = 2, 'other' = 3)),
     spf_results Array(Enum8('' = 0, 'none' = 1, 'neutral' = 2, 'pass' = 3, 'fail' = 4, 'softfail' = 5, 'temperror' = 6, 'permerror' = 7, 'policy' = 8, 'other' = 9)),
     spf_human_results Array(LowCardinality(String)),
-    other_values Array(String) CODEC(ZSTD(3))
+    other_values Array(String) CODEC(ZSTD(3)),
+    source_ptr String,
+    source_ptr_confirmed UInt8,
+    source_base_domain String,
+    source_name String,
+    source_type String,
+    source_asn UInt32,
+    source_as_name String,
+    source_as_domain String,
+    source_country String,
+    source_lookup_failed UInt8
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date_begin)
@@ -101,6 +136,21 @@ INSERT INTO aggregate_records__current SELECT * FROM aggregate_records;
 RENAME TABLE aggregate_records TO aggregate_records__previous, aggregate_records__current TO aggregate_records;
 DROP TABLE aggregate_records__previous;
 
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_ptr String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_ptr_confirmed UInt8;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_base_domain String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_name String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_type String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_asn UInt32;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_as_name String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_as_domain String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_country String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_lookup_failed UInt8;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_auth String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_dkim String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_dkim_domain String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_spf String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_authenticated UInt8;
 DROP TABLE IF EXISTS failure_reports__previous;
 DROP TABLE IF EXISTS failure_reports__current;
 CREATE TABLE failure_reports__current
@@ -138,7 +188,22 @@ CREATE TABLE failure_reports__current
     other_values Array(String) CODEC(ZSTD(3)),
     schema_version UInt16,
     origin String,
-    ingested_at DateTime('UTC')
+    ingested_at DateTime('UTC'),
+    source_ptr String,
+    source_ptr_confirmed UInt8,
+    source_base_domain String,
+    source_name String,
+    source_type String,
+    source_asn UInt32,
+    source_as_name String,
+    source_as_domain String,
+    source_country String,
+    source_lookup_failed UInt8,
+    reporter_auth String,
+    reporter_dkim String,
+    reporter_dkim_domain String,
+    reporter_spf String,
+    reporter_authenticated UInt8
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(arrival_date)
@@ -148,6 +213,11 @@ INSERT INTO failure_reports__current SELECT * FROM failure_reports;
 RENAME TABLE failure_reports TO failure_reports__previous, failure_reports__current TO failure_reports;
 DROP TABLE failure_reports__previous;
 
+ALTER TABLE tlsrpt_reports ADD COLUMN IF NOT EXISTS reporter_auth String;
+ALTER TABLE tlsrpt_reports ADD COLUMN IF NOT EXISTS reporter_dkim String;
+ALTER TABLE tlsrpt_reports ADD COLUMN IF NOT EXISTS reporter_dkim_domain String;
+ALTER TABLE tlsrpt_reports ADD COLUMN IF NOT EXISTS reporter_spf String;
+ALTER TABLE tlsrpt_reports ADD COLUMN IF NOT EXISTS reporter_authenticated UInt8;
 DROP TABLE IF EXISTS tlsrpt_reports__previous;
 DROP TABLE IF EXISTS tlsrpt_reports__current;
 CREATE TABLE tlsrpt_reports__current
@@ -164,7 +234,12 @@ CREATE TABLE tlsrpt_reports__current
     warnings Array(String) CODEC(ZSTD(3)),
     schema_version UInt16,
     origin String,
-    ingested_at DateTime('UTC')
+    ingested_at DateTime('UTC'),
+    reporter_auth String,
+    reporter_dkim String,
+    reporter_dkim_domain String,
+    reporter_spf String,
+    reporter_authenticated UInt8
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date_begin)
@@ -199,6 +274,16 @@ INSERT INTO tlsrpt_policies__current SELECT * FROM tlsrpt_policies;
 RENAME TABLE tlsrpt_policies TO tlsrpt_policies__previous, tlsrpt_policies__current TO tlsrpt_policies;
 DROP TABLE tlsrpt_policies__previous;
 
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS sending_mta_ptr String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS sending_mta_name String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS sending_mta_asn UInt32;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS sending_mta_as_name String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS sending_mta_country String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS receiving_ptr String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS receiving_name String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS receiving_asn UInt32;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS receiving_as_name String;
+ALTER TABLE tlsrpt_failures ADD COLUMN IF NOT EXISTS receiving_country String;
 DROP TABLE IF EXISTS tlsrpt_failures__previous;
 DROP TABLE IF EXISTS tlsrpt_failures__current;
 CREATE TABLE tlsrpt_failures__current
@@ -220,7 +305,17 @@ CREATE TABLE tlsrpt_failures__current
     receiving_ip_text String,
     failed_sessions UInt64,
     additional_information String CODEC(ZSTD(3)),
-    failure_reason_code LowCardinality(String)
+    failure_reason_code LowCardinality(String),
+    sending_mta_ptr String,
+    sending_mta_name String,
+    sending_mta_asn UInt32,
+    sending_mta_as_name String,
+    sending_mta_country String,
+    receiving_ptr String,
+    receiving_name String,
+    receiving_asn UInt32,
+    receiving_as_name String,
+    receiving_country String
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date_begin)

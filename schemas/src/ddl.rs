@@ -28,12 +28,15 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     4 => "0004_insert_dedup_window.sql",
     5 => "0005_daily_dedup_window.sql",
     6 => "0006_current_schema.sql",
+    7 => "0007_source_intelligence.sql",
+    8 => "0008_source_intelligence_current.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_reports.sql",
     2 => "0002_daily_aggregations.sql",
+    3 => "0003_source_intelligence.sql",
 );
 
 impl Migration {

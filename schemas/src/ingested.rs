@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Report;
+use crate::{Report, ReporterAuth};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ingested<'a> {
@@ -14,6 +14,9 @@ pub struct Ingested<'a> {
     pub origin: String,
     /// Unix seconds when the source received it.
     pub received_at: i64,
+    /// Whether the email that carried it is the reporter's own; `None`
+    /// when not checked.
+    pub reporter: Option<ReporterAuth>,
 }
 
 impl Ingested<'_> {
@@ -22,6 +25,7 @@ impl Ingested<'_> {
             report: self.report.into_owned(),
             origin: self.origin,
             received_at: self.received_at,
+            reporter: self.reporter,
         }
     }
 }

@@ -20,6 +20,8 @@ pub mod header {
     pub const SCHEMA_VERSION: &str = "dmarcflow-schema-version";
     pub const REASON: &str = "dmarcflow-reason";
     pub const ERROR: &str = "dmarcflow-error";
+    /// `ReporterAuth` as JSON, where ingest checked the report's email.
+    pub const REPORTER_AUTH: &str = "dmarcflow-reporter-auth";
 }
 
 /// The topic names, from a prefix (`dmarcflow` gives `dmarcflow.aggregate`...).
@@ -64,17 +66,27 @@ pub fn encode(report: &Report<'_>) -> Vec<u8> {
     serde_json::to_vec(report).unwrap_or_default()
 }
 
-/// Reads a report message back: the body and the two ingest headers.
-pub fn decode<'a>(
-    body: &'a [u8],
-    origin: Option<&str>,
-    received_at: Option<&str>,
-) -> Result<Ingested<'a>, serde_json::Error> {
+/// The ingest headers of a report message, as read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Headers<'h> {
+    pub origin: Option<&'h str>,
+    pub received_at: Option<&'h str>,
+    pub reporter_auth: Option<&'h str>,
+}
+
+/// Reads a report message back: the body and the ingest headers.
+pub fn decode<'a>(body: &'a [u8], headers: Headers<'_>) -> Result<Ingested<'a>, serde_json::Error> {
     let report: Report<'a> = serde_json::from_slice(body)?;
     Ok(Ingested {
         report,
-        origin: origin.unwrap_or_default().to_owned(),
-        received_at: received_at.and_then(|t| t.parse().ok()).unwrap_or_default(),
+        origin: headers.origin.unwrap_or_default().to_owned(),
+        received_at: headers
+            .received_at
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_default(),
+        reporter: headers
+            .reporter_auth
+            .and_then(crate::ReporterAuth::from_header),
     })
 }
 
@@ -88,7 +100,18 @@ mod tests {
         let mut r = AggregateReport::empty();
         r.id = "abc".into();
         let body = encode(&Report::Aggregate(r.clone()));
-        let back = decode(&body, Some("imap:INBOX/7"), Some("1700000000")).ok();
+        let headers = Headers {
+            origin: Some("imap:INBOX/7"),
+            received_at: Some("1700000000"),
+            reporter_auth: Some(r#"{"verdict":"unsigned"}"#),
+        };
+        let back = decode(&body, headers).ok();
+        assert_eq!(
+            back.as_ref()
+                .and_then(|i| i.reporter.as_ref())
+                .map(|a| a.verdict),
+            Some(crate::reporter_auth::Verdict::Unsigned)
+        );
         assert_eq!(back.as_ref().map(|i| i.report.id()), Some("abc"));
         assert_eq!(
             back.map(|i| (i.origin, i.received_at)),

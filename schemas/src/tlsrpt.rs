@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::IdentityHasher;
 use crate::text_enum::text_enum;
-use crate::{Warnings, SCHEMA_VERSION};
+use crate::{Source, Warnings, SCHEMA_VERSION};
 
 text_enum!(
     /// RFC 8460 section 4.3 `policy-type`.
@@ -70,6 +70,13 @@ pub struct FailureDetail<'a> {
     pub failed_session_count: u64,
     pub additional_information: Option<Cow<'a, str>>,
     pub failure_reason_code: Option<Cow<'a, str>>,
+    /// Who `sending_mta_ip` is, when enrichment is configured
+    /// (`dmarcflow_enrich`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending_mta_source: Option<Box<Source>>,
+    /// Who `receiving_ip` is, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiving_source: Option<Box<Source>>,
 }
 
 impl<'a> TlsReport<'a> {
@@ -144,6 +151,8 @@ impl TlsReport<'_> {
                             failed_session_count: d.failed_session_count,
                             additional_information: d.additional_information.map(owned),
                             failure_reason_code: d.failure_reason_code.map(owned),
+                            sending_mta_source: d.sending_mta_source,
+                            receiving_source: d.receiving_source,
                         })
                         .collect(),
                 })

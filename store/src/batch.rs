@@ -161,6 +161,7 @@ mod tests {
             report: Report::Aggregate(r),
             origin: "test".into(),
             received_at: 0,
+            reporter: None,
         }
     }
 

@@ -1,7 +1,9 @@
-//! The tables `dmarcflow report` prints for a domain and a date range:
-//! per source (who sends as the domain and how it fares) and per result
-//! (dispositions and DKIM/SPF alignment), from the daily aggregations of
-//! whichever store is configured.
+//! The tables `dmarcflow report` prints for a domain and a date range, from
+//! the daily aggregations of whichever store is configured: per result
+//! (dispositions and DKIM/SPF alignment), per source address, and, from the
+//! enrichment, per sending host (base domain of the PTR name), per sender
+//! (name and type), per network (ASN), per country, and per reporter
+//! organisation.
 
 /// ClickHouse SQL for a FixedString(16) address column as text: IPv4
 /// without the `::ffff:` that `IPv6NumToString` puts before mapped
@@ -105,6 +107,105 @@ pub fn by_result(backend: Backend, scope: &Scope) -> String {
     )
 }
 
+/// One of the report's views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Result,
+    Source,
+    Host,
+    Sender,
+    Network,
+    Country,
+    Reporter,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [
+        View::Result,
+        View::Source,
+        View::Host,
+        View::Sender,
+        View::Network,
+        View::Country,
+        View::Reporter,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Result => "result",
+            View::Source => "source",
+            View::Host => "host",
+            View::Sender => "sender",
+            View::Network => "network",
+            View::Country => "country",
+            View::Reporter => "reporter",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.name() == text)
+    }
+
+    /// The view's query.
+    pub fn sql(self, backend: Backend, scope: &Scope) -> String {
+        let (table, keys) = match self {
+            View::Result => return by_result(backend, scope),
+            View::Source => return by_source(backend, scope),
+            View::Host => ("aggregate_by_host_daily", &["base_domain"][..]),
+            View::Sender => (
+                "aggregate_by_sender_daily",
+                &["sender_name", "sender_type"][..],
+            ),
+            View::Network => ("aggregate_by_network_daily", &["asn", "as_name"][..]),
+            View::Country => ("aggregate_by_country_daily", &["country"][..]),
+            View::Reporter => ("aggregate_by_reporter_daily", &["org_name"][..]),
+        };
+        by_key(backend, scope, table, keys)
+    }
+}
+
+/// A view of the enrichment: per key, messages, DMARC pass/fail and rate,
+/// quarantined and rejected; biggest first. An unknown key ('' or AS 0)
+/// shows as `(unknown)`.
+fn by_key(backend: Backend, scope: &Scope, table: &str, keys: &[&str]) -> String {
+    let (_, day_filter) = dialect(backend, scope);
+    // Aliased apart from the columns (see by_source).
+    let alias = |k: &str| match k {
+        "base_domain" => "host",
+        "sender_name" => "sender",
+        "sender_type" => "kind",
+        "asn" => "as_number",
+        "as_name" => "as_organisation",
+        "country" => "country_code",
+        _ => "reporter",
+    };
+    let shown: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let (text, empty) = match (backend, *k) {
+                (Backend::ClickHouse, "asn") => ("toString(asn)".to_owned(), "'0'"),
+                (Backend::Sqlite, "asn") => ("CAST(asn AS TEXT)".to_owned(), "'0'"),
+                (_, k) => (k.to_owned(), "''"),
+            };
+            format!(
+                "CASE WHEN {text} = {empty} THEN '(unknown)' ELSE {text} END AS {}",
+                alias(k)
+            )
+        })
+        .collect();
+    let names: Vec<&str> = keys.iter().map(|k| alias(k)).collect();
+    format!(
+        "SELECT {shown}, sum(messages) AS total, sum(dmarc_pass) AS pass, \
+         sum(dmarc_fail) AS fail, round(100.0 * sum(dmarc_pass) / sum(messages), 1) AS pass_pct, \
+         sum(disposition_quarantine) AS quarantined, sum(disposition_reject) AS rejected \
+         FROM {table} WHERE policy_domain = '{domain}' AND {day_filter} \
+         GROUP BY {group} HAVING total > 0 ORDER BY total DESC, {group} LIMIT 100",
+        shown = shown.join(", "),
+        group = names.join(", "),
+        domain = scope.domain
+    )
+}
+
 fn dialect(backend: Backend, scope: &Scope) -> (String, String) {
     match backend {
         Backend::ClickHouse => (
@@ -130,6 +231,20 @@ mod tests {
         assert_eq!(day(0), "1970-01-01");
         assert_eq!(day(1_704_067_200), "2024-01-01");
         assert_eq!(day(951_782_400), "2000-02-29");
+    }
+
+    #[test]
+    fn views() {
+        let scope =
+            Scope::new("example.com", "2024-01-01", "2024-01-31").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(View::parse("network"), Some(View::Network));
+        assert_eq!(View::parse("nope"), None);
+        let sql = View::Network.sql(Backend::Sqlite, &scope);
+        assert!(sql.starts_with(
+            "SELECT CASE WHEN CAST(asn AS TEXT) = '0' THEN '(unknown)' ELSE CAST(asn AS TEXT) END AS as_number, \
+             CASE WHEN as_name = '' THEN '(unknown)' ELSE as_name END AS as_organisation, sum(messages)"
+        ), "{sql}");
+        assert!(sql.contains("FROM aggregate_by_network_daily WHERE policy_domain = 'example.com'"));
     }
 
     #[test]

@@ -178,6 +178,7 @@ pub fn ingested(report: AggregateReport<'static>) -> Ingested<'static> {
         report: Report::Aggregate(report),
         origin: "generated".into(),
         received_at: 1_704_153_600,
+        reporter: None,
     }
 }
 
@@ -245,23 +246,33 @@ pub async fn assert_stored(store: &crate::Store, t: &Totals) {
     } else {
         "day"
     };
-    let rows = store
-        .query(&format!(
-            "SELECT {day} AS d, policy_domain, sum(messages) AS m, sum(dmarc_pass), \
-             sum(dkim_aligned_pass), sum(spf_aligned_pass), sum(disposition_reject) \
-             FROM aggregate_by_source_daily GROUP BY d, policy_domain HAVING m > 0"
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("by source: {e}"));
-    let by_source: BTreeMap<(String, String), [u64; 5]> = rows
-        .rows
-        .iter()
-        .map(|r| {
-            let n = |i: usize| r[i].parse::<u64>().unwrap_or(u64::MAX);
-            ((r[0].clone(), r[1].clone()), [n(2), n(3), n(4), n(5), n(6)])
-        })
-        .collect();
-    assert_eq!(by_source, t.by_day_domain, "aggregate_by_source_daily");
+    // Per source and the five views of the enrichment: the same sums.
+    for table in [
+        "aggregate_by_source_daily",
+        "aggregate_by_host_daily",
+        "aggregate_by_sender_daily",
+        "aggregate_by_network_daily",
+        "aggregate_by_country_daily",
+        "aggregate_by_reporter_daily",
+    ] {
+        let rows = store
+            .query(&format!(
+                "SELECT {day} AS d, policy_domain, sum(messages) AS m, sum(dmarc_pass), \
+                 sum(dkim_aligned_pass), sum(spf_aligned_pass), sum(disposition_reject) \
+                 FROM {table} GROUP BY d, policy_domain HAVING m > 0"
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        let sums: BTreeMap<(String, String), [u64; 5]> = rows
+            .rows
+            .iter()
+            .map(|r| {
+                let n = |i: usize| r[i].parse::<u64>().unwrap_or(u64::MAX);
+                ((r[0].clone(), r[1].clone()), [n(2), n(3), n(4), n(5), n(6)])
+            })
+            .collect();
+        assert_eq!(sums, t.by_day_domain, "{table}");
+    }
 
     let rows = store
         .query(&format!(

@@ -1,6 +1,9 @@
-//! Column values shared by both stores: addresses, days, text of enums.
+//! Column values shared by both stores: addresses, days, text of enums,
+//! the enrichment of a source and the authentication of a report's email.
 
 use std::net::{IpAddr, Ipv6Addr};
+
+use dmarcflow_schemas::{ReporterAuth, Source};
 
 /// An address as ClickHouse's FixedString(16): IPv6, or IPv4 mapped into
 /// IPv6 (`::ffff:a.b.c.d`), which `IPv6NumToString` prints back as `a.b.c.d`.
@@ -35,6 +38,68 @@ pub fn datetime(seconds: i64) -> u32 {
 pub fn json_array<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     let items: Vec<String> = items.into_iter().map(|s| s.as_ref().to_owned()).collect();
     serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A source's enrichment as the `source_*` columns: '' and 0 where unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceColumns<'a> {
+    pub ptr: &'a str,
+    pub ptr_confirmed: u8,
+    pub base_domain: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub asn: u32,
+    pub as_name: &'a str,
+    pub as_domain: &'a str,
+    pub country: &'a str,
+    pub lookup_failed: u8,
+}
+
+impl<'a> SourceColumns<'a> {
+    pub fn of(source: Option<&'a Source>) -> Self {
+        let Some(s) = source else {
+            return Self::default();
+        };
+        let text = |v: &'a Option<String>| v.as_deref().unwrap_or("");
+        Self {
+            ptr: text(&s.ptr),
+            ptr_confirmed: u8::from(s.ptr_confirmed),
+            base_domain: text(&s.base_domain),
+            name: text(&s.name),
+            kind: text(&s.kind),
+            asn: s.asn.unwrap_or(0),
+            as_name: text(&s.as_name),
+            as_domain: text(&s.as_domain),
+            country: text(&s.country),
+            lookup_failed: u8::from(s.lookup_failed),
+        }
+    }
+}
+
+/// A report email's verification as the `reporter_*` columns: all empty
+/// when it was not checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReporterColumns<'a> {
+    pub auth: &'a str,
+    pub dkim: &'a str,
+    pub dkim_domain: &'a str,
+    pub spf: &'a str,
+    pub authenticated: u8,
+}
+
+impl<'a> ReporterColumns<'a> {
+    pub fn of(auth: Option<&'a ReporterAuth>) -> Self {
+        let Some(a) = auth else {
+            return Self::default();
+        };
+        Self {
+            auth: a.verdict.as_str(),
+            dkim: a.dkim.as_deref().unwrap_or(""),
+            dkim_domain: a.dkim_domain.as_deref().unwrap_or(""),
+            spf: a.spf.as_deref().unwrap_or(""),
+            authenticated: u8::from(a.authenticated()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ fn reports(emails: usize) -> Vec<Ingested<'static>> {
                         report: report.into_owned(),
                         origin: format!("bench #{n}"),
                         received_at: 1_700_000_000,
+                        reporter: None,
                     });
                 }
             }
@@ -88,6 +89,7 @@ async fn bare(
             let meta = Meta {
                 origin: &i.origin,
                 ingested_at: i.received_at,
+                reporter: i.reporter.as_ref(),
             };
             insert.write(&aggregate_report(r, meta)).await?;
             rows += 1;

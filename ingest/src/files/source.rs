@@ -338,6 +338,7 @@ impl Ctx<'_> {
             report: report.into_owned(),
             origin: origin.to_owned(),
             received_at: self.received_at,
+            reporter: None,
         })
     }
 

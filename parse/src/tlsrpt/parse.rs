@@ -177,6 +177,8 @@ fn failure<'a>(f: RawFailure<'a>, w: &mut Warnings) -> FailureDetail<'a> {
         failed_session_count: count(f.failed_session_count, "failed-session-count", w),
         additional_information: cow(f.additional_information).filter(|s| !s.is_empty()),
         failure_reason_code: cow(f.failure_reason_code).filter(|s| !s.is_empty()),
+        sending_mta_source: None,
+        receiving_source: None,
     }
 }
 

@@ -34,6 +34,32 @@ pub fn ledger(cluster: &str, database: &str) -> String {
     )
 }
 
+/// A whole migration as the cluster runs it: each statement rewritten, and
+/// a distributed table created again once after a run of column changes
+/// to its local table rather than after each.
+pub fn migration(
+    statements: &[String],
+    cluster: &str,
+    database: &str,
+    version: u32,
+) -> Result<Vec<String>, StoreError> {
+    let mut out: Vec<String> = Vec::new();
+    for statement in statements {
+        let rewritten = rewrite(statement, cluster, database, version)?;
+        // A column change is [ALTER, DROP, CREATE]: the DROP and CREATE
+        // of the change before it, for the same table, are not needed.
+        if let [alter, drop, create] = rewritten.as_slice() {
+            if alter.contains(" COLUMN ") && out.len() >= 2 && out[out.len() - 2] == *drop {
+                out.truncate(out.len() - 2);
+            }
+            out.extend([alter.clone(), drop.clone(), create.clone()]);
+            continue;
+        }
+        out.extend(rewritten);
+    }
+    Ok(out)
+}
+
 /// One statement of a migration as the cluster runs it.
 /// Names are qualified with the database: a node running its part of an
 /// ON CLUSTER statement resolves unqualified names inside a view's SELECT
@@ -85,6 +111,25 @@ pub fn rewrite(
                 "ALTER TABLE {} ON CLUSTER {cluster} MODIFY SETTING {setting}",
                 db(&local(name))
             )])
+        }
+        // A column changes on the local tables; the distributed table over
+        // them, which holds no rows (inserts are synchronous), is created
+        // again with their structure (a cluster of replicated shards
+        // refuses ALTER ON CLUSTER of a table that is not replicated):
+        // once after a run of changes to one table (`migration`).
+        ["ALTER", "TABLE", name, "ADD" | "MODIFY", "COLUMN", ..] => {
+            let change = s
+                .split_once(name)
+                .map(|(_, change)| change.trim())
+                .ok_or_else(unknown)?;
+            Ok(vec![
+                format!(
+                    "ALTER TABLE {} ON CLUSTER {cluster} {change}",
+                    db(&local(name))
+                ),
+                format!("DROP TABLE IF EXISTS {} ON CLUSTER {cluster}", db(name)),
+                distributed(name, cluster, database, ""),
+            ])
         }
         ["DROP", "VIEW", "IF", "EXISTS", name] => Ok(vec![format!(
             "DROP VIEW IF EXISTS {} ON CLUSTER {cluster}",
@@ -173,18 +218,25 @@ fn create_table(
     } else {
         ""
     };
-    let key = if rest.contains("report_id String") {
-        "cityHash64(report_id)"
-    } else {
-        "rand()"
-    };
     Some(vec![
         format!("CREATE TABLE {if_not_exists}{database}.{local_name} ON CLUSTER {cluster} ({rest}"),
-        format!(
-            "CREATE TABLE {if_not_exists}{database}.{name} ON CLUSTER {cluster} AS {database}.{local_name} \
-             ENGINE = Distributed({cluster}, {database}, {local_name}, {key})"
-        ),
+        distributed(name, cluster, database, if_not_exists),
     ])
+}
+
+/// The distributed table over a local one: a report's rows go to one shard
+/// (by report id); the daily tables, which have none, anywhere.
+fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -> String {
+    let local_name = local(name);
+    let key = if name.contains("_daily") {
+        "rand()"
+    } else {
+        "cityHash64(report_id)"
+    };
+    format!(
+        "CREATE TABLE {if_not_exists}{database}.{name} ON CLUSTER {cluster} AS {database}.{local_name} \
+         ENGINE = Distributed({cluster}, {database}, {local_name}, {key})"
+    )
 }
 
 #[cfg(test)]
@@ -256,6 +308,31 @@ mod tests {
                 "DROP TABLE IF EXISTS db.r__current ON CLUSTER c"
             ]
         );
+        let c = rewrite(
+            "ALTER TABLE r ADD COLUMN IF NOT EXISTS source_asn UInt32",
+            "c",
+            "db",
+            7,
+        )?;
+        assert_eq!(
+            c,
+            [
+                "ALTER TABLE db.r_local ON CLUSTER c ADD COLUMN IF NOT EXISTS source_asn UInt32",
+                "DROP TABLE IF EXISTS db.r ON CLUSTER c",
+                "CREATE TABLE db.r ON CLUSTER c AS db.r_local ENGINE = Distributed(c, db, r_local, cityHash64(report_id))"
+            ]
+        );
+        let two = super::migration(
+            &[
+                "ALTER TABLE r ADD COLUMN IF NOT EXISTS a UInt8".to_owned(),
+                "ALTER TABLE r ADD COLUMN IF NOT EXISTS b UInt8".to_owned(),
+            ],
+            "c",
+            "db",
+            7,
+        )?;
+        assert_eq!(two.len(), 4, "{two:?}");
+        assert!(two[1].contains(" b UInt8") && two[3].starts_with("CREATE TABLE db.r "));
         assert!(rewrite("SELECT 1", "c", "db", 1).is_err());
         Ok(())
     }

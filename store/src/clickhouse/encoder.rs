@@ -8,9 +8,10 @@ use clickhouse::Row;
 use dmarcflow_schemas::aggregate::{AggregateReport, Record};
 use dmarcflow_schemas::failure::{FailureReport, SampleKind};
 use dmarcflow_schemas::tlsrpt::TlsReport;
+use dmarcflow_schemas::ReporterAuth;
 use serde::Serialize;
 
-use crate::values::{datetime, ip_columns};
+use crate::values::{datetime, ip_columns, ReporterColumns, SourceColumns};
 
 #[derive(Debug, Row, Serialize)]
 pub struct AggregateReportRow<'a> {
@@ -44,6 +45,11 @@ pub struct AggregateReportRow<'a> {
     pub schema_version: u16,
     pub origin: &'a str,
     pub ingested_at: u32,
+    pub reporter_auth: &'a str,
+    pub reporter_dkim: &'a str,
+    pub reporter_dkim_domain: &'a str,
+    pub reporter_spf: &'a str,
+    pub reporter_authenticated: u8,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -74,6 +80,16 @@ pub struct AggregateRecordRow<'a> {
     pub spf_results: Vec<i8>,
     pub spf_human_results: Vec<&'a str>,
     pub other_values: Vec<String>,
+    pub source_ptr: &'a str,
+    pub source_ptr_confirmed: u8,
+    pub source_base_domain: &'a str,
+    pub source_name: &'a str,
+    pub source_type: &'a str,
+    pub source_asn: u32,
+    pub source_as_name: &'a str,
+    pub source_as_domain: &'a str,
+    pub source_country: &'a str,
+    pub source_lookup_failed: u8,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -112,6 +128,21 @@ pub struct FailureReportRow<'a> {
     pub schema_version: u16,
     pub origin: &'a str,
     pub ingested_at: u32,
+    pub source_ptr: &'a str,
+    pub source_ptr_confirmed: u8,
+    pub source_base_domain: &'a str,
+    pub source_name: &'a str,
+    pub source_type: &'a str,
+    pub source_asn: u32,
+    pub source_as_name: &'a str,
+    pub source_as_domain: &'a str,
+    pub source_country: &'a str,
+    pub source_lookup_failed: u8,
+    pub reporter_auth: &'a str,
+    pub reporter_dkim: &'a str,
+    pub reporter_dkim_domain: &'a str,
+    pub reporter_spf: &'a str,
+    pub reporter_authenticated: u8,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -129,6 +160,11 @@ pub struct TlsReportRow<'a> {
     pub schema_version: u16,
     pub origin: &'a str,
     pub ingested_at: u32,
+    pub reporter_auth: &'a str,
+    pub reporter_dkim: &'a str,
+    pub reporter_dkim_domain: &'a str,
+    pub reporter_spf: &'a str,
+    pub reporter_authenticated: u8,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -167,6 +203,16 @@ pub struct TlsFailureRow<'a> {
     pub failed_sessions: u64,
     pub additional_information: &'a str,
     pub failure_reason_code: &'a str,
+    pub sending_mta_ptr: &'a str,
+    pub sending_mta_name: &'a str,
+    pub sending_mta_asn: u32,
+    pub sending_mta_as_name: &'a str,
+    pub sending_mta_country: &'a str,
+    pub receiving_ptr: &'a str,
+    pub receiving_name: &'a str,
+    pub receiving_asn: u32,
+    pub receiving_as_name: &'a str,
+    pub receiving_country: &'a str,
 }
 
 /// Ingest metadata stored with every report header row.
@@ -174,6 +220,7 @@ pub struct TlsFailureRow<'a> {
 pub struct Meta<'a> {
     pub origin: &'a str,
     pub ingested_at: i64,
+    pub reporter: Option<&'a ReporterAuth>,
 }
 
 /// An optional enum: its code, 0 when absent; unknown values noted.
@@ -231,6 +278,7 @@ pub fn aggregate_report<'a>(r: &'a AggregateReport<'_>, meta: Meta<'a>) -> Aggre
     let m = &r.metadata;
     let p = &r.policy_published;
     let mut other = Vec::new();
+    let auth = ReporterColumns::of(meta.reporter);
     let (record_count, message_count) = match r.part {
         Some(part) => (part.total_records, part.total_messages),
         None => (r.records.len() as u64, r.message_count()),
@@ -270,6 +318,11 @@ pub fn aggregate_report<'a>(r: &'a AggregateReport<'_>, meta: Meta<'a>) -> Aggre
         schema_version: u16::try_from(r.schema_version).unwrap_or(u16::MAX),
         origin: meta.origin,
         ingested_at: datetime(meta.ingested_at),
+        reporter_auth: auth.auth,
+        reporter_dkim: auth.dkim,
+        reporter_dkim_domain: auth.dkim_domain,
+        reporter_spf: auth.spf,
+        reporter_authenticated: auth.authenticated,
     }
 }
 
@@ -280,6 +333,7 @@ pub fn aggregate_record<'a>(
 ) -> AggregateRecordRow<'a> {
     let mut other = Vec::new();
     let (source_ip, source_ip_text) = ip_columns(Some(&rec.source_ip));
+    let source = SourceColumns::of(rec.source.as_deref());
     let dkim_results = rec
         .dkim_results
         .iter()
@@ -342,6 +396,16 @@ pub fn aggregate_record<'a>(
             .map(|s| s.human_result.as_deref().unwrap_or(""))
             .collect(),
         other_values: other,
+        source_ptr: source.ptr,
+        source_ptr_confirmed: source.ptr_confirmed,
+        source_base_domain: source.base_domain,
+        source_name: source.name,
+        source_type: source.kind,
+        source_asn: source.asn,
+        source_as_name: source.as_name,
+        source_as_domain: source.as_domain,
+        source_country: source.country,
+        source_lookup_failed: source.lookup_failed,
     }
 }
 
@@ -363,6 +427,8 @@ pub fn sample_kind_code(kind: SampleKind) -> i8 {
 pub fn failure_report<'a>(r: &'a FailureReport<'_>, meta: Meta<'a>) -> FailureReportRow<'a> {
     let mut other = Vec::new();
     let (source_ip, source_ip_text) = ip_columns(r.source_ip.as_deref());
+    let source = SourceColumns::of(r.source.as_deref());
+    let auth = ReporterColumns::of(meta.reporter);
     let feedback_type = code!(Some(&r.feedback_type), "feedback_type", other);
     FailureReportRow {
         report_id: &r.id,
@@ -403,11 +469,27 @@ pub fn failure_report<'a>(r: &'a FailureReport<'_>, meta: Meta<'a>) -> FailureRe
         schema_version: u16::try_from(r.schema_version).unwrap_or(u16::MAX),
         origin: meta.origin,
         ingested_at: datetime(meta.ingested_at),
+        source_ptr: source.ptr,
+        source_ptr_confirmed: source.ptr_confirmed,
+        source_base_domain: source.base_domain,
+        source_name: source.name,
+        source_type: source.kind,
+        source_asn: source.asn,
+        source_as_name: source.as_name,
+        source_as_domain: source.as_domain,
+        source_country: source.country,
+        source_lookup_failed: source.lookup_failed,
+        reporter_auth: auth.auth,
+        reporter_dkim: auth.dkim,
+        reporter_dkim_domain: auth.dkim_domain,
+        reporter_spf: auth.spf,
+        reporter_authenticated: auth.authenticated,
     }
 }
 
 pub fn tls_report<'a>(r: &'a TlsReport<'_>, meta: Meta<'a>) -> TlsReportRow<'a> {
     let (ok, failed) = r.session_totals();
+    let auth = ReporterColumns::of(meta.reporter);
     TlsReportRow {
         report_id: &r.id,
         organization_name: &r.organization_name,
@@ -422,6 +504,11 @@ pub fn tls_report<'a>(r: &'a TlsReport<'_>, meta: Meta<'a>) -> TlsReportRow<'a> 
         schema_version: u16::try_from(r.schema_version).unwrap_or(u16::MAX),
         origin: meta.origin,
         ingested_at: datetime(meta.ingested_at),
+        reporter_auth: auth.auth,
+        reporter_dkim: auth.dkim,
+        reporter_dkim_domain: auth.dkim_domain,
+        reporter_spf: auth.spf,
+        reporter_authenticated: auth.authenticated,
     }
 }
 
@@ -456,6 +543,8 @@ pub fn tls_failures<'a>(r: &'a TlsReport<'_>) -> Vec<TlsFailureRow<'a>> {
             let (sending_mta_ip, sending_mta_ip_text) = ip_columns(d.sending_mta_ip.as_deref());
             let (receiving_ip, receiving_ip_text) = ip_columns(d.receiving_ip.as_deref());
             let unknown = d.result_type.code() as usize > ResultType::KNOWN.len();
+            let sending = SourceColumns::of(d.sending_mta_source.as_deref());
+            let receiving = SourceColumns::of(d.receiving_source.as_deref());
             rows.push(TlsFailureRow {
                 report_id: &r.id,
                 policy_index: i as u32,
@@ -475,6 +564,16 @@ pub fn tls_failures<'a>(r: &'a TlsReport<'_>) -> Vec<TlsFailureRow<'a>> {
                 failed_sessions: d.failed_session_count,
                 additional_information: d.additional_information.as_deref().unwrap_or(""),
                 failure_reason_code: d.failure_reason_code.as_deref().unwrap_or(""),
+                sending_mta_ptr: sending.ptr,
+                sending_mta_name: sending.name,
+                sending_mta_asn: sending.asn,
+                sending_mta_as_name: sending.as_name,
+                sending_mta_country: sending.country,
+                receiving_ptr: receiving.ptr,
+                receiving_name: receiving.name,
+                receiving_asn: receiving.asn,
+                receiving_as_name: receiving.as_name,
+                receiving_country: receiving.country,
             });
         }
     }

@@ -88,7 +88,8 @@ async fn migrations_apply_twice() {
             [
                 "0004_insert_dedup_window.sql",
                 "0005_daily_dedup_window.sql",
-                "0006_current_schema.sql"
+                "0006_current_schema.sql",
+                "0008_source_intelligence_current.sql"
             ]
         );
     }
@@ -184,6 +185,7 @@ async fn retried_batch_after_failure_is_stored_once() {
                 super::encoder::Meta {
                     origin: "t",
                     ingested_at: 0,
+                    reporter: None,
                 },
             )),
             _ => None,

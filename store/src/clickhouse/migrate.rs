@@ -1,7 +1,9 @@
 //! `dmarcflow migrate` for ClickHouse: creates the database, then applies the
 //! numbered migrations of `schemas/clickhouse/` not yet recorded in
 //! `dmarcflow_migrations`. Every statement is idempotent (`IF NOT EXISTS`,
-//! `MODIFY SETTING`), so a migration cut short is simply run again.
+//! `MODIFY SETTING`), so a migration cut short is simply run again. Servers
+//! without `ADD COLUMN IF NOT EXISTS` (18.16) get the statement without it
+//! when `system.columns` lacks the column (`AddColumn`).
 
 use clickhouse::Client;
 use dmarcflow_schemas::ddl::{Migration, CLICKHOUSE};
@@ -75,20 +77,38 @@ async fn apply(
     cluster: Option<&str>,
     database: &str,
 ) -> Result<(), StoreError> {
-    for statement in m.statements() {
-        let statements = match cluster {
-            Some(c) => super::cluster::rewrite(&statement, c, database, m.version)?,
-            None => vec![statement],
-        };
+    let statements = match cluster {
+        Some(c) => super::cluster::migration(&m.statements(), c, database, m.version)?,
+        None => m.statements(),
+    };
+    {
         for statement in statements {
-            client
-                .query(&statement)
-                .execute()
-                .await
-                .map_err(|e| StoreError::Migration {
-                    name: m.name.to_owned(),
-                    message: e.to_string(),
-                })?;
+            let failed = |e: clickhouse::error::Error| StoreError::Migration {
+                name: m.name.to_owned(),
+                message: e.to_string(),
+            };
+            let statement = match AddColumn::parse(&statement) {
+                Some(add) => {
+                    let (db, table) = add.table.split_once('.').unwrap_or((database, add.table));
+                    let present: u64 = client
+                        .query(
+                            "SELECT count() FROM system.columns \
+                             WHERE database = ? AND table = ? AND name = ?",
+                        )
+                        .bind(db)
+                        .bind(table)
+                        .bind(add.column)
+                        .fetch_one()
+                        .await
+                        .map_err(failed)?;
+                    if present > 0 {
+                        continue;
+                    }
+                    add.without_if_not_exists
+                }
+                None => statement,
+            };
+            client.query(&statement).execute().await.map_err(failed)?;
         }
     }
     client
@@ -98,4 +118,50 @@ async fn apply(
         .execute()
         .await?;
     Ok(())
+}
+
+/// `ALTER TABLE t [ON CLUSTER c] ADD COLUMN IF NOT EXISTS name type`.
+#[derive(Debug, PartialEq, Eq)]
+struct AddColumn<'a> {
+    table: &'a str,
+    column: &'a str,
+    without_if_not_exists: String,
+}
+
+impl<'a> AddColumn<'a> {
+    fn parse(statement: &'a str) -> Option<Self> {
+        const MARK: &str = " ADD COLUMN IF NOT EXISTS ";
+        let (head, tail) = statement.split_once(MARK)?;
+        let table = head
+            .strip_prefix("ALTER TABLE ")?
+            .split_whitespace()
+            .next()?;
+        let column = tail.split_whitespace().next()?;
+        Some(Self {
+            table,
+            column,
+            without_if_not_exists: format!("{head} ADD COLUMN {tail}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AddColumn;
+
+    #[test]
+    fn add_column_without_if_not_exists() {
+        assert_eq!(
+            AddColumn::parse(
+                "ALTER TABLE db.r_local ON CLUSTER c ADD COLUMN IF NOT EXISTS source_asn UInt32"
+            ),
+            Some(AddColumn {
+                table: "db.r_local",
+                column: "source_asn",
+                without_if_not_exists:
+                    "ALTER TABLE db.r_local ON CLUSTER c ADD COLUMN source_asn UInt32".into(),
+            })
+        );
+        assert_eq!(AddColumn::parse("ALTER TABLE r MODIFY SETTING x = 1"), None);
+    }
 }

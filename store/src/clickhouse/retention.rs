@@ -9,7 +9,7 @@ use super::ServerVersion;
 use crate::StoreError;
 
 /// Every table and the time its rows expire by.
-pub const TABLES: [(&str, &str); 9] = [
+pub const TABLES: [(&str, &str); 14] = [
     ("aggregate_reports", "date_begin"),
     ("aggregate_records", "date_begin"),
     ("failure_reports", "arrival_date"),
@@ -19,6 +19,11 @@ pub const TABLES: [(&str, &str); 9] = [
     ("aggregate_by_source_daily", "day"),
     ("aggregate_by_result_daily", "day"),
     ("tlsrpt_by_result_daily", "day"),
+    ("aggregate_by_host_daily", "day"),
+    ("aggregate_by_sender_daily", "day"),
+    ("aggregate_by_network_daily", "day"),
+    ("aggregate_by_country_daily", "day"),
+    ("aggregate_by_reporter_daily", "day"),
 ];
 
 /// The statements that keep `days` days.
@@ -65,7 +70,7 @@ mod tests {
     #[test]
     fn a_ttl_per_table_by_its_time_column() {
         let s = super::statements(400);
-        assert_eq!(s.len(), 9);
+        assert_eq!(s.len(), 14);
         assert_eq!(
             s[2],
             "ALTER TABLE failure_reports MODIFY TTL arrival_date + INTERVAL 400 DAY"

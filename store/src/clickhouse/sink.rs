@@ -357,6 +357,7 @@ fn group<'b>(batch: &'b [Ingested<'_>]) -> Grouped<'b> {
         let meta = Meta {
             origin: &item.origin,
             ingested_at: item.received_at,
+            reporter: item.reporter.as_ref(),
         };
         match &item.report {
             Report::Aggregate(r) => grouped.aggregate.push((r, meta)),

@@ -10,7 +10,7 @@ use dmarcflow_schemas::{Ingested, Report};
 use rusqlite::{params, Connection, Transaction};
 
 use crate::clickhouse::encoder::failure_arrival;
-use crate::values::json_array;
+use crate::values::{json_array, ReporterColumns, SourceColumns};
 use crate::{StoreError, WriteSummary};
 use dmarcflow_bus::Lease;
 
@@ -22,7 +22,11 @@ pub fn write(
     let tx = conn.transaction()?;
     let mut summary = WriteSummary::default();
     for item in batch {
-        let meta = (item.origin.as_str(), item.received_at);
+        let meta = Meta {
+            origin: &item.origin,
+            received_at: item.received_at,
+            auth: ReporterColumns::of(item.reporter.as_ref()),
+        };
         match &item.report {
             Report::Aggregate(r) => aggregate(&tx, r, meta, &mut summary)?,
             Report::Failure(r) => failure(&tx, r, meta, &mut summary)?,
@@ -35,6 +39,13 @@ pub fn write(
     Ok(summary)
 }
 
+/// The ingest metadata of one report.
+struct Meta<'a> {
+    origin: &'a str,
+    received_at: i64,
+    auth: ReporterColumns<'a>,
+}
+
 fn text<T: AsRef<str>>(value: &Option<T>) -> &str {
     value.as_ref().map_or("", AsRef::as_ref)
 }
@@ -42,7 +53,11 @@ fn text<T: AsRef<str>>(value: &Option<T>) -> &str {
 fn aggregate(
     tx: &Transaction<'_>,
     r: &AggregateReport<'_>,
-    (origin, received_at): (&str, i64),
+    Meta {
+        origin,
+        received_at,
+        auth,
+    }: Meta<'_>,
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
     let complete: bool = tx
@@ -59,12 +74,16 @@ fn aggregate(
         "INSERT OR IGNORE INTO aggregate_records (report_id, record_index, org_name, date_begin, \
          date_end, policy_domain, source_ip, message_count, disposition, dkim, spf, reason_types, \
          reason_comments, header_from, envelope_from, envelope_to, dkim_domains, dkim_selectors, \
-         dkim_results, dkim_human_results, spf_domains, spf_scopes, spf_results, spf_human_results) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21, ?22, ?23, ?24)",
+         dkim_results, dkim_human_results, spf_domains, spf_scopes, spf_results, \
+         spf_human_results, \
+         source_ptr, source_ptr_confirmed, source_base_domain, source_name, source_type, \
+         source_asn, source_as_name, source_as_domain, source_country, source_lookup_failed) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
     )?;
     for (i, rec) in r.records.iter().enumerate() {
         let index = first + i as u64;
+        let source = SourceColumns::of(rec.source.as_deref());
         let opt = |v: Option<&str>| v.unwrap_or("").to_owned();
         summary.rows += insert.execute(params![
             r.id,
@@ -107,6 +126,16 @@ fn aggregate(
                     .iter()
                     .map(|s| opt(s.human_result.as_deref()))
             ),
+            source.ptr,
+            source.ptr_confirmed,
+            source.base_domain,
+            source.name,
+            source.kind,
+            source.asn,
+            source.as_name,
+            source.as_domain,
+            source.country,
+            source.lookup_failed,
         ])? as u64;
     }
     if !r.is_final() {
@@ -120,11 +149,13 @@ fn aggregate(
         .prepare_cached(
             "INSERT OR IGNORE INTO aggregate_reports (report_id, org_name, org_email, \
              extra_contact_info, reporter_report_id, reporter_report_id_raw, date_begin, date_end, \
-             policy_domain, version, namespace, generator, adkim, aspf, p, sp, np, pct, fo, testing, \
-             discovery_method, record_count, message_count, errors, warnings, extensions, \
-             schema_version, origin, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, \
-             ?28, ?29)",
+             policy_domain, version, namespace, generator, adkim, aspf, p, sp, np, pct, fo, \
+             testing, discovery_method, record_count, message_count, errors, warnings, extensions, \
+             schema_version, origin, ingested_at, reporter_auth, reporter_dkim, \
+             reporter_dkim_domain, reporter_spf, reporter_authenticated) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, \
+             ?34)",
         )?
         .execute(params![
             r.id,
@@ -160,6 +191,11 @@ fn aggregate(
             r.schema_version,
             origin,
             received_at,
+            auth.auth,
+            auth.dkim,
+            auth.dkim_domain,
+            auth.spf,
+            auth.authenticated,
         ])?;
     summary.rows += inserted as u64;
     summary.reports += inserted as u64;
@@ -169,9 +205,14 @@ fn aggregate(
 fn failure(
     tx: &Transaction<'_>,
     r: &FailureReport<'_>,
-    (origin, received_at): (&str, i64),
+    Meta {
+        origin,
+        received_at,
+        auth,
+    }: Meta<'_>,
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
+    let source = SourceColumns::of(r.source.as_deref());
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO failure_reports (report_id, arrival_date, reported_domain, \
@@ -180,9 +221,14 @@ fn failure(
              authentication_results, auth_failure, delivery_result, dkim_domain, dkim_selector, \
              dkim_identity, spf_dns, identity_alignment, original_from, original_to, \
              original_subject, original_message_id, report_subject, sample_kind, sample, warnings, \
-             schema_version, origin, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, \
-             ?28, ?29, ?30, ?31, ?32)",
+             schema_version, origin, ingested_at, source_ptr, source_ptr_confirmed, \
+             source_base_domain, source_name, source_type, source_asn, source_as_name, \
+             source_as_domain, source_country, source_lookup_failed, \
+             reporter_auth, reporter_dkim, reporter_dkim_domain, reporter_spf, \
+             reporter_authenticated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+             ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, \
+             ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, \
+             ?45, ?46, ?47)",
         )?
         .execute(params![
             r.id,
@@ -220,6 +266,21 @@ fn failure(
             r.schema_version,
             origin,
             received_at,
+            source.ptr,
+            source.ptr_confirmed,
+            source.base_domain,
+            source.name,
+            source.kind,
+            source.asn,
+            source.as_name,
+            source.as_domain,
+            source.country,
+            source.lookup_failed,
+            auth.auth,
+            auth.dkim,
+            auth.dkim_domain,
+            auth.spf,
+            auth.authenticated,
         ])?;
     if inserted == 0 {
         summary.duplicates += 1;
@@ -232,7 +293,11 @@ fn failure(
 fn tlsrpt(
     tx: &Transaction<'_>,
     r: &TlsReport<'_>,
-    (origin, received_at): (&str, i64),
+    Meta {
+        origin,
+        received_at,
+        auth,
+    }: Meta<'_>,
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
     let (ok, failed) = r.session_totals();
@@ -240,8 +305,10 @@ fn tlsrpt(
         .prepare_cached(
             "INSERT OR IGNORE INTO tlsrpt_reports (report_id, organization_name, contact_info, \
              reporter_report_id, date_begin, date_end, policy_count, successful_sessions, \
-             failed_sessions, warnings, schema_version, origin, ingested_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             failed_sessions, warnings, schema_version, origin, ingested_at, reporter_auth, \
+             reporter_dkim, reporter_dkim_domain, reporter_spf, reporter_authenticated) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18)",
         )?
         .execute(params![
             r.id,
@@ -257,6 +324,11 @@ fn tlsrpt(
             r.schema_version,
             origin,
             received_at,
+            auth.auth,
+            auth.dkim,
+            auth.dkim_domain,
+            auth.spf,
+            auth.authenticated,
         ])?;
     if inserted == 0 {
         summary.duplicates += 1;
@@ -267,14 +339,18 @@ fn tlsrpt(
     let mut policy = tx.prepare_cached(
         "INSERT OR IGNORE INTO tlsrpt_policies (report_id, policy_index, organization_name, \
          date_begin, date_end, policy_type, policy_domain, policy_string, mx_host, \
-         successful_sessions, failed_sessions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         successful_sessions, failed_sessions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+         ?11)",
     )?;
     let mut detail = tx.prepare_cached(
         "INSERT OR IGNORE INTO tlsrpt_failures (report_id, policy_index, detail_index, \
          organization_name, date_begin, policy_type, policy_domain, result_type, sending_mta_ip, \
          receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_sessions, \
-         additional_information, failure_reason_code) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         additional_information, failure_reason_code, sending_mta_ptr, sending_mta_name, \
+         sending_mta_asn, sending_mta_as_name, sending_mta_country, receiving_ptr, \
+         receiving_name, receiving_asn, receiving_as_name, receiving_country) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     )?;
     for (i, p) in r.policies.iter().enumerate() {
         summary.rows += policy.execute(params![
@@ -291,6 +367,8 @@ fn tlsrpt(
             p.total_failure_session_count,
         ])? as u64;
         for (j, d) in p.failure_details.iter().enumerate() {
+            let sending = SourceColumns::of(d.sending_mta_source.as_deref());
+            let receiving = SourceColumns::of(d.receiving_source.as_deref());
             summary.rows += detail.execute(params![
                 r.id,
                 i,
@@ -307,6 +385,16 @@ fn tlsrpt(
                 d.failed_session_count,
                 text(&d.additional_information),
                 text(&d.failure_reason_code),
+                sending.ptr,
+                sending.name,
+                sending.asn,
+                sending.as_name,
+                sending.country,
+                receiving.ptr,
+                receiving.name,
+                receiving.asn,
+                receiving.as_name,
+                receiving.country,
             ])? as u64;
         }
     }
