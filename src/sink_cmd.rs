@@ -33,7 +33,14 @@ pub fn run(
         ensure_topics(kafka)
             .await
             .context("creating the Kafka topics")?;
-        let mut service = SinkService::new(kafka)?;
+        // Reports published without their sources' enrichment get it here.
+        let enricher = match &config.enrich {
+            Some(c) => Some(std::sync::Arc::new(
+                dmarcflow_enrich::Enricher::open(c).context("[enrich]")?,
+            )),
+            None => None,
+        };
+        let mut service = SinkService::new(kafka)?.with_enricher(enricher);
         anyhow::Ok(
             service
                 .run(

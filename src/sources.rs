@@ -28,6 +28,13 @@ pub async fn run<P: Publish>(
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
     let budget = dmarcflow_ingest::MemoryBudget::new(config.memory_budget);
+    // One enricher (its DNS cache) for every source.
+    let enricher = match &config.enrich {
+        Some(c) => Some(Arc::new(
+            dmarcflow_enrich::Enricher::open(c).context("[enrich]")?,
+        )),
+        None => None,
+    };
     let mut listeners = tokio::task::JoinSet::new();
     // Every connection holds a clone of its listener's `Shared`: once only
     // these are left, no message is in flight.
@@ -35,7 +42,8 @@ pub async fn run<P: Publish>(
     if let Some(smtp) = &config.smtp {
         let shared = Arc::new(
             dmarcflow_ingest::smtp::Shared::new(smtp.config.clone(), publisher("smtp")?)
-                .with_budget(budget.clone()),
+                .with_budget(budget.clone())
+                .with_enricher(enricher.clone()),
         );
         held.push(shared.clone());
         let listener = bind(&smtp.listen).await?;
@@ -46,7 +54,8 @@ pub async fn run<P: Publish>(
     if let Some(http) = &config.http {
         let shared = Arc::new(
             dmarcflow_ingest::http::Shared::new(http.config.clone(), publisher("http")?)
-                .with_budget(budget.clone()),
+                .with_budget(budget.clone())
+                .with_enricher(enricher.clone()),
         );
         held.push(shared.clone());
         let listener = bind(&http.listen).await?;
@@ -62,7 +71,8 @@ pub async fn run<P: Publish>(
         Some(imap) => {
             let shared = Arc::new(
                 dmarcflow_ingest::imap::Shared::new(imap.config.clone(), publisher("imap")?)
-                    .with_budget(budget.clone()),
+                    .with_budget(budget.clone())
+                    .with_enricher(enricher.clone()),
             );
             eprintln!(
                 "IMAP source watching {} on {}:{}",

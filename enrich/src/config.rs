@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::{
-    DnsConfig, EnrichError, Enricher, NetworkDatabases, ReverseDns, SenderMap, SuffixList,
+    DnsConfig, EnrichError, Enricher, NetworkDatabases, ReportVerifier, ReverseDns, SenderMap,
+    SuffixList, Unauthenticated,
 };
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EnrichConfig {
     /// MMDB files, in order (`mmdb`).
     pub mmdb: Vec<PathBuf>,
@@ -23,6 +24,26 @@ pub struct EnrichConfig {
     /// A Public Suffix List file (`public_suffix_list`) instead of the
     /// compiled-in list.
     pub public_suffix_list: Option<PathBuf>,
+    /// Verify the DKIM signatures of report emails (`verify_reports`,
+    /// default true; needs `dns`).
+    pub verify_reports: bool,
+    /// `unauthenticated = "store" | "dead-letter"`.
+    pub unauthenticated: Unauthenticated,
+}
+
+impl Default for EnrichConfig {
+    fn default() -> Self {
+        Self {
+            mmdb: Vec::new(),
+            dns: true,
+            nameservers: Vec::new(),
+            timeout: None,
+            senders: None,
+            public_suffix_list: None,
+            verify_reports: true,
+            unauthenticated: Unauthenticated::Store,
+        }
+    }
 }
 
 impl Enricher {
@@ -45,8 +66,18 @@ impl Enricher {
         } else {
             None
         };
+        let verifier = match (&dns, config.verify_reports) {
+            (Some(dns), true) => Some(ReportVerifier::new(
+                dns.resolver().clone(),
+                // A message has a few signatures, each a TXT lookup.
+                dns.timeout() * 2,
+            )),
+            _ => None,
+        };
         Ok(Self {
             dns,
+            verifier,
+            unauthenticated: config.unauthenticated,
             networks: NetworkDatabases::open(&config.mmdb)?,
             suffixes: match &config.public_suffix_list {
                 Some(path) => SuffixList::open(path)?,

@@ -11,11 +11,18 @@ use std::net::IpAddr;
 
 use dmarcflow_schemas::Source;
 
-use crate::{NetworkDatabases, ReverseDns, SenderMap, SuffixList};
+use dmarcflow_schemas::{Ingested, ReporterAuth};
+
+use crate::{NetworkDatabases, ReportVerifier, ReverseDns, SenderMap, Signatures, SuffixList};
 
 pub struct Enricher {
     /// None: no reverse DNS (`[enrich] dns = false`).
     pub dns: Option<ReverseDns>,
+    /// None: report emails are not verified (`verify_reports = false`,
+    /// or no DNS).
+    pub verifier: Option<ReportVerifier>,
+    /// What to do with a report whose email is not the reporter's own.
+    pub unauthenticated: Unauthenticated,
     pub networks: NetworkDatabases,
     pub suffixes: SuffixList,
     pub senders: SenderMap,
@@ -26,6 +33,8 @@ impl Default for Enricher {
     fn default() -> Self {
         Self {
             dns: None,
+            verifier: None,
+            unauthenticated: Unauthenticated::Store,
             networks: NetworkDatabases::default(),
             suffixes: SuffixList::Builtin,
             senders: SenderMap::builtin(),
@@ -33,7 +42,58 @@ impl Default for Enricher {
     }
 }
 
+/// `[enrich] unauthenticated`: a report whose email is not the reporter's
+/// own (unsigned, failing, or signed by another domain).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// Stored, flagged by its `reporter_auth` (the default).
+    #[default]
+    Store,
+    /// Dead-lettered with the reason `unauthenticated`.
+    DeadLetter,
+}
+
 impl Enricher {
+    /// The signatures of a report email, when verification is on.
+    pub async fn signatures(&self, raw: &[u8]) -> Option<Signatures> {
+        match &self.verifier {
+            Some(v) => Some(v.signatures(raw).await),
+            None => None,
+        }
+    }
+
+    /// Adds to a report what ingest knows: its sources, and the verdict on
+    /// its email (`signatures`; `None` for a report not received by
+    /// email). `Err` with the reason when `unauthenticated` dead-letters
+    /// it.
+    pub async fn ingested(
+        &self,
+        item: &mut Ingested<'_>,
+        signatures: Option<&Signatures>,
+    ) -> Result<(), String> {
+        self.report(&mut item.report).await;
+        if let Some(s) = signatures {
+            let reporter = crate::report_auth::reporter_domain(&item.report, s.from.as_deref());
+            let auth: ReporterAuth = s.verdict(reporter.as_deref(), &self.suffixes);
+            let refused =
+                self.unauthenticated == Unauthenticated::DeadLetter && !auth.authenticated();
+            let reason = format!(
+                "the report email is not {}'s own: DKIM {} ({})",
+                reporter.as_deref().unwrap_or("the reporter"),
+                auth.verdict.as_str(),
+                match (&auth.dkim, &auth.dkim_domain) {
+                    (Some(r), Some(d)) => format!("{r}, d={d}"),
+                    _ => "no signature".to_owned(),
+                }
+            );
+            item.reporter = Some(auth);
+            if refused {
+                return Err(reason);
+            }
+        }
+        Ok(())
+    }
+
     /// Everything known about `ip` (a report's text: an address that does
     /// not parse gets only its text back).
     pub async fn source(&self, ip: &str) -> Source {
@@ -110,6 +170,20 @@ impl Enricher {
                     detail.receiving_source = find(detail.receiving_ip.as_deref());
                 }
             }
+        }
+    }
+
+    /// Whether a report has an address without its `source` (a report
+    /// published by a source without `[enrich]`: the sink adds it).
+    pub fn missing(report: &dmarcflow_schemas::Report<'_>) -> bool {
+        use dmarcflow_schemas::Report;
+        match report {
+            Report::Aggregate(r) => r.records.iter().any(|rec| rec.source.is_none()),
+            Report::Failure(r) => r.source_ip.is_some() && r.source.is_none(),
+            Report::Tlsrpt(r) => r.policies.iter().flat_map(|p| &p.failure_details).any(|d| {
+                (d.sending_mta_ip.is_some() && d.sending_mta_source.is_none())
+                    || (d.receiving_ip.is_some() && d.receiving_source.is_none())
+            }),
         }
     }
 

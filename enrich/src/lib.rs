@@ -14,19 +14,24 @@
 //! - [`senders`]: the sender behind a base domain (name and type), from the
 //!   map this project maintains (`senders.toml`) and the user's own entries;
 //! - [`Enricher`]: all of them together, an address in and its
-//!   `dmarcflow_schemas::Source` out.
+//!   `dmarcflow_schemas::Source` out;
+//! - [`report_auth`]: whether a report email is the reporter's own (its
+//!   DKIM signatures, through the same resolver, against the reporter's
+//!   domain).
 
 pub mod base_domain;
 mod config;
 mod enricher;
 pub mod network;
+pub mod report_auth;
 pub mod reverse_dns;
 pub mod senders;
 
 pub use base_domain::SuffixList;
 pub use config::EnrichConfig;
-pub use enricher::Enricher;
+pub use enricher::{Enricher, Unauthenticated};
 pub use network::{Network, NetworkDatabases};
+pub use report_auth::{ReportVerifier, Signatures};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
 pub use senders::{Sender, SenderKind, SenderMap};
 

@@ -119,6 +119,17 @@ impl ReverseDns {
         })
     }
 
+    /// The resolver itself (report emails' DKIM keys are looked up through
+    /// it too).
+    pub fn resolver(&self) -> &TokioResolver {
+        &self.resolver
+    }
+
+    /// The overall timeout of one lookup.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The PTR name of `ip` and whether it is forward-confirmed.
     pub async fn lookup(&self, ip: IpAddr) -> Ptr {
         let Ok(_permit) = self.in_flight.acquire().await else {

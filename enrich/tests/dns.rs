@@ -2,7 +2,9 @@
 //! authoritative server: Debian's Knot (`knotd`), started by each test on a
 //! loopback port with zones it writes (RFC 5737 and RFC 3849 addresses, the
 //! reserved `.example` names), and MMDB files written with a writer
-//! library. Needs knotd; skips without it, except under CI.
+//! library. Report emails are signed here (Ed25519 keys from fixed seeds,
+//! published in the zones) and verified through the same server. Needs
+//! knotd; skips without it, except under CI.
 
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -49,7 +51,18 @@ fn write_zones(dir: &Path, port: u16) {
              liar 300 A 192.0.2.99\n\
              mx6 300 AAAA 2001:db8::25\n\
              both 300 A 192.0.2.14\n\
-             both 300 AAAA 2001:db8::14\n"
+             both 300 AAAA 2001:db8::14\n\
+             k1._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={key}\"\n\
+             k2._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={key}\"\n",
+            key = public_key(SENDER_SEED)
+        ),
+    );
+    write(
+        "forger.example.zone",
+        format!(
+            "$ORIGIN forger.example.\n{SOA}\
+             k1._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={}\"\n",
+            public_key(FORGER_SEED)
         ),
     );
     write(
@@ -80,10 +93,29 @@ fn write_zones(dir: &Path, port: u16) {
              log:\n  - target: stderr\n    any: warning\n\
              zone:\n\
              \x20 - domain: sender.example\n    file: {d}/sender.example.zone\n\
+             \x20 - domain: forger.example\n    file: {d}/forger.example.zone\n\
              \x20 - domain: 2.0.192.in-addr.arpa\n    file: {d}/reverse4.zone\n\
              \x20 - domain: 8.b.d.0.1.0.0.2.ip6.arpa\n    file: {d}/reverse6.zone\n"
         ),
     );
+}
+
+const SENDER_SEED: [u8; 32] = [7; 32];
+const FORGER_SEED: [u8; 32] = [9; 32];
+
+/// An Ed25519 key from its seed (PKCS#8 v1: a fixed prefix, then the seed).
+fn key(seed: [u8; 32]) -> mail_auth::common::crypto::Ed25519Key {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&seed);
+    mail_auth::common::crypto::Ed25519Key::from_pkcs8_der(&der).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn public_key(seed: [u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(key(seed).public_key())
 }
 
 fn start(knotd: &Path, dir: &Path, port: u16) -> Child {
@@ -334,4 +366,160 @@ async fn an_address_gets_its_host_sender_network_and_country() {
     assert_eq!(json["ptr"], serde_json::Value::Null);
     assert_eq!(json["type"], "email provider");
     assert!(json.get("lookup_failed").is_none());
+}
+
+/// A report email from `from`, signed by `signer` (seed, domain,
+/// selector).
+fn report_email(from: &str, signer: Option<([u8; 32], &str, &str)>) -> Vec<u8> {
+    use mail_auth::common::headers::HeaderWriter;
+    let message = format!(
+        "From: DMARC Reports <{from}>\r\n\
+         To: rua@example.com\r\n\
+         Subject: Report Domain: example.com Submitter: sender.example Report-ID: 42\r\n\
+         Date: Tue, 21 Nov 2023 10:00:00 +0000\r\n\
+         Message-ID: <42@sender.example>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain\r\n\
+         \r\n\
+         The report is attached.\r\n"
+    );
+    match signer {
+        None => message.into_bytes(),
+        Some((seed, domain, selector)) => {
+            let signature = mail_auth::dkim::DkimSigner::from_key(key(seed))
+                .domain(domain)
+                .selector(selector)
+                .headers(["From", "To", "Subject", "Date", "Message-ID"])
+                .sign(message.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            format!("{}{message}", signature.to_header()).into_bytes()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_email_is_verified_against_its_reporter() {
+    use dmarcflow_enrich::{ReportVerifier, Unauthenticated};
+    use dmarcflow_schemas::reporter_auth::Verdict;
+    use dmarcflow_schemas::{AggregateReport, Ingested, Report};
+    let Some(mut knot) = Knot::start() else {
+        return;
+    };
+    let dns = ReverseDns::new(&DnsConfig {
+        nameservers: vec![SocketAddr::from(([127, 0, 0, 1], knot.port))],
+        timeout: Duration::from_millis(800),
+        ..DnsConfig::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let enricher = Enricher {
+        verifier: Some(ReportVerifier::new(
+            dns.resolver().clone(),
+            Duration::from_secs(2),
+        )),
+        dns: Some(dns),
+        unauthenticated: Unauthenticated::DeadLetter,
+        ..Enricher::default()
+    };
+    // The report claims to come from sender.example.
+    let ingested = || {
+        let mut r = AggregateReport::empty();
+        r.metadata.email = "noreply-dmarc@sender.example".into();
+        Ingested {
+            report: Report::Aggregate(r),
+            origin: "test".into(),
+            received_at: 0,
+            reporter: None,
+        }
+    };
+    let judge = |raw: Vec<u8>| {
+        let enricher = &enricher;
+        async move {
+            let signatures = enricher.signatures(&raw).await;
+            let mut item = ingested();
+            let outcome = enricher.ingested(&mut item, signatures.as_ref()).await;
+            (
+                item.reporter
+                    .unwrap_or(dmarcflow_schemas::ReporterAuth::HTTPS),
+                outcome,
+            )
+        }
+    };
+
+    // Signed by the reporter's own domain: genuine, stored.
+    let (auth, outcome) = judge(report_email(
+        "noreply-dmarc@sender.example",
+        Some((SENDER_SEED, "sender.example", "k1")),
+    ))
+    .await;
+    assert_eq!(
+        (
+            auth.verdict,
+            auth.dkim.as_deref(),
+            auth.dkim_domain.as_deref()
+        ),
+        (Verdict::Aligned, Some("pass"), Some("sender.example"))
+    );
+    assert!(outcome.is_ok() && auth.authenticated());
+
+    // A forger's valid signature on a report claiming sender.example (its
+    // From is the forger's own, aligned with its key): dead-lettered.
+    let (auth, outcome) = judge(report_email(
+        "reports@forger.example",
+        Some((FORGER_SEED, "forger.example", "k1")),
+    ))
+    .await;
+    assert_eq!(
+        (auth.verdict, auth.dkim_domain.as_deref()),
+        (Verdict::Unaligned, Some("forger.example"))
+    );
+    let reason = outcome.err().unwrap_or_default();
+    assert!(
+        reason.contains("not sender.example's own") && reason.contains("d=forger.example"),
+        "{reason}"
+    );
+
+    // The forger's key claimed for sender.example: the signature fails.
+    let (auth, _) = judge(report_email(
+        "noreply-dmarc@sender.example",
+        Some((FORGER_SEED, "sender.example", "k1")),
+    ))
+    .await;
+    assert_eq!(
+        (auth.verdict, auth.dkim.as_deref()),
+        (Verdict::Failed, Some("fail"))
+    );
+
+    // Altered after signing.
+    let mut altered = report_email(
+        "noreply-dmarc@sender.example",
+        Some((SENDER_SEED, "sender.example", "k1")),
+    );
+    let at = altered.len() - 4;
+    altered[at] = b'X';
+    let (auth, _) = judge(altered).await;
+    assert_eq!(auth.verdict, Verdict::Failed);
+
+    // Unsigned.
+    let (auth, outcome) = judge(report_email("noreply-dmarc@sender.example", None)).await;
+    assert_eq!((auth.verdict, auth.dkim), (Verdict::Unsigned, None));
+    assert!(outcome.is_err());
+
+    // The server gone (a key not in the cache): a temporary failure
+    // within the timeout, not a hang.
+    knot.stop();
+    let started = Instant::now();
+    let (auth, _) = judge(report_email(
+        "noreply-dmarc@sender.example",
+        Some((SENDER_SEED, "sender.example", "k2")),
+    ))
+    .await;
+    assert_eq!(
+        (auth.verdict, auth.dkim.as_deref()),
+        (Verdict::Failed, Some("temperror"))
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -17,7 +17,7 @@ pub mod smtp;
 pub mod source_metrics;
 
 pub use budget::MemoryBudget;
-pub use shared::{Delivered, Shared, Undelivered};
+pub use shared::{Carrier, Delivered, Shared, Undelivered};
 
 #[cfg(test)]
 mod test_support;

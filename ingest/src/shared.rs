@@ -1,8 +1,11 @@
 //! What a network source (SMTP/LMTP, HTTPS, IMAP) shares with every
 //! connection it serves: its settings, the parser that turns a message into
-//! reports, the publisher that must acknowledge them, and the memory budget
-//! all sources draw on; and how one received message is delivered.
+//! reports, the enricher (`[enrich]`: who each source address is, whether
+//! a report email is the reporter's own), the publisher that must
+//! acknowledge them, and the memory budget all sources draw on; and how one
+//! received message is delivered.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,6 +14,8 @@ use crate::budget::MemoryBudget;
 use crate::files::{FilesSource, Found, Rejected};
 use dmarcflow_bus::BusError;
 use dmarcflow_bus::Publish;
+use dmarcflow_enrich::{Enricher, Signatures};
+use dmarcflow_schemas::ReporterAuth;
 
 /// Records per part of a large report received over the network: a part
 /// is in memory while it waits for the bus (about 1 KB a record).
@@ -21,6 +26,16 @@ pub struct Shared<C, P> {
     pub source: FilesSource,
     pub publisher: P,
     pub budget: MemoryBudget,
+    pub enricher: Option<Arc<Enricher>>,
+}
+
+/// How a message arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// An email (SMTP/LMTP, IMAP): its signatures can be verified.
+    Email,
+    /// An HTTPS POST (TLS-RPT): there is no email to verify.
+    Https,
 }
 
 impl<C, P> Shared<C, P> {
@@ -33,7 +48,52 @@ impl<C, P> Shared<C, P> {
             },
             publisher,
             budget: MemoryBudget::default(),
+            enricher: None,
         }
+    }
+
+    /// The same, enriching every report before it is published.
+    pub fn with_enricher(mut self, enricher: Option<Arc<Enricher>>) -> Self {
+        self.enricher = enricher;
+        self
+    }
+
+    /// The signatures of a message, when it is an email and verification
+    /// is on: checked once, for every report it holds.
+    pub async fn signatures(&self, data: &[u8], carrier: Carrier) -> Option<Signatures> {
+        match (&self.enricher, carrier) {
+            (Some(e), Carrier::Email) => e.signatures(data).await,
+            _ => None,
+        }
+    }
+
+    /// What ingest adds to a report found in a message before it is
+    /// published: its sources' enrichment and the verdict on its email (or
+    /// the mark of HTTPS). A report `[enrich] unauthenticated =
+    /// "dead-letter"` refuses becomes a dead letter.
+    pub async fn prepare(
+        &self,
+        found: Found,
+        carrier: Carrier,
+        signatures: Option<&Signatures>,
+    ) -> Found {
+        let Found::Report(mut item) = found else {
+            return found;
+        };
+        if let Some(enricher) = &self.enricher {
+            if let Err(error) = enricher.ingested(&mut item, signatures).await {
+                return Found::Rejected(Rejected {
+                    path: item.origin.clone(),
+                    origin: item.origin,
+                    reason: "unauthenticated",
+                    error,
+                });
+            }
+        }
+        if carrier == Carrier::Https {
+            item.reporter = Some(ReporterAuth::HTTPS);
+        }
+        Found::Report(item)
     }
 
     /// The same, drawing on `budget` (shared with the other sources).
@@ -88,11 +148,14 @@ impl<C, P: Publish> Shared<C, P> {
         origin: String,
         received_at: i64,
         timeout: Duration,
+        carrier: Carrier,
     ) -> Result<Delivered, Undelivered> {
         let source = self.source_for(data.len() as u64);
+        let signatures = self.signatures(&data, carrier).await;
         let mut found = source.read_message_channel(data.clone(), origin, received_at);
         let mut delivered = Delivered::default();
         while let Some(item) = found.recv().await {
+            let item = self.prepare(item, carrier, signatures.as_ref()).await;
             let sending = async {
                 match item {
                     Found::Report(r) => {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use dmarcflow_enrich::EnrichConfig;
+use dmarcflow_enrich::{EnrichConfig, Unauthenticated};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -23,18 +23,25 @@ pub struct EnrichSection {
     pub senders: Option<PathBuf>,
     /// A `public_suffix_list.dat` to use instead of the compiled-in list.
     pub public_suffix_list: Option<PathBuf>,
+    /// Verify report emails' DKIM signatures (default true; needs dns).
+    pub verify_reports: Option<bool>,
+    /// "store" (default: flagged) or "dead-letter" for a report whose
+    /// email is not the reporter's own.
+    pub unauthenticated: Option<String>,
 }
 
 pub fn enrich(
     section: Option<EnrichSection>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<EnrichConfig>> {
-    const VARS: [&str; 5] = [
+    const VARS: [&str; 7] = [
         "DMARCFLOW_ENRICH_MMDB",
         "DMARCFLOW_ENRICH_DNS",
         "DMARCFLOW_ENRICH_NAMESERVERS",
         "DMARCFLOW_ENRICH_SENDERS",
         "DMARCFLOW_ENRICH_TIMEOUT_MS",
+        "DMARCFLOW_ENRICH_VERIFY_REPORTS",
+        "DMARCFLOW_ENRICH_UNAUTHENTICATED",
     ];
     if section.is_none() && VARS.iter().all(|v| env(v).is_none()) {
         return Ok(None);
@@ -51,9 +58,25 @@ pub fn enrich(
         Some(v) => list(v).into_iter().map(PathBuf::from).collect(),
         None => section.mmdb.unwrap_or_default(),
     };
-    let dns = match env("DMARCFLOW_ENRICH_DNS") {
-        Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
-        None => section.dns.unwrap_or(true),
+    let flag = |v: String| matches!(v.trim(), "1" | "true" | "yes");
+    let dns = env("DMARCFLOW_ENRICH_DNS")
+        .map(flag)
+        .or(section.dns)
+        .unwrap_or(true);
+    let verify_reports = env("DMARCFLOW_ENRICH_VERIFY_REPORTS")
+        .map(flag)
+        .or(section.verify_reports)
+        .unwrap_or(true);
+    let unauthenticated = match env("DMARCFLOW_ENRICH_UNAUTHENTICATED")
+        .or(section.unauthenticated)
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("store") => Unauthenticated::Store,
+        Some("dead-letter") => Unauthenticated::DeadLetter,
+        Some(other) => {
+            anyhow::bail!("enrich.unauthenticated: {other:?} is not \"store\" or \"dead-letter\"")
+        }
     };
     let nameservers = env("DMARCFLOW_ENRICH_NAMESERVERS")
         .map(list)
@@ -76,6 +99,8 @@ pub fn enrich(
             .map(PathBuf::from)
             .or(section.senders),
         public_suffix_list: section.public_suffix_list,
+        verify_reports,
+        unauthenticated,
     }))
 }
 

@@ -108,7 +108,13 @@ async fn respond<P: Publish>(
     let origin = format!("https:{peer}");
     let received_at = crate::received_now();
     let delivered = shared
-        .deliver(body, origin, received_at, shared.config.bus_timeout)
+        .deliver(
+            body,
+            origin,
+            received_at,
+            shared.config.bus_timeout,
+            crate::Carrier::Https,
+        )
         .await;
     drop(held);
     match delivered {

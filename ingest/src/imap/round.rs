@@ -9,6 +9,7 @@ use super::config::{AfterAck, INVALID_KEYWORD, PROCESSED_KEYWORD};
 use super::connect::{timed, ImapSession};
 use super::{ImapError, Shared};
 use crate::files::{Found, Rejected};
+use crate::Carrier;
 use dmarcflow_bus::BusError;
 use dmarcflow_bus::Publish;
 
@@ -175,6 +176,11 @@ async fn fetch_and_parse<P>(
             .read_message_blocking(data.clone(), origin(config, mailbox, uid), received_at)
             .await
             .ok_or(ImapError::Parse)?;
+        let signatures = shared.signatures(&data, Carrier::Email).await;
+        let prepared = found
+            .into_iter()
+            .map(|f| shared.prepare(f, Carrier::Email, signatures.as_ref()));
+        let found = futures_util::future::join_all(prepared).await;
         messages.push(Message { uid, data, found });
     }
     Ok(messages)

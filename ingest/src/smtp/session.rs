@@ -190,7 +190,13 @@ async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: Str
     let data = bytes::Bytes::from(data);
     let timeout = shared.config.bus_timeout;
     match shared
-        .deliver(data, origin.clone(), received_at, timeout)
+        .deliver(
+            data,
+            origin.clone(),
+            received_at,
+            timeout,
+            crate::Carrier::Email,
+        )
         .await
     {
         Ok(done) => {

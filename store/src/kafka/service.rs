@@ -54,6 +54,9 @@ pub enum SinkError {
 
 pub struct SinkService {
     consumer: KafkaConsumer,
+    /// `[enrich]`: reports that arrive without their sources' enrichment
+    /// get it before they are stored.
+    enricher: Option<std::sync::Arc<dmarcflow_enrich::Enricher>>,
 }
 
 /// A batch write in progress: the store comes back with the outcome.
@@ -66,7 +69,16 @@ impl SinkService {
     pub fn new(config: &KafkaConfig) -> Result<Self, SinkError> {
         Ok(Self {
             consumer: KafkaConsumer::new(config)?,
+            enricher: None,
         })
+    }
+
+    pub fn with_enricher(
+        mut self,
+        enricher: Option<std::sync::Arc<dmarcflow_enrich::Enricher>>,
+    ) -> Self {
+        self.enricher = enricher;
+        self
     }
 
     /// Consumes, batches, stores and commits until `until`, or until `stop`
@@ -189,12 +201,20 @@ impl SinkService {
     fn write<'s>(
         &mut self,
         store: &'s mut Store,
-        batch: Vec<Ingested<'static>>,
+        mut batch: Vec<Ingested<'static>>,
     ) -> impl std::future::Future<Output = Written<'s>> + 's {
         let checkpoint = self.consumer.checkpoint();
         let confirmer = self.consumer.confirmer();
+        let enricher = self.enricher.clone();
         async move {
             let started = std::time::Instant::now();
+            if let Some(enricher) = &enricher {
+                let missing = batch
+                    .iter_mut()
+                    .filter(|i| dmarcflow_enrich::Enricher::missing(&i.report))
+                    .map(|i| enricher.report(&mut i.report));
+                futures_util::future::join_all(missing).await;
+            }
             let written = if confirmer.confirm(&checkpoint).await {
                 let lease = confirmer.lease().clone();
                 let write = store.write_leased(&batch, &lease);
