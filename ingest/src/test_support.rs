@@ -18,6 +18,8 @@ pub struct Recording {
     pub down: AtomicBool,
     pub reports: Mutex<Vec<String>>,
     pub letters: Mutex<Vec<String>>,
+    /// The verdict on each report's email (`reporter_auth`), in order.
+    pub verdicts: Mutex<Vec<Option<&'static str>>>,
 }
 
 impl Publish for Recording {
@@ -25,6 +27,9 @@ impl Publish for Recording {
         self.check()?;
         if let Ok(mut reports) = self.reports.lock() {
             reports.push(item.report.id().to_owned());
+        }
+        if let Ok(mut verdicts) = self.verdicts.lock() {
+            verdicts.push(item.reporter.as_ref().map(|a| a.verdict.as_str()));
         }
         Ok(())
     }

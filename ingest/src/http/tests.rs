@@ -62,7 +62,9 @@ async fn tls_reports_are_posted_over_https() {
         tls: Some(server_tls),
         ..HttpConfig::default()
     };
-    let shared = Arc::new(Shared::new(config, bus.clone()));
+    // With [enrich] (nothing to look up here): marked as received over HTTPS.
+    let enricher = Some(Arc::new(dmarcflow_enrich::Enricher::default()));
+    let shared = Arc::new(Shared::new(config, bus.clone()).with_enricher(enricher));
     tokio::spawn(serve(listener, shared));
 
     let ok = post(
@@ -83,6 +85,8 @@ async fn tls_reports_are_posted_over_https() {
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     // The same report twice: two messages on the bus (the sink stores one).
     assert_eq!(bus.reports.lock().map(|r| r.len()).unwrap_or(0), 2);
+    let verdicts = bus.verdicts.lock().map(|v| v.clone()).unwrap_or_default();
+    assert_eq!(verdicts, [Some("https"), Some("https")]);
 
     let wrong = post(
         &address,
