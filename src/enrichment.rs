@@ -1,9 +1,12 @@
 //! `[enrich]` for the commands that read files on a thread of their own
-//! (`parse`, `run`): the enricher and a runtime its lookups run on.
+//! (`parse`, `run`): the enricher and a runtime its lookups run on, called
+//! report by report, or as a stage of its own (`Stage`) that enriches many
+//! reports at once while the reading thread goes on.
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use dmarcflow_enrich::{EnrichConfig, Enricher};
 use dmarcflow_schemas::aggregate::Record;
+use dmarcflow_schemas::Ingested;
 use dmarcflow_schemas::Report;
 
 pub struct Enrichment {
@@ -34,5 +37,59 @@ impl Enrichment {
             .runtime
             .block_on(self.enricher.source(&record.source_ip));
         record.source = Some(Box::new(source));
+    }
+}
+
+/// Reports enriched at once by a `Stage`: their DNS waits overlap each
+/// other and the parsing of the next ones.
+const IN_FLIGHT: usize = 64;
+
+/// Enrichment on a thread of its own: reports sent in come out enriched,
+/// in the order they were sent (the parts of a report stay in order), to
+/// the in-process bus the stage was made with.
+pub struct Stage {
+    sender: tokio::sync::mpsc::Sender<Ingested<'static>>,
+    thread: std::thread::JoinHandle<Result<()>>,
+}
+
+impl Enrichment {
+    pub fn stage(self, publisher: dmarcflow_bus::Publisher) -> Stage {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Ingested<'static>>(IN_FLIGHT);
+        let thread = std::thread::spawn(move || {
+            let Enrichment { runtime, enricher } = self;
+            runtime.block_on(async {
+                use futures_util::StreamExt;
+                let enricher = &enricher;
+                let incoming = futures_util::stream::poll_fn(|cx| receiver.poll_recv(cx));
+                let mut enriched = incoming
+                    .map(|mut item| async move {
+                        enricher.report(&mut item.report).await;
+                        item
+                    })
+                    .buffered(IN_FLIGHT);
+                while let Some(item) = enriched.next().await {
+                    publisher.publish_async(item).await?;
+                }
+                Ok(())
+            })
+        });
+        Stage { sender, thread }
+    }
+}
+
+impl Stage {
+    /// Hands a report over (waits while `IN_FLIGHT` are under way).
+    pub fn send(&self, item: Ingested<'static>) -> Result<()> {
+        self.sender
+            .blocking_send(item)
+            .map_err(|_| anyhow!("the enrichment stage stopped"))
+    }
+
+    /// Waits until everything sent is delivered.
+    pub fn finish(self) -> Result<()> {
+        drop(self.sender);
+        self.thread
+            .join()
+            .map_err(|_| anyhow!("the enrichment thread panicked"))?
     }
 }

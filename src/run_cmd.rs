@@ -49,20 +49,26 @@ pub fn run(args: &RunArgs, config: &Config) -> Result<RunSummary> {
 
     let enrich = config.enrich.clone();
     let producer = std::thread::spawn(move || -> Result<(u64, u64, u64)> {
-        let enrichment = enrich
-            .as_ref()
-            .map(crate::enrichment::Enrichment::open)
-            .transpose()?;
+        // With [enrich], reports go through the enrichment stage, which
+        // publishes them.
+        let (stage, publisher) = match enrich.as_ref() {
+            Some(config) => {
+                let enrichment = crate::enrichment::Enrichment::open(config)?;
+                (Some(enrichment.stage(publisher)), None)
+            }
+            None => (None, Some(publisher)),
+        };
         let (mut found, mut rejected) = (0u64, 0u64);
         for input in &inputs {
             source.read(input, received_at, |item| -> Result<()> {
                 match item {
-                    Found::Report(mut report) => {
+                    Found::Report(report) => {
                         found += 1;
-                        if let Some(e) = &enrichment {
-                            e.report(&mut report.report);
+                        match (&stage, &publisher) {
+                            (Some(stage), _) => stage.send(report),
+                            (None, Some(p)) => p.publish(report).map_err(|e| anyhow!(e)),
+                            (None, None) => Err(anyhow!("no publisher")),
                         }
-                        publisher.publish(report).map_err(|e| anyhow!(e))
                     }
                     Found::Rejected(r) => {
                         rejected += 1;
@@ -78,6 +84,10 @@ pub fn run(args: &RunArgs, config: &Config) -> Result<RunSummary> {
             })?;
         }
         rejects.flush()?;
+        if let Some(stage) = stage {
+            stage.finish()?;
+        }
+        drop(publisher);
         Ok((inputs.len() as u64, found, rejected))
     });
     let stored = runtime.block_on(store.consume(subscriber, config.batch));

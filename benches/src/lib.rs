@@ -14,17 +14,20 @@ mod xml;
 
 pub use email::{email, Attachment};
 pub use random::Rng;
-pub use xml::{write_report, Profile};
+pub use xml::{write_report, write_report_salted, Profile};
 
 /// A deterministic source of reports.
 pub struct Generator {
     rng: Rng,
+    /// Mixed into every report id (`write_report_salted`).
+    pub id_salt: u64,
 }
 
 impl Generator {
     pub fn new(seed: u64) -> Self {
         Self {
             rng: Rng::new(seed),
+            id_salt: 0,
         }
     }
 
@@ -33,7 +36,7 @@ impl Generator {
         let mut out = Vec::with_capacity(600 + records * 700);
         let seed = self.rng.next_u64();
         // Writing to a Vec cannot fail.
-        let _ = write_report(&mut out, profile, records, seed);
+        let _ = write_report_salted(&mut out, profile, records, seed, self.id_salt);
         out
     }
 

@@ -67,6 +67,18 @@ pub fn write_report<W: Write>(
     records: usize,
     seed: u64,
 ) -> io::Result<()> {
+    write_report_salted(out, profile, records, seed, 0)
+}
+
+/// The same report under another report id (`id_salt` mixed into it): the
+/// same sources, as the next day's report from the same senders names.
+pub fn write_report_salted<W: Write>(
+    out: &mut W,
+    profile: Profile,
+    records: usize,
+    seed: u64,
+    id_salt: u64,
+) -> io::Result<()> {
     let mut rng = Rng::new(seed);
     let nl = profile.newline();
     let (org, email) = profile.org();
@@ -85,7 +97,7 @@ pub fn write_report<W: Write>(
         "  <report_metadata>{nl}    <org_name>{org}</org_name>{nl}    <email>{email}</email>{nl}\
     <report_id>{}</report_id>{nl}    <date_range>{nl}      <begin>{begin}</begin>{nl}      <end>{}</end>{nl}\
     </date_range>{nl}  </report_metadata>{nl}",
-        rng.next_u64(),
+        rng.next_u64() ^ id_salt,
         begin + 86_399
     )?;
     write!(

@@ -31,4 +31,9 @@ impl Publisher {
     pub fn publish(&self, report: Ingested<'static>) -> Result<(), Closed> {
         self.tx.blocking_send(report).map_err(|_| Closed)
     }
+
+    /// The same, from inside the async runtime.
+    pub async fn publish_async(&self, report: Ingested<'static>) -> Result<(), Closed> {
+        self.tx.send(report).await.map_err(|_| Closed)
+    }
 }

@@ -2,16 +2,21 @@
 //! whether that name resolves back to the address (a PTR alone is whatever
 //! the address's owner wrote; the forward record is the name owner's word).
 //!
-//! Lookups go through hickory's resolver to the configured name servers,
-//! with its cache (answers kept for their TTL, negative answers for the
-//! SOA's minimum), a bound on lookups in flight, and one timeout over the
-//! PTR and the forward lookups together. A resolver that is slow or gone
+//! Lookups go through hickory's resolver to the configured name servers
+//! (one forward query, A or AAAA by the address's family), a bound on
+//! lookups in flight, and one timeout over the PTR and the forward lookups
+//! together. The outcome per address is cached until the shortest TTL of
+//! its answers (a missing PTR for the SOA's negative TTL): an address seen
+//! again costs a map lookup, which is what keeps a warm `run` near its
+//! speed without enrichment. A resolver that is slow or gone
 //! costs at most that timeout and loses nothing: the answer is empty and
 //! `failed` says the lookup did not complete (the report is stored all the
 //! same).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -49,7 +54,13 @@ pub struct ReverseDns {
     resolver: TokioResolver,
     timeout: Duration,
     in_flight: Semaphore,
+    /// The outcome per address and until when it holds.
+    answers: Mutex<HashMap<IpAddr, (Ptr, Instant)>>,
+    cache_size: usize,
 }
+
+/// How long a missing PTR is believed when the answer carries no SOA.
+const NEGATIVE_TTL: Duration = Duration::from_secs(300);
 
 /// How reverse DNS is set up.
 #[derive(Debug, Clone)]
@@ -116,6 +127,8 @@ impl ReverseDns {
             resolver,
             timeout: config.timeout,
             in_flight: Semaphore::new(config.concurrency.max(1)),
+            answers: Mutex::new(HashMap::new()),
+            cache_size: usize::try_from(config.cache_size).unwrap_or(usize::MAX),
         })
     }
 
@@ -132,42 +145,98 @@ impl ReverseDns {
 
     /// The PTR name of `ip` and whether it is forward-confirmed.
     pub async fn lookup(&self, ip: IpAddr) -> Ptr {
+        if let Some(known) = self.cached(ip) {
+            return known;
+        }
         let Ok(_permit) = self.in_flight.acquire().await else {
             return Ptr::FAILED;
         };
-        tokio::time::timeout(self.timeout, self.resolve(ip))
-            .await
-            .unwrap_or(Ptr::FAILED)
+        match tokio::time::timeout(self.timeout, self.resolve(ip)).await {
+            Ok((ptr, Some(until))) => {
+                self.remember(ip, &ptr, until);
+                ptr
+            }
+            Ok((ptr, None)) => ptr,
+            Err(_) => Ptr::FAILED,
+        }
     }
 
-    async fn resolve(&self, ip: IpAddr) -> Ptr {
-        let first = match self.resolver.lookup(Name::from(ip), RecordType::PTR).await {
-            Ok(lookup) => lookup.answers().iter().find_map(|r| match &r.data {
-                RData::PTR(ptr) => Some(ptr.0.to_ascii()),
+    fn cached(&self, ip: IpAddr) -> Option<Ptr> {
+        let answers = self.answers.lock().ok()?;
+        let (ptr, until) = answers.get(&ip)?;
+        (Instant::now() < *until).then(|| ptr.clone())
+    }
+
+    /// Keeps an outcome; a full cache drops what expired, else starts over.
+    fn remember(&self, ip: IpAddr, ptr: &Ptr, until: Instant) {
+        let Ok(mut answers) = self.answers.lock() else {
+            return;
+        };
+        if answers.len() >= self.cache_size {
+            let now = Instant::now();
+            answers.retain(|_, (_, u)| *u > now);
+            if answers.len() >= self.cache_size {
+                answers.clear();
+            }
+        }
+        answers.insert(ip, (ptr.clone(), until));
+    }
+
+    /// The answer, and until when it holds (`None`: not to be kept, the
+    /// lookup failed).
+    async fn resolve(&self, ip: IpAddr) -> (Ptr, Option<Instant>) {
+        let negative = |e: &hickory_resolver::net::NetError| {
+            let ttl = match e {
+                hickory_resolver::net::NetError::Dns(
+                    hickory_resolver::net::DnsError::NoRecordsFound(no),
+                ) => no.negative_ttl.map(|t| Duration::from_secs(u64::from(t))),
                 _ => None,
-            }),
-            Err(e) if absent(&e) => None,
-            Err(_) => return Ptr::FAILED,
+            };
+            Instant::now() + ttl.unwrap_or(NEGATIVE_TTL)
+        };
+        let (first, ptr_until) = match self.resolver.lookup(Name::from(ip), RecordType::PTR).await {
+            Ok(lookup) => (
+                lookup.answers().iter().find_map(|r| match &r.data {
+                    RData::PTR(ptr) => Some(ptr.0.to_ascii()),
+                    _ => None,
+                }),
+                lookup.valid_until(),
+            ),
+            Err(e) if absent(&e) => (None, negative(&e)),
+            Err(_) => return (Ptr::FAILED, None),
         };
         let Some(first) = first else {
-            return Ptr::default();
+            return (Ptr::default(), Some(ptr_until));
         };
         let name = first.trim_end_matches('.').to_ascii_lowercase();
-        let confirmed = match self.resolver.lookup_ip(format!("{name}.")).await {
-            Ok(found) => found.iter().any(|a| a == ip),
-            Err(e) if absent(&e) => false,
+        let family = match ip {
+            IpAddr::V4(_) => RecordType::A,
+            IpAddr::V6(_) => RecordType::AAAA,
+        };
+        let (confirmed, until) = match self.resolver.lookup(format!("{name}."), family).await {
+            Ok(found) => (
+                found.answers().iter().any(|r| match &r.data {
+                    RData::A(a) => IpAddr::V4(a.0) == ip,
+                    RData::AAAA(a) => IpAddr::V6(a.0) == ip,
+                    _ => false,
+                }),
+                found.valid_until().min(ptr_until),
+            ),
+            Err(e) if absent(&e) => (false, negative(&e).min(ptr_until)),
             Err(_) => {
-                return Ptr {
+                let failed = Ptr {
                     name: Some(name),
                     confirmed: false,
                     failed: true,
-                }
+                };
+                return (failed, None);
             }
         };
-        Ptr {
+        let ptr = Ptr {
             name: Some(name),
             confirmed,
             failed: false,
-        }
+        };
+        (ptr, Some(until))
     }
 }

@@ -1,6 +1,7 @@
 //! `generate`: writes a realistic corpus, or one huge report.
 //!
-//!   generate emails DIR N [SEED]        N report emails (.eml) into DIR
+//!   generate emails DIR N [SEED [SALT]] N report emails (.eml) into DIR; SALT
+//!                                       gives the same sources other report ids
 //!   generate huge FILE BYTES [gz]       one aggregate report of about BYTES bytes
 //!                                       (gzip-compressed when `gz` is given)
 //!   generate examples DIR               the example emails shipped in `examples/`
@@ -35,9 +36,11 @@ fn main() -> ExitCode {
         Some("emails") if args.len() >= 4 => {
             let n: usize = args[3].parse().unwrap_or(1000);
             let seed: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(7);
+            let id_salt: u64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(0);
             let dir = std::path::Path::new(&args[2]);
             std::fs::create_dir_all(dir).and_then(|_| {
                 let mut g = Generator::new(seed);
+                g.id_salt = id_salt;
                 for i in 0..n {
                     std::fs::write(dir.join(format!("{i:07}.eml")), g.email())?;
                 }
