@@ -2,7 +2,9 @@
 //! with an MMDB file (GeoLite2-ASN layout, written here for the 198.18.0.0/15
 //! benchmark range the examples use) and DNS off: every record carries its
 //! `source`, the failure report too; `dmarcflow run` stores the same reports
-//! as without enrichment; a missing MMDB file stops the command at start.
+//! as without enrichment, in columns and views `report --by` shows; a
+//! missing MMDB file stops the command at start; a resolver that does not
+//! answer delays nothing beyond its timeout and loses nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -158,4 +160,63 @@ fn parse_and_run_carry_the_source_of_every_address() {
         "a missing database is an error at start"
     );
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nowhere.mmdb"));
+}
+
+/// Reverse DNS pointed at a port where no server answers: every record is
+/// stored, flagged `source_lookup_failed`, and the run takes about the
+/// timeout per distinct wait, not forever.
+#[test]
+fn a_dead_resolver_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mmdb = dir.path().join("asn.mmdb");
+    asn_database(&mmdb);
+    // A port nothing listens on (bound, then released).
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    let run = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(["run", &examples().display().to_string()])
+        .current_dir(dir.path())
+        .env("DMARCFLOW_ENRICH_MMDB", &mmdb)
+        .env("DMARCFLOW_ENRICH_DNS", "true")
+        .env("DMARCFLOW_ENRICH_NAMESERVERS", dead.to_string())
+        .env("DMARCFLOW_ENRICH_TIMEOUT_MS", "300")
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("11 inputs, 11 reports found (11 stored"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let query = dmarcflow(
+        dir.path(),
+        &mmdb,
+        &[
+            "query",
+            "SELECT count(*), sum(source_lookup_failed), sum(source_asn = 64512) \
+             FROM aggregate_records",
+        ],
+    );
+    let rows = String::from_utf8_lossy(&query.stdout).into_owned();
+    let counts: Vec<u64> = rows
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split('\t')
+        .map(|n| n.parse().unwrap_or(0))
+        .collect();
+    // Every record stored and flagged; the MMDB fields still filled.
+    assert!(counts[0] > 20, "{rows}");
+    assert_eq!(counts[1], counts[0], "{rows}");
+    assert!(counts[2] > 0, "{rows}");
 }
