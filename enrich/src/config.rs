@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::{
     DnsConfig, EnrichError, Enricher, NetworkDatabases, ReportVerifier, ReverseDns, SenderMap,
-    SuffixList, Unauthenticated,
+    SourceCache, SuffixList, Unauthenticated,
 };
 
 #[derive(Debug, Clone)]
@@ -87,6 +87,7 @@ impl Enricher {
                 Some(path) => SenderMap::with_user_file(path)?,
                 None => SenderMap::builtin(),
             },
+            cache: SourceCache::default(),
         })
     }
 }

@@ -13,7 +13,9 @@ use dmarcflow_schemas::Source;
 
 use dmarcflow_schemas::{Ingested, ReporterAuth};
 
-use crate::{NetworkDatabases, ReportVerifier, ReverseDns, SenderMap, Signatures, SuffixList};
+use crate::{
+    NetworkDatabases, ReportVerifier, ReverseDns, SenderMap, Signatures, SourceCache, SuffixList,
+};
 
 pub struct Enricher {
     /// None: no reverse DNS (`[enrich] dns = false`).
@@ -26,6 +28,7 @@ pub struct Enricher {
     pub networks: NetworkDatabases,
     pub suffixes: SuffixList,
     pub senders: SenderMap,
+    pub cache: SourceCache,
 }
 
 /// No DNS, no MMDB file, the compiled suffix list and the project's map.
@@ -38,6 +41,7 @@ impl Default for Enricher {
             networks: NetworkDatabases::default(),
             suffixes: SuffixList::Builtin,
             senders: SenderMap::builtin(),
+            cache: SourceCache::default(),
         }
     }
 }
@@ -104,8 +108,14 @@ impl Enricher {
         let Ok(addr) = ip.trim().parse::<IpAddr>() else {
             return source;
         };
+        if let Some(mut known) = self.cache.get(addr) {
+            known.ip = source.ip;
+            return known;
+        }
+        let mut until = None;
         if let Some(dns) = &self.dns {
-            let ptr = dns.lookup(addr).await;
+            let (ptr, valid) = dns.lookup_until(addr).await;
+            until = valid;
             source.ptr_confirmed = ptr.confirmed;
             source.lookup_failed = ptr.failed;
             source.base_domain = ptr
@@ -132,6 +142,9 @@ impl Enricher {
         source.as_name = network.as_name;
         source.as_domain = network.as_domain;
         source.country = network.country;
+        if self.dns.is_none() || until.is_some() {
+            self.cache.put(addr, &source, until);
+        }
         source
     }
 }

@@ -26,6 +26,7 @@ pub mod network;
 pub mod report_auth;
 pub mod reverse_dns;
 pub mod senders;
+mod source_cache;
 
 pub use base_domain::SuffixList;
 pub use config::EnrichConfig;
@@ -34,6 +35,7 @@ pub use network::{Network, NetworkDatabases};
 pub use report_auth::{ReportVerifier, Signatures};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
 pub use senders::{Sender, SenderKind, SenderMap};
+pub use source_cache::SourceCache;
 
 /// A configured source of facts that could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -5,17 +5,14 @@
 //! Lookups go through hickory's resolver to the configured name servers
 //! (one forward query, A or AAAA by the address's family), a bound on
 //! lookups in flight, and one timeout over the PTR and the forward lookups
-//! together. The outcome per address is cached until the shortest TTL of
-//! its answers (a missing PTR for the SOA's negative TTL): an address seen
-//! again costs a map lookup, which is what keeps a warm `run` near its
-//! speed without enrichment. A resolver that is slow or gone
+//! together. `lookup_until` also says until when the outcome holds (the
+//! shortest TTL of its answers; a missing PTR the SOA's negative TTL): the
+//! enricher caches whole sources for that long (`source_cache`). A resolver that is slow or gone
 //! costs at most that timeout and loses nothing: the answer is empty and
 //! `failed` says the lookup did not complete (the report is stored all the
 //! same).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
@@ -54,9 +51,6 @@ pub struct ReverseDns {
     resolver: TokioResolver,
     timeout: Duration,
     in_flight: Semaphore,
-    /// The outcome per address and until when it holds.
-    answers: Mutex<HashMap<IpAddr, (Ptr, Instant)>>,
-    cache_size: usize,
 }
 
 /// How long a missing PTR is believed when the answer carries no SOA.
@@ -127,8 +121,6 @@ impl ReverseDns {
             resolver,
             timeout: config.timeout,
             in_flight: Semaphore::new(config.concurrency.max(1)),
-            answers: Mutex::new(HashMap::new()),
-            cache_size: usize::try_from(config.cache_size).unwrap_or(usize::MAX),
         })
     }
 
@@ -145,41 +137,18 @@ impl ReverseDns {
 
     /// The PTR name of `ip` and whether it is forward-confirmed.
     pub async fn lookup(&self, ip: IpAddr) -> Ptr {
-        if let Some(known) = self.cached(ip) {
-            return known;
-        }
+        self.lookup_until(ip).await.0
+    }
+
+    /// The same, and until when it holds (`None`: the lookup did not
+    /// complete, not to be kept).
+    pub async fn lookup_until(&self, ip: IpAddr) -> (Ptr, Option<Instant>) {
         let Ok(_permit) = self.in_flight.acquire().await else {
-            return Ptr::FAILED;
+            return (Ptr::FAILED, None);
         };
-        match tokio::time::timeout(self.timeout, self.resolve(ip)).await {
-            Ok((ptr, Some(until))) => {
-                self.remember(ip, &ptr, until);
-                ptr
-            }
-            Ok((ptr, None)) => ptr,
-            Err(_) => Ptr::FAILED,
-        }
-    }
-
-    fn cached(&self, ip: IpAddr) -> Option<Ptr> {
-        let answers = self.answers.lock().ok()?;
-        let (ptr, until) = answers.get(&ip)?;
-        (Instant::now() < *until).then(|| ptr.clone())
-    }
-
-    /// Keeps an outcome; a full cache drops what expired, else starts over.
-    fn remember(&self, ip: IpAddr, ptr: &Ptr, until: Instant) {
-        let Ok(mut answers) = self.answers.lock() else {
-            return;
-        };
-        if answers.len() >= self.cache_size {
-            let now = Instant::now();
-            answers.retain(|_, (_, u)| *u > now);
-            if answers.len() >= self.cache_size {
-                answers.clear();
-            }
-        }
-        answers.insert(ip, (ptr.clone(), until));
+        tokio::time::timeout(self.timeout, self.resolve(ip))
+            .await
+            .unwrap_or((Ptr::FAILED, None))
     }
 
     /// The answer, and until when it holds (`None`: not to be kept, the
