@@ -302,9 +302,38 @@ fn expand(sql: &str, domain: &str) -> String {
 /// corpus-seeded ClickHouse and returns rows; a broken query fails here.
 #[tokio::test]
 async fn grafana_panels_run() {
-    let Some((sink, reports)) = corpus_sink("grafana").await else {
+    let Some((sink, mut reports)) = corpus_sink("grafana").await else {
         return;
     };
+    // The corpus as a source with [enrich] publishes it: every address with
+    // a made-up host, sender, network and country (the enrichment panels
+    // read those), the emails verified.
+    for item in &mut reports {
+        item.reporter = Some(dmarcflow_schemas::ReporterAuth {
+            verdict: dmarcflow_schemas::reporter_auth::Verdict::Aligned,
+            dkim: Some("pass".into()),
+            dkim_domain: Some("reporter.example".into()),
+            spf: None,
+        });
+        if let dmarcflow_schemas::Report::Aggregate(r) = &mut item.report {
+            for (i, record) in r.records.iter_mut().enumerate() {
+                let n = i % 3;
+                record.source = Some(Box::new(dmarcflow_schemas::Source {
+                    ip: record.source_ip.to_string(),
+                    ptr: Some(format!("mail{n}.sender{n}.example")),
+                    ptr_confirmed: true,
+                    base_domain: Some(format!("sender{n}.example")),
+                    name: Some(format!("Sender {n}")),
+                    kind: Some("esp".into()),
+                    asn: Some(64500 + n as u32),
+                    as_name: Some(format!("Network {n}")),
+                    as_domain: Some(format!("network{n}.example")),
+                    country: Some(["NL", "US", "BR"][n].into()),
+                    lookup_failed: false,
+                }));
+            }
+        }
+    }
     write_all(&sink, &reports).await;
     let store = Store::ClickHouse(Box::new(sink));
     let pick = |sql: &'static str| {
