@@ -59,9 +59,13 @@ pub enum Unauthenticated {
 
 impl Enricher {
     /// The signatures of a report email, when verification is on.
-    pub async fn signatures(&self, raw: &[u8]) -> Option<Signatures> {
+    pub async fn signatures(
+        &self,
+        raw: &[u8],
+        envelope: Option<&crate::report_auth::Envelope>,
+    ) -> Option<Signatures> {
         match &self.verifier {
-            Some(v) => Some(v.signatures(raw).await),
+            Some(v) => Some(v.signatures(raw, envelope).await),
             None => None,
         }
     }

@@ -32,7 +32,7 @@ pub use base_domain::SuffixList;
 pub use config::EnrichConfig;
 pub use enricher::{Enricher, Unauthenticated};
 pub use network::{Network, NetworkDatabases};
-pub use report_auth::{ReportVerifier, Signatures};
+pub use report_auth::{Envelope, ReportVerifier, Signatures};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
 pub use senders::{Sender, SenderKind, SenderMap};
 pub use source_cache::SourceCache;

@@ -6,14 +6,20 @@
 //! key under google.com.
 //!
 //! A valid signature aligns when its `d=` has the reporter's domain's
-//! registrable domain (DMARC's relaxed alignment). The verdicts are
-//! `dmarcflow_schemas::reporter_auth::Verdict`.
+//! registrable domain (DMARC's relaxed alignment). Where the email came
+//! straight from the reporter's server over SMTP (its address, HELO and
+//! MAIL FROM known), SPF is checked too, and an SPF pass for a MAIL FROM
+//! domain aligned with the reporter's counts as DMARC does. The verdicts
+//! are `dmarcflow_schemas::reporter_auth::Verdict`.
+
+use std::net::IpAddr;
 
 use std::time::Duration;
 
 use dmarcflow_schemas::reporter_auth::Verdict;
 use dmarcflow_schemas::{Report, ReporterAuth};
-use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator};
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, SpfResult};
 
 use crate::SuffixList;
 
@@ -32,6 +38,20 @@ pub struct Signatures {
     /// Each signature: its result (`pass`, `fail`, `neutral`, `temperror`,
     /// `permerror`) and its signing domain.
     pub results: Vec<(&'static str, String)>,
+    /// SPF of the MAIL FROM (result and domain), when the SMTP envelope was
+    /// known.
+    pub spf: Option<(&'static str, String)>,
+}
+
+/// The SMTP envelope of a message received from its sender's own server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The connecting address.
+    pub peer: IpAddr,
+    /// The HELO/EHLO name.
+    pub helo: String,
+    /// The MAIL FROM address (empty for a bounce).
+    pub mail_from: String,
 }
 
 impl ReportVerifier {
@@ -45,9 +65,16 @@ impl ReportVerifier {
     /// Verifies every DKIM signature of `raw` (a whole RFC 5322 message).
     /// A message that does not parse has none; a resolver that does not
     /// answer within the timeout makes each signature a `temperror`.
-    pub async fn signatures(&self, raw: &[u8]) -> Signatures {
+    pub async fn signatures(&self, raw: &[u8], envelope: Option<&Envelope>) -> Signatures {
+        let spf = match envelope {
+            Some(e) => Some(self.spf(e).await),
+            None => None,
+        };
         let Some(message) = AuthenticatedMessage::parse(raw) else {
-            return Signatures::default();
+            return Signatures {
+                spf,
+                ..Signatures::default()
+            };
         };
         let from = Some(message.from().to_owned()).filter(|f| !f.is_empty());
         let verified =
@@ -66,7 +93,35 @@ impl ReportVerifier {
                 .map(|h| ("temperror", h.header.d.to_ascii_lowercase()))
                 .collect(),
         };
-        Signatures { from, results }
+        Signatures { from, results, spf }
+    }
+
+    /// SPF of the envelope's MAIL FROM (of its HELO name for a bounce).
+    async fn spf(&self, e: &Envelope) -> (&'static str, String) {
+        let sender = if e.mail_from.is_empty() {
+            format!("postmaster@{}", e.helo)
+        } else {
+            e.mail_from.clone()
+        };
+        let domain = sender
+            .rsplit_once('@')
+            .map_or(e.helo.as_str(), |(_, d)| d)
+            .to_ascii_lowercase();
+        let params = SpfParameters::verify_mail_from(e.peer, &e.helo, "dmarcflow", &sender);
+        let result =
+            match tokio::time::timeout(self.timeout, self.authenticator.verify_spf(params)).await {
+                Ok(output) => match output.result() {
+                    SpfResult::Pass => "pass",
+                    SpfResult::Fail => "fail",
+                    SpfResult::SoftFail => "softfail",
+                    SpfResult::Neutral => "neutral",
+                    SpfResult::TempError => "temperror",
+                    SpfResult::PermError => "permerror",
+                    SpfResult::None => "none",
+                },
+                Err(_) => "temperror",
+            };
+        (result, domain)
     }
 }
 
@@ -111,9 +166,11 @@ impl Signatures {
             .find(|(_, d)| aligned(d))
             .or_else(|| pass.clone().next())
             .or_else(|| self.results.first());
+        let spf_aligned = matches!(&self.spf, Some(("pass", d)) if aligned(d));
         let verdict = match best {
-            None => Verdict::Unsigned,
             Some(("pass", d)) if aligned(d) => Verdict::Aligned,
+            _ if spf_aligned => Verdict::Aligned,
+            None => Verdict::Unsigned,
             Some(("pass", _)) => Verdict::Unaligned,
             Some(_) => Verdict::Failed,
         };
@@ -121,7 +178,7 @@ impl Signatures {
             verdict,
             dkim: best.map(|(r, _)| (*r).to_owned()),
             dkim_domain: best.map(|(_, d)| d.clone()),
-            spf: None,
+            spf: self.spf.as_ref().map(|(r, _)| (*r).to_owned()),
         }
     }
 }
@@ -134,6 +191,7 @@ mod tests {
         Signatures {
             from: Some("noreply@mail.example.net".into()),
             results: results.iter().map(|(r, d)| (*r, (*d).to_owned())).collect(),
+            spf: None,
         }
     }
 
@@ -160,6 +218,16 @@ mod tests {
             (Verdict::Failed, Some("fail"))
         );
         assert_eq!(v(&signatures(&[]), "google.com").verdict, Verdict::Unsigned);
+        // Unsigned, but an SPF pass for the reporter's own MAIL FROM domain.
+        let mut spf = signatures(&[]);
+        spf.spf = Some(("pass", "bounces.google.com".into()));
+        let by_spf = v(&spf, "google.com");
+        assert_eq!(
+            (by_spf.verdict, by_spf.spf.as_deref()),
+            (Verdict::Aligned, Some("pass"))
+        );
+        spf.spf = Some(("pass", "forger.example".into()));
+        assert_eq!(v(&spf, "google.com").verdict, Verdict::Unsigned);
     }
 
     #[test]

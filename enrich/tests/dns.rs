@@ -52,6 +52,7 @@ fn write_zones(dir: &Path, port: u16) {
              mx6 300 AAAA 2001:db8::25\n\
              both 300 A 192.0.2.14\n\
              both 300 AAAA 2001:db8::14\n\
+             @ 300 TXT \"v=spf1 ip4:127.0.0.1 -all\"\n\
              k1._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={key}\"\n\
              k2._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={key}\"\n",
             key = public_key(SENDER_SEED)
@@ -431,10 +432,10 @@ async fn a_report_email_is_verified_against_its_reporter() {
             reporter: None,
         }
     };
-    let judge = |raw: Vec<u8>| {
+    let judge_from = |raw: Vec<u8>, envelope: Option<dmarcflow_enrich::Envelope>| {
         let enricher = &enricher;
         async move {
-            let signatures = enricher.signatures(&raw).await;
+            let signatures = enricher.signatures(&raw, envelope.as_ref()).await;
             let mut item = ingested();
             let outcome = enricher.ingested(&mut item, signatures.as_ref()).await;
             (
@@ -444,6 +445,7 @@ async fn a_report_email_is_verified_against_its_reporter() {
             )
         }
     };
+    let judge = |raw: Vec<u8>| judge_from(raw, None);
 
     // Signed by the reporter's own domain: genuine, stored.
     let (auth, outcome) = judge(report_email(
@@ -503,6 +505,33 @@ async fn a_report_email_is_verified_against_its_reporter() {
     let (auth, outcome) = judge(report_email("noreply-dmarc@sender.example", None)).await;
     assert_eq!((auth.verdict, auth.dkim), (Verdict::Unsigned, None));
     assert!(outcome.is_err());
+
+    // Unsigned, but over SMTP from an address sender.example's SPF allows,
+    // with a MAIL FROM of its own: aligned, as DMARC would have it.
+    let envelope = |peer: [u8; 4]| dmarcflow_enrich::Envelope {
+        peer: IpAddr::from(peer),
+        helo: "mail.sender.example".into(),
+        mail_from: "bounces@sender.example".into(),
+    };
+    let (auth, outcome) = judge_from(
+        report_email("noreply-dmarc@sender.example", None),
+        Some(envelope([127, 0, 0, 1])),
+    )
+    .await;
+    assert_eq!(
+        (auth.verdict, auth.spf.as_deref()),
+        (Verdict::Aligned, Some("pass"))
+    );
+    assert!(outcome.is_ok());
+    let (auth, _) = judge_from(
+        report_email("noreply-dmarc@sender.example", None),
+        Some(envelope([192, 0, 2, 66])),
+    )
+    .await;
+    assert_eq!(
+        (auth.verdict, auth.spf.as_deref()),
+        (Verdict::Unsigned, Some("fail"))
+    );
 
     // The server gone (a key not in the cache): a temporary failure
     // within the timeout, not a hang.

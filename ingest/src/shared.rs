@@ -14,7 +14,7 @@ use crate::budget::MemoryBudget;
 use crate::files::{FilesSource, Found, Rejected};
 use dmarcflow_bus::BusError;
 use dmarcflow_bus::Publish;
-use dmarcflow_enrich::{Enricher, Signatures};
+use dmarcflow_enrich::{Enricher, Envelope, Signatures};
 use dmarcflow_schemas::ReporterAuth;
 
 /// Records per part of a large report received over the network: a part
@@ -31,9 +31,12 @@ pub struct Shared<C, P> {
 
 /// How a message arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Carrier {
-    /// An email (SMTP/LMTP, IMAP): its signatures can be verified.
+pub enum Carrier<'e> {
+    /// An email (LMTP, IMAP): its signatures can be verified.
     Email,
+    /// An email straight from its sender's server over SMTP: SPF of its
+    /// envelope can be checked too.
+    Smtp(&'e Envelope),
     /// An HTTPS POST (TLS-RPT): there is no email to verify.
     Https,
 }
@@ -60,9 +63,10 @@ impl<C, P> Shared<C, P> {
 
     /// The signatures of a message, when it is an email and verification
     /// is on: checked once, for every report it holds.
-    pub async fn signatures(&self, data: &[u8], carrier: Carrier) -> Option<Signatures> {
+    pub async fn signatures(&self, data: &[u8], carrier: Carrier<'_>) -> Option<Signatures> {
         match (&self.enricher, carrier) {
-            (Some(e), Carrier::Email) => e.signatures(data).await,
+            (Some(e), Carrier::Email) => e.signatures(data, None).await,
+            (Some(e), Carrier::Smtp(envelope)) => e.signatures(data, Some(envelope)).await,
             _ => None,
         }
     }
@@ -74,7 +78,7 @@ impl<C, P> Shared<C, P> {
     pub async fn prepare(
         &self,
         found: Found,
-        carrier: Carrier,
+        carrier: Carrier<'_>,
         signatures: Option<&Signatures>,
     ) -> Found {
         let Found::Report(mut item) = found else {
@@ -148,7 +152,7 @@ impl<C, P: Publish> Shared<C, P> {
         origin: String,
         received_at: i64,
         timeout: Duration,
-        carrier: Carrier,
+        carrier: Carrier<'_>,
     ) -> Result<Delivered, Undelivered> {
         let source = self.source_for(data.len() as u64);
         let signatures = self.signatures(&data, carrier).await;

@@ -38,6 +38,8 @@ pub enum End<S> {
 #[derive(Default)]
 struct Envelope {
     hello: bool,
+    /// The HELO/EHLO name.
+    helo: String,
     from: Option<String>,
     to: Vec<String>,
 }
@@ -68,6 +70,7 @@ where
             "EHLO" | "HELO" if !config.lmtp => {
                 envelope = Envelope {
                     hello: true,
+                    helo: rest.trim().to_ascii_lowercase(),
                     ..Envelope::default()
                 };
                 reply(
@@ -149,7 +152,18 @@ where
                         let more = working.saturating_sub(held.bytes());
                         if held.grow(more, Some(BUDGET_WAIT)).await {
                             let origin = format!("smtp:{peer}#{messages}");
-                            deliver(shared, data, origin).await
+                            // SPF needs the sender's own server: not an
+                            // LMTP client (the MTA in front).
+                            let sender = peer
+                                .parse::<std::net::SocketAddr>()
+                                .ok()
+                                .filter(|_| !config.lmtp)
+                                .map(|addr| dmarcflow_enrich::Envelope {
+                                    peer: addr.ip(),
+                                    helo: envelope.helo.clone(),
+                                    mail_from: envelope.from.clone().unwrap_or_default(),
+                                });
+                            deliver(shared, data, origin, sender.as_ref()).await
                         } else {
                             BUSY.to_owned()
                         }
@@ -162,12 +176,14 @@ where
                 drop(held);
                 envelope = Envelope {
                     hello: true,
+                    helo: envelope.helo,
                     ..Envelope::default()
                 };
             }
             "RSET" => {
                 envelope = Envelope {
                     hello: envelope.hello,
+                    helo: envelope.helo,
                     ..Envelope::default()
                 };
                 reply(&mut io, "250 2.0.0 Ok").await?;
@@ -184,7 +200,12 @@ where
 }
 
 /// Parses a message, publishes all it holds, and says what to answer.
-async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: String) -> String {
+async fn deliver<P: Publish>(
+    shared: &Arc<Shared<P>>,
+    data: Vec<u8>,
+    origin: String,
+    sender: Option<&dmarcflow_enrich::Envelope>,
+) -> String {
     let received_at = crate::received_now();
     crate::source_metrics::received("smtp", data.len());
     let data = bytes::Bytes::from(data);
@@ -195,7 +216,7 @@ async fn deliver<P: Publish>(shared: &Arc<Shared<P>>, data: Vec<u8>, origin: Str
             origin.clone(),
             received_at,
             timeout,
-            crate::Carrier::Email,
+            sender.map_or(crate::Carrier::Email, crate::Carrier::Smtp),
         )
         .await
     {
