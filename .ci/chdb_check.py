@@ -245,7 +245,7 @@ def main():
             query(s, f"SELECT formatQuery('{literal}')", x["name"])
 
         # The sink's lookups and the report command's queries.
-        for x in of("lookup") + of("report"):
+        for x in of("lookup") + of("report") + of("alert"):
             query(s, x["sql"], x["name"])
 
         for x in of("retention"):
@@ -255,7 +255,7 @@ def main():
             query(s, f"OPTIMIZE TABLE {table} FINAL", f"optimize {table}")
             expect(s, f"SELECT count() FROM {table}", 0, f"{table} after 400 days of retention")
 
-        print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries, {len(of('cluster'))} cluster statements parsed")
+        print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries, {len(of('alert'))} alert rules, {len(of('cluster'))} cluster statements parsed")
     if failures:
         print(f"{len(failures)} failures:")
         for f in failures:

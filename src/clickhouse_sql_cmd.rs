@@ -85,6 +85,15 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
             out.push(json!({"kind": "report", "name": format!("by {} {domain}", view.name()), "sql": view.sql(Backend::ClickHouse, &scope)}));
         }
     }
+    // The alert rules over the examples' first day.
+    let alerts = dmarcflow_alerts::AlertsConfig::default();
+    if let Ok(period) = dmarcflow_alerts::rules::Period::new("2023-11-21", &alerts) {
+        for (rule, sql) in dmarcflow_alerts::rules::queries(Backend::ClickHouse, &period) {
+            out.push(
+                json!({"kind": "alert", "name": format!("alert rule {}", rule.name()), "sql": sql}),
+            );
+        }
+    }
     for line in out {
         println!("{line}");
     }

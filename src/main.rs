@@ -1,5 +1,6 @@
 //! The `dmarcflow` command: wiring of the workspace crates, nothing more.
 
+mod alerts_cmd;
 mod allocator;
 mod clickhouse_sql_cmd;
 mod config;
@@ -60,6 +61,10 @@ enum Command {
     Migrate,
     /// Per-source and per-result tables for a domain and date range.
     Report(ReportArgs),
+    /// Evaluate the alert rules once over the store ([alerts]): notify the
+    /// webhooks of what fired and what resolved, print the transitions
+    /// (for cron).
+    Alerts(AlertsArgs),
     /// Run one SQL query against the store; tab-separated output.
     Query {
         /// The SQL.
@@ -106,6 +111,14 @@ pub struct SinkArgs {
     /// Stop after this many seconds without a message (default: run until killed).
     #[arg(long)]
     pub until_idle: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct AlertsArgs {
+    /// The last day of the evaluated window, YYYY-MM-DD (default today,
+    /// UTC).
+    #[arg(long)]
+    pub day: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -212,6 +225,9 @@ fn main() -> ExitCode {
             .map(|_| 0),
         Command::Report(args) => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::report(&c, &args))
+            .map(|_| 0),
+        Command::Alerts(args) => config::load(cli.config.as_deref())
+            .and_then(|c| alerts_cmd::run(&c, &args))
             .map(|_| 0),
         Command::Query { sql } => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::query(&c, &sql))

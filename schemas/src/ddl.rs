@@ -30,6 +30,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     6 => "0006_current_schema.sql",
     7 => "0007_source_intelligence.sql",
     8 => "0008_source_intelligence_current.sql",
+    9 => "0009_alert_state.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -37,6 +38,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_reports.sql",
     2 => "0002_daily_aggregations.sql",
     3 => "0003_source_intelligence.sql",
+    4 => "0004_alert_state.sql",
 );
 
 impl Migration {

@@ -13,6 +13,7 @@ use dmarcflow_store::clickhouse::ClickHouseConfig;
 use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
 use serde::Deserialize;
 
+mod alerts;
 mod enrich;
 mod imap;
 mod listeners;
@@ -36,6 +37,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub limits: LimitsSection,
     pub enrich: Option<enrich::EnrichSection>,
+    pub alerts: Option<alerts::AlertsSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +126,8 @@ pub struct Config {
     pub memory_budget: u64,
     /// None: no enrichment (`[enrich]`).
     pub enrich: Option<dmarcflow_enrich::EnrichConfig>,
+    /// None: no alerts (`[alerts]`).
+    pub alerts: Option<dmarcflow_alerts::AlertsConfig>,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -326,6 +330,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let http = listeners::http(file.http.unwrap_or_default(), env)?;
     let imap = imap::imap(file.imap.unwrap_or_default(), env)?;
     let enrich = enrich::enrich(file.enrich, env)?;
+    let alerts = alerts::alerts(file.alerts, env)?;
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
         .filter(|l| !l.is_empty());
@@ -347,6 +352,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         imap,
         metrics_listen,
         enrich,
+        alerts,
     })
 }
 

@@ -82,6 +82,14 @@ impl Store {
         }
     }
 
+    /// One statement that returns nothing (an INSERT of the alerts' state).
+    pub async fn execute(&mut self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Self::ClickHouse(s) => Ok(s.client().query(sql).execute().await?),
+            Self::Sqlite(s) => s.execute(sql),
+        }
+    }
+
     /// Stores everything that arrives on `reports`, in batches (full, or
     /// old enough), until the channel closes; the last batch is written
     /// then. Stops at the first write that fails for good.

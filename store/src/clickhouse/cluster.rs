@@ -198,11 +198,18 @@ fn create_table(
     let after = &rest[engine_at + "ENGINE = ".len()..];
     let engine_end = after.find(char::is_whitespace).unwrap_or(after.len());
     let engine = &after[..engine_end];
-    if !matches!(engine, "MergeTree" | "SummingMergeTree") {
+    let (engine, arguments) = match engine.split_once('(') {
+        Some((name, args)) => (name, format!(", {}", args.trim_end_matches(')'))),
+        None => (engine, String::new()),
+    };
+    if !matches!(
+        engine,
+        "MergeTree" | "SummingMergeTree" | "ReplacingMergeTree"
+    ) {
         return None;
     }
     let replicated = format!(
-        "Replicated{engine}('/clickhouse/tables/{{shard}}/{database}/{local_name}/m{migration}', '{{replica}}')"
+        "Replicated{engine}('/clickhouse/tables/{{shard}}/{database}/{local_name}/m{migration}', '{{replica}}'{arguments})"
     );
     let rest = format!(
         "{}ENGINE = {replicated}{}",
@@ -225,11 +232,14 @@ fn create_table(
 }
 
 /// The distributed table over a local one: a report's rows go to one shard
-/// (by report id); the daily tables, which have none, anywhere.
+/// (by report id), an alert's states too (by key); the daily tables, which
+/// have neither, anywhere.
 fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -> String {
     let local_name = local(name);
     let key = if name.contains("_daily") {
         "rand()"
+    } else if name.starts_with("alert_state") {
+        "cityHash64(key)"
     } else {
         "cityHash64(report_id)"
     };

@@ -64,4 +64,13 @@ impl SqliteStore {
     pub fn query(&self, sql: &str) -> Result<Table, StoreError> {
         query::query(&self.conn, sql)
     }
+
+    /// Statements that return nothing (the alerts' state), in one
+    /// transaction.
+    pub fn execute(&mut self, sql: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.commit()?;
+        Ok(())
+    }
 }

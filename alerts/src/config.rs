@@ -1,0 +1,96 @@
+//! What `[alerts]` configures: the evaluated period, the thresholds (with
+//! per-domain overrides), the quiet period, where notifications go.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct AlertsConfig {
+    /// Days evaluated, ending with the evaluation day (`window_days`).
+    pub window_days: u32,
+    /// Days before the window that make the baseline (`baseline_days`).
+    pub baseline_days: u32,
+    /// After a notification, the same condition is not notified again for
+    /// this long (it may resolve and fire meanwhile: flapping stays quiet).
+    pub quiet_period: Duration,
+    pub defaults: Thresholds,
+    /// Per policy domain, over `defaults`.
+    pub domains: BTreeMap<String, Thresholds>,
+    pub webhooks: Vec<Webhook>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            window_days: 1,
+            baseline_days: 14,
+            quiet_period: Duration::from_secs(6 * 3600),
+            defaults: Thresholds::default(),
+            domains: BTreeMap::new(),
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+/// The thresholds of the rules; a rule whose threshold is 0 is off.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// A source first seen in the window with at least this many messages.
+    pub new_source_messages: u64,
+    /// The window's DMARC pass rate this many points below the baseline's.
+    pub pass_rate_drop_points: f64,
+    /// ... when the window holds at least this many messages.
+    pub pass_rate_min_messages: u64,
+    /// One source's messages failing DMARC in the window.
+    pub failing_source_messages: u64,
+    /// TLS-RPT failed sessions in the window.
+    pub tls_failed_sessions: u64,
+    /// A TLS-RPT failure result type not seen in the baseline (1: on).
+    pub tls_new_result_type: u64,
+    /// The published policy (p, sp, pct, testing) changing (1: on).
+    pub policy_change: u64,
+    /// Failure reports (ruf) in the window.
+    pub failure_reports: u64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            new_source_messages: 1,
+            pass_rate_drop_points: 10.0,
+            pass_rate_min_messages: 100,
+            failing_source_messages: 100,
+            tls_failed_sessions: 10,
+            tls_new_result_type: 1,
+            policy_change: 1,
+            failure_reports: 1,
+        }
+    }
+}
+
+impl AlertsConfig {
+    pub fn thresholds(&self, domain: &str) -> Thresholds {
+        self.domains.get(domain).copied().unwrap_or(self.defaults)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Webhook {
+    pub url: String,
+    #[serde(default)]
+    pub format: WebhookFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// `{"status": "firing", "rule": ..., "domain": ..., ...}`.
+    #[default]
+    Json,
+    /// `{"text": "..."}`, what Slack's (and Mattermost's) incoming
+    /// webhooks take.
+    Slack,
+}

@@ -1,0 +1,34 @@
+//! Alerts: what the stores say a domain owner must act on.
+//!
+//! Data flows `ingest -> parse -> schemas -> bus -> store`; alerts read the
+//! store (ClickHouse or SQLite, through its daily tables) after it:
+//! - [`rules`]: the conditions, each a query per store dialect: a new
+//!   source sending as the domain, the DMARC pass rate falling below its
+//!   trailing baseline, a failing source's volume (spoofing in progress),
+//!   TLS-RPT failure sessions and result types not seen before, the
+//!   domain's published policy changing, failure reports arriving;
+//! - [`state`]: what fired, kept in the store (`alert_state`) so a
+//!   condition fires once, resolves when it clears and survives restarts;
+//! - [`notify`]: a generic JSON webhook or Slack-compatible text;
+//! - [`evaluate`]: one round: rules, transitions against the state,
+//!   notifications, the state written back.
+
+pub mod config;
+pub mod evaluate;
+pub mod notify;
+pub mod rules;
+pub mod state;
+
+pub use config::{AlertsConfig, Thresholds, Webhook, WebhookFormat};
+pub use evaluate::{evaluate, Round, Transition};
+pub use rules::{Condition, Rule};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(transparent)]
+    Store(#[from] dmarcflow_store::StoreError),
+    #[error("webhook {url}: {message}")]
+    Webhook { url: String, message: String },
+    #[error("not a day (YYYY-MM-DD): {0:?}")]
+    Day(String),
+}

@@ -1,0 +1,452 @@
+//! The conditions alerts watch for, each a query of the store's daily
+//! tables (or report tables) in the configured store's dialect, evaluated
+//! over a window of days ending with the evaluation day and, where a rule
+//! compares, the baseline of days before it.
+
+use std::collections::BTreeMap;
+
+use dmarcflow_store::summary::{clickhouse_ip_text, day, Backend};
+use dmarcflow_store::{Store, Table};
+
+use crate::{AlertError, AlertsConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// An address sending as the domain for the first time.
+    NewSource,
+    /// A sender (enrichment's name) sending as the domain for the first time.
+    NewSender,
+    /// The DMARC pass rate below its baseline.
+    PassRateDrop,
+    /// A source failing DMARC in volume: spoofing in progress.
+    FailingSource,
+    /// TLS-RPT failure sessions.
+    TlsFailures,
+    /// A TLS-RPT failure result type not seen before.
+    TlsNewResultType,
+    /// The published policy changed.
+    PolicyChange,
+    /// Failure reports (ruf) arrived.
+    FailureReports,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 8] = [
+        Rule::NewSource,
+        Rule::NewSender,
+        Rule::PassRateDrop,
+        Rule::FailingSource,
+        Rule::TlsFailures,
+        Rule::TlsNewResultType,
+        Rule::PolicyChange,
+        Rule::FailureReports,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::NewSource => "new_source",
+            Rule::NewSender => "new_sender",
+            Rule::PassRateDrop => "pass_rate_drop",
+            Rule::FailingSource => "failing_source",
+            Rule::TlsFailures => "tls_failures",
+            Rule::TlsNewResultType => "tls_new_result_type",
+            Rule::PolicyChange => "policy_change",
+            Rule::FailureReports => "failure_reports",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// One condition that holds now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub rule: Rule,
+    pub domain: String,
+    /// What it is about within the domain (an address, a sender, a result
+    /// type; empty for the domain as a whole).
+    pub subject: String,
+    /// One line a person reads.
+    pub message: String,
+    /// The number the threshold was held against.
+    pub value: f64,
+}
+
+impl Condition {
+    /// Its identity in the state: the same condition on a later round.
+    pub fn key(&self) -> String {
+        format!("{}|{}|{}", self.rule.name(), self.domain, self.subject)
+    }
+}
+
+/// The evaluated days: the window ending with `today`, the baseline before.
+#[derive(Debug, Clone)]
+pub struct Period {
+    /// Unix seconds of the window's first day and of the day after its last.
+    pub window: (i64, i64),
+    pub baseline_start: i64,
+}
+
+impl Period {
+    pub fn new(today: &str, config: &AlertsConfig) -> Result<Self, AlertError> {
+        let end = seconds(today).ok_or_else(|| AlertError::Day(today.to_owned()))? + 86_400;
+        let start = end - i64::from(config.window_days.max(1)) * 86_400;
+        Ok(Self {
+            window: (start, end),
+            baseline_start: start - i64::from(config.baseline_days) * 86_400,
+        })
+    }
+}
+
+/// Unix seconds of a `YYYY-MM-DD` (UTC midnight).
+fn seconds(text: &str) -> Option<i64> {
+    let mut parts = text.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || text.len() != 10 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+/// The SQL pieces that differ between the stores.
+struct Dialect(Backend);
+
+impl Dialect {
+    fn day(&self, seconds: i64) -> String {
+        match self.0 {
+            Backend::ClickHouse => format!("toDate('{}')", day(seconds)),
+            Backend::Sqlite => format!("'{}'", day(seconds)),
+        }
+    }
+    fn time(&self, seconds: i64) -> String {
+        match self.0 {
+            Backend::ClickHouse => format!("toDateTime({seconds})"),
+            Backend::Sqlite => seconds.to_string(),
+        }
+    }
+    fn text(&self, column: &str) -> String {
+        match self.0 {
+            Backend::ClickHouse => format!("ifNull(toString({column}), '')"),
+            Backend::Sqlite => format!("coalesce(CAST({column} AS TEXT), '')"),
+        }
+    }
+    fn ip(&self) -> String {
+        match self.0 {
+            Backend::ClickHouse => clickhouse_ip_text("source_ip"),
+            Backend::Sqlite => "source_ip".to_owned(),
+        }
+    }
+    fn count(&self) -> &'static str {
+        match self.0 {
+            Backend::ClickHouse => "count()",
+            Backend::Sqlite => "count(*)",
+        }
+    }
+}
+
+/// Every rule's query, by rule (also what `dmarcflow clickhouse-sql`
+/// prints for checking on other server releases).
+pub fn queries(backend: Backend, period: &Period) -> Vec<(Rule, String)> {
+    let d = Dialect(backend);
+    let (ws, we) = (d.day(period.window.0), d.day(period.window.1 - 86_400));
+    let bs = d.day(period.baseline_start);
+    let ip = d.ip();
+    let count = d.count();
+    let (ts, te) = (d.time(period.window.0), d.time(period.window.1));
+    let policy = [d.text("p"), d.text("sp"), d.text("pct"), d.text("testing")].join(", ");
+    vec![
+        (
+            Rule::NewSource,
+            format!(
+                "SELECT policy_domain, {ip} AS source, sum(messages) AS total, \
+                 sum(dmarc_fail) AS failing, min(day) AS first_day FROM aggregate_by_source_daily \
+                 WHERE day <= {we} GROUP BY policy_domain, source_ip HAVING first_day >= {ws}"
+            ),
+        ),
+        (
+            Rule::NewSender,
+            format!(
+                "SELECT policy_domain, sender_name, sum(messages) AS total, \
+                 sum(dmarc_fail) AS failing, min(day) AS first_day FROM aggregate_by_sender_daily \
+                 WHERE day <= {we} AND sender_name != '' GROUP BY policy_domain, sender_name \
+                 HAVING first_day >= {ws}"
+            ),
+        ),
+        (
+            Rule::PassRateDrop,
+            format!(
+                "SELECT policy_domain, \
+                 sum(CASE WHEN day >= {ws} THEN messages ELSE 0 END) AS window_total, \
+                 sum(CASE WHEN day >= {ws} THEN dmarc_pass ELSE 0 END) AS window_pass, \
+                 sum(CASE WHEN day < {ws} THEN messages ELSE 0 END) AS baseline_total, \
+                 sum(CASE WHEN day < {ws} THEN dmarc_pass ELSE 0 END) AS baseline_pass \
+                 FROM aggregate_by_source_daily WHERE day >= {bs} AND day <= {we} \
+                 GROUP BY policy_domain"
+            ),
+        ),
+        (
+            Rule::FailingSource,
+            format!(
+                "SELECT policy_domain, {ip} AS source, sum(dmarc_fail) AS failing, \
+                 sum(messages) AS total FROM aggregate_by_source_daily \
+                 WHERE day >= {ws} AND day <= {we} GROUP BY policy_domain, source_ip \
+                 HAVING failing > 0"
+            ),
+        ),
+        (
+            Rule::TlsFailures,
+            format!(
+                "SELECT policy_domain, sum(sessions) AS failed FROM tlsrpt_by_result_daily \
+                 WHERE day >= {ws} AND day <= {we} AND result_type != 'success' \
+                 GROUP BY policy_domain HAVING failed > 0"
+            ),
+        ),
+        (
+            Rule::TlsNewResultType,
+            format!(
+                "SELECT policy_domain, result_type, sum(sessions) AS failed, min(day) AS first_day \
+                 FROM tlsrpt_by_result_daily WHERE day <= {we} AND result_type != 'success' \
+                 GROUP BY policy_domain, result_type HAVING first_day >= {ws} AND failed > 0"
+            ),
+        ),
+        (
+            Rule::PolicyChange,
+            format!(
+                "SELECT policy_domain, {policy}, {count} AS reports, \
+                 {first} AS first_seen, {last} AS last_seen FROM aggregate_reports \
+                 WHERE date_begin < {te} GROUP BY policy_domain, p, sp, pct, testing",
+                first = seconds_of(&d, "min(date_begin)"),
+                last = seconds_of(&d, "max(date_begin)"),
+            ),
+        ),
+        (
+            Rule::FailureReports,
+            format!(
+                "SELECT reported_domain, {count} AS reports, sum(incidents) AS incidents \
+                 FROM failure_reports WHERE arrival_date >= {ts} AND arrival_date < {te} \
+                 GROUP BY reported_domain"
+            ),
+        ),
+    ]
+}
+
+fn seconds_of(d: &Dialect, expression: &str) -> String {
+    match d.0 {
+        Backend::ClickHouse => format!("toUInt32({expression})"),
+        Backend::Sqlite => expression.to_owned(),
+    }
+}
+
+/// The conditions that hold at the end of `period`.
+pub async fn conditions(
+    store: &Store,
+    config: &AlertsConfig,
+    period: &Period,
+) -> Result<Vec<Condition>, AlertError> {
+    let mut out = Vec::new();
+    for (rule, sql) in queries(store.backend(), period) {
+        let table = store.query(&sql).await?;
+        out.extend(judge(rule, &table, config, period));
+    }
+    Ok(out)
+}
+
+fn number(row: &[String], i: usize) -> f64 {
+    row.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+fn text(row: &[String], i: usize) -> String {
+    row.get(i).cloned().unwrap_or_default()
+}
+
+/// A rule's rows as the conditions that pass their domain's thresholds.
+fn judge(rule: Rule, table: &Table, config: &AlertsConfig, period: &Period) -> Vec<Condition> {
+    let mut out = Vec::new();
+    if rule == Rule::PolicyChange {
+        return policy_changes(table, config, period);
+    }
+    for row in &table.rows {
+        let domain = text(row, 0);
+        let t = config.thresholds(&domain);
+        let condition = |subject: String, value: f64, message: String| Condition {
+            rule,
+            domain: domain.clone(),
+            subject,
+            message,
+            value,
+        };
+        let found = match rule {
+            Rule::NewSource | Rule::NewSender => {
+                let (what, total, failing) = (text(row, 1), number(row, 2), number(row, 3));
+                let kind = if rule == Rule::NewSource {
+                    "source"
+                } else {
+                    "sender"
+                };
+                (t.new_source_messages > 0 && total >= t.new_source_messages as f64).then(|| {
+                    condition(
+                        what.clone(),
+                        total,
+                        format!(
+                            "new {kind} {what} sending as {domain}: {total} messages, {failing} failing DMARC (first seen {})",
+                            text(row, 4)
+                        ),
+                    )
+                })
+            }
+            Rule::PassRateDrop => {
+                let (wt, wp, bt, bp) = (
+                    number(row, 1),
+                    number(row, 2),
+                    number(row, 3),
+                    number(row, 4),
+                );
+                let (window, baseline) = (rate(wp, wt), rate(bp, bt));
+                let drop = baseline - window;
+                (t.pass_rate_drop_points > 0.0
+                    && bt > 0.0
+                    && wt >= t.pass_rate_min_messages as f64
+                    && drop > t.pass_rate_drop_points)
+                    .then(|| {
+                        condition(
+                            String::new(),
+                            drop,
+                            format!(
+                                "DMARC pass rate of {domain} fell to {window:.1}% from {baseline:.1}% ({drop:.1} points; {wt} messages)"
+                            ),
+                        )
+                    })
+            }
+            Rule::FailingSource => {
+                let (source, failing, total) = (text(row, 1), number(row, 2), number(row, 3));
+                (t.failing_source_messages > 0 && failing >= t.failing_source_messages as f64).then(|| {
+                    condition(
+                        source.clone(),
+                        failing,
+                        format!("{source} failed DMARC for {domain} in {failing} of {total} messages"),
+                    )
+                })
+            }
+            Rule::TlsFailures => {
+                let failed = number(row, 1);
+                (t.tls_failed_sessions > 0 && failed >= t.tls_failed_sessions as f64).then(|| {
+                    condition(
+                        String::new(),
+                        failed,
+                        format!("{failed} TLS sessions to {domain} failed (TLS-RPT)"),
+                    )
+                })
+            }
+            Rule::TlsNewResultType => {
+                let (kind, failed) = (text(row, 1), number(row, 2));
+                (t.tls_new_result_type > 0).then(|| {
+                    condition(
+                        kind.clone(),
+                        failed,
+                        format!("new TLS failure for {domain}: {kind} ({failed} sessions)"),
+                    )
+                })
+            }
+            Rule::FailureReports => {
+                let reports = number(row, 1);
+                (t.failure_reports > 0 && reports >= t.failure_reports as f64).then(|| {
+                    condition(
+                        String::new(),
+                        reports,
+                        format!("{reports} failure reports (ruf) for {domain}"),
+                    )
+                })
+            }
+            Rule::PolicyChange => None,
+        };
+        out.extend(found);
+    }
+    out
+}
+
+fn rate(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
+    }
+}
+
+/// The policy seen most recently, first seen in the window, where another
+/// was seen before it: the domain's owner changed its record.
+fn policy_changes(table: &Table, config: &AlertsConfig, period: &Period) -> Vec<Condition> {
+    // Per domain: (policy, first seen, last seen).
+    let mut by_domain: BTreeMap<String, Vec<(String, i64, i64)>> = BTreeMap::new();
+    for row in &table.rows {
+        let policy = format!(
+            "p={} sp={} pct={} testing={}",
+            text(row, 1),
+            text(row, 2),
+            text(row, 3),
+            text(row, 4)
+        );
+        by_domain.entry(text(row, 0)).or_default().push((
+            policy,
+            number(row, 6) as i64,
+            number(row, 7) as i64,
+        ));
+    }
+    let mut out = Vec::new();
+    for (domain, mut policies) in by_domain {
+        if config.thresholds(&domain).policy_change == 0 {
+            continue;
+        }
+        policies.sort_by_key(|(_, _, last)| *last);
+        let Some((current, first, _)) = policies.last().cloned() else {
+            continue;
+        };
+        let before = policies
+            .iter()
+            .filter(|(p, f, _)| *p != current && *f < period.window.0)
+            .max_by_key(|(_, _, last)| *last);
+        if let (true, Some((previous, _, _))) = (first >= period.window.0, before) {
+            out.push(Condition {
+                rule: Rule::PolicyChange,
+                domain: domain.clone(),
+                subject: current.clone(),
+                message: format!(
+                    "the published policy of {domain} changed: {previous} -> {current}"
+                ),
+                value: 1.0,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_and_periods() {
+        assert_eq!(seconds("1970-01-01"), Some(0));
+        assert_eq!(seconds("2024-01-01"), Some(1_704_067_200));
+        assert_eq!(seconds("2000-02-29"), Some(951_782_400));
+        assert_eq!(seconds("2024-13-01"), None);
+        let config = AlertsConfig {
+            window_days: 2,
+            baseline_days: 7,
+            ..AlertsConfig::default()
+        };
+        let p = Period::new("2024-01-10", &config).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(day(p.window.0), "2024-01-09");
+        assert_eq!(day(p.window.1), "2024-01-11");
+        assert_eq!(day(p.baseline_start), "2024-01-02");
+        assert!(Period::new("soon", &config).is_err());
+    }
+}

@@ -1,0 +1,416 @@
+//! Alerts against a real store (SQLite, and the ClickHouse server of the
+//! tests: `DMARCFLOW_CLICKHOUSE_URL`, required under CI) filled with
+//! made-up reports whose conditions are known: every rule fires where it should and nowhere
+//! else, once; it resolves when the condition clears; the state survives
+//! a new process (the store reopened); the quiet period holds back a
+//! condition that flaps; webhooks (a test HTTP server) get the JSON and
+//! the Slack-compatible text.
+
+use std::sync::{Arc, Mutex};
+
+use dmarcflow_alerts::{evaluate, AlertsConfig, Thresholds, Webhook, WebhookFormat};
+use dmarcflow_schemas::aggregate::{AggregateReport, DmarcResult, PolicyAction, Record};
+use dmarcflow_schemas::failure::{FailureReport, FeedbackType};
+use dmarcflow_schemas::tlsrpt::{FailureDetail, PolicyType, ResultType, TlsPolicy, TlsReport};
+use dmarcflow_schemas::{Ingested, Report};
+use dmarcflow_store::{Store, StoreConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const DAY: i64 = 86_400;
+/// 2024-01-01.
+const JAN1: i64 = 1_704_067_200;
+
+fn aggregate(
+    id: &str,
+    day: i64,
+    p: PolicyAction<'static>,
+    rows: &[(&str, u64, bool)],
+) -> Ingested<'static> {
+    let mut r = AggregateReport::empty();
+    r.metadata.org_name = "Mail Co".into();
+    r.metadata.email = "dmarc@mail.example".into();
+    r.metadata.report_id = id.to_owned().into();
+    r.metadata.begin = day;
+    r.metadata.end = day + DAY - 1;
+    r.policy_published.domain = "example.com".into();
+    r.policy_published.p = Some(p);
+    r.records = rows
+        .iter()
+        .map(|(ip, count, pass)| Record {
+            source_ip: (*ip).to_owned().into(),
+            count: *count,
+            dkim: Some(if *pass {
+                DmarcResult::Pass
+            } else {
+                DmarcResult::Fail
+            }),
+            spf: Some(DmarcResult::Fail),
+            header_from: "example.com".into(),
+            ..Record::default()
+        })
+        .collect();
+    r.id = AggregateReport::compute_id(&r.metadata, &r.policy_published);
+    ingested(Report::Aggregate(r))
+}
+
+fn ingested(report: Report<'static>) -> Ingested<'static> {
+    Ingested {
+        report,
+        origin: "test".into(),
+        received_at: JAN1,
+        reporter: None,
+    }
+}
+
+fn tls(id: &str, day: i64, failures: &[(ResultType<'static>, u64)]) -> Ingested<'static> {
+    let mut r = TlsReport::empty();
+    r.organization_name = "Mail Co".into();
+    r.report_id = id.to_owned().into();
+    r.begin = day;
+    r.end = day + DAY - 1;
+    r.policies = vec![TlsPolicy {
+        policy_type: PolicyType::Sts,
+        policy_string: Vec::new(),
+        policy_domain: "example.com".into(),
+        mx_host: Vec::new(),
+        total_successful_session_count: 1000,
+        total_failure_session_count: failures.iter().map(|f| f.1).sum(),
+        failure_details: failures
+            .iter()
+            .map(|(kind, n)| FailureDetail {
+                result_type: kind.clone(),
+                sending_mta_ip: None,
+                receiving_mx_hostname: None,
+                receiving_mx_helo: None,
+                receiving_ip: None,
+                failed_session_count: *n,
+                additional_information: None,
+                failure_reason_code: None,
+                sending_mta_source: None,
+                receiving_source: None,
+            })
+            .collect(),
+    }];
+    r.id = r.compute_id();
+    ingested(Report::Tlsrpt(r))
+}
+
+fn failure(id: &str, at: i64) -> Ingested<'static> {
+    let mut r = FailureReport::new(FeedbackType::AuthFailure);
+    r.id = id.to_owned();
+    r.reported_domain = vec!["example.com".into()];
+    r.arrival_timestamp = Some(at);
+    r.source_ip = Some("203.0.113.9".into());
+    ingested(Report::Failure(r))
+}
+
+/// An HTTP server that answers 200 and keeps every body it was posted.
+async fn webhook_server() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}/hook",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|n| n.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        if let (Ok(v), Ok(mut b)) = (serde_json::from_str(body), kept.lock()) {
+                            b.push(v);
+                        }
+                        break;
+                    }
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    (url, bodies)
+}
+
+/// The stores to run on: SQLite, and ClickHouse when there is one (a
+/// fresh, migrated database).
+async fn stores(name: &str, dir: &std::path::Path) -> Vec<StoreConfig> {
+    let mut out = vec![StoreConfig::Sqlite {
+        path: dir.join(format!("{name}.db")),
+    }];
+    let url = std::env::var("DMARCFLOW_CLICKHOUSE_URL").ok();
+    assert!(
+        url.is_some() || std::env::var("CI").is_err(),
+        "DMARCFLOW_CLICKHOUSE_URL is missing under CI"
+    );
+    if let Some(url) = url {
+        let mut config = dmarcflow_store::clickhouse::ClickHouseConfig::new(url);
+        config.database = format!("dmarcflow_test_alerts_{name}");
+        let (server, version) = dmarcflow_store::clickhouse::connect(&config)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let drop = format!("DROP DATABASE IF EXISTS {}", config.database);
+        server
+            .query(&drop)
+            .execute()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        dmarcflow_store::clickhouse::migrate(&server, &config.database, version, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        out.push(StoreConfig::ClickHouse(config));
+    }
+    out
+}
+
+#[tokio::test]
+async fn rules_fire_once_resolve_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for config_store in stores("rules", dir.path()).await {
+        rules_on(&config_store).await;
+    }
+}
+
+async fn rules_on(config_store: &StoreConfig) {
+    let mut store = Store::open(config_store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Two weeks of a healthy domain: two known senders, 99% passing,
+    // policy none, TLS all well.
+    let mut batch = Vec::new();
+    for d in 0..14 {
+        let day = JAN1 + d * DAY;
+        batch.push(aggregate(
+            &format!("base-{d}"),
+            day,
+            PolicyAction::None,
+            &[
+                ("192.0.2.1", 500, true),
+                ("192.0.2.2", 490, true),
+                ("192.0.2.2", 5, false),
+            ],
+        ));
+        batch.push(tls(&format!("tls-{d}"), day, &[]));
+    }
+    // Day 15 (2024-01-15): a new spoofing source, the pass rate down, the
+    // policy tightened, TLS failures of a new kind, failure reports.
+    let day15 = JAN1 + 14 * DAY;
+    batch.push(aggregate(
+        "day15",
+        day15,
+        PolicyAction::Reject,
+        &[
+            ("192.0.2.1", 500, true),
+            ("192.0.2.2", 400, true),
+            ("198.51.100.66", 300, false),
+        ],
+    ));
+    batch.push(tls(
+        "tls-15",
+        day15,
+        &[(ResultType::CertificateExpired, 25)],
+    ));
+    batch.push(failure("ruf-1", day15 + 3600));
+    batch.push(failure("ruf-2", day15 + 7200));
+    store.write(&batch).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let (url, bodies) = webhook_server().await;
+    let (slack_url, slack) = webhook_server().await;
+    let config = AlertsConfig {
+        webhooks: vec![
+            Webhook {
+                url,
+                format: WebhookFormat::Json,
+            },
+            Webhook {
+                url: slack_url,
+                format: WebhookFormat::Slack,
+            },
+        ],
+        ..AlertsConfig::default()
+    };
+    let now = day15 + DAY + 3600;
+    let round = evaluate(&mut store, &config, "2024-01-15", now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut fired: Vec<(String, String)> = round
+        .transitions
+        .iter()
+        .map(|t| (t.rule.clone(), t.subject.clone()))
+        .collect();
+    fired.sort();
+    assert_eq!(
+        fired,
+        [
+            ("failing_source".to_owned(), "198.51.100.66".to_owned()),
+            ("failure_reports".into(), String::new()),
+            ("new_source".into(), "198.51.100.66".into()),
+            ("pass_rate_drop".into(), String::new()),
+            ("policy_change".into(), "p=reject sp= pct= testing=".into()),
+            ("tls_failures".into(), String::new()),
+            ("tls_new_result_type".into(), "certificate-expired".into()),
+        ],
+        "{:#?}",
+        round.transitions
+    );
+    let by_rule = |rule: &str| {
+        round
+            .transitions
+            .iter()
+            .find(|t| t.rule == rule)
+            .map(|t| (t.message.clone(), t.value))
+            .unwrap_or_default()
+    };
+    // 900 of 1200 pass (75.0%) against 990 of 995 (99.5%).
+    let (message, points) = by_rule("pass_rate_drop");
+    assert_eq!(
+        message,
+        "DMARC pass rate of example.com fell to 75.0% from 99.5% (24.5 points; 1200 messages)"
+    );
+    assert!((points - 24.497).abs() < 0.01, "{points}");
+    assert_eq!(by_rule("failure_reports").1, 2.0);
+    assert_eq!(by_rule("tls_failures").1, 25.0);
+    assert_eq!(
+        by_rule("policy_change").0,
+        "the published policy of example.com changed: p=none sp= pct= testing= -> p=reject sp= pct= testing="
+    );
+    // The webhooks got one notification per transition.
+    let posted = bodies.lock().map(|b| b.clone()).unwrap_or_default();
+    assert_eq!(posted.len(), 7, "{posted:#?}");
+    let spoof = posted
+        .iter()
+        .find(|b| b["rule"] == "failing_source")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(spoof["status"], "firing");
+    assert_eq!(spoof["domain"], "example.com");
+    assert_eq!(spoof["value"], 300.0);
+    assert_eq!(
+        spoof["message"],
+        "198.51.100.66 failed DMARC for example.com in 300 of 300 messages"
+    );
+    let texts = slack.lock().map(|b| b.clone()).unwrap_or_default();
+    assert!(texts.iter().any(|b| b["text"].as_str().is_some_and(
+        |t| t.starts_with(":rotating_light: FIRING [new_source] new source 198.51.100.66")
+    )));
+
+    // A new process (the store reopened), the same day again: nothing new.
+    drop(store);
+    let mut store = Store::open(config_store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let again = evaluate(&mut store, &config, "2024-01-15", now + 600)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.transitions.is_empty(), "{:#?}", again.transitions);
+    assert_eq!(again.firing, 7);
+
+    // The next day the spoofing and the ruf stop; the source is no longer
+    // new, TLS is well again; the pass rate is back; the policy stays.
+    let day16 = day15 + DAY;
+    store
+        .write(&[
+            aggregate(
+                "day16",
+                day16,
+                PolicyAction::Reject,
+                &[("192.0.2.1", 500, true), ("192.0.2.2", 490, true)],
+            ),
+            tls("tls-16", day16, &[]),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let next = evaluate(&mut store, &config, "2024-01-16", now + DAY)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resolved: Vec<&str> = next.transitions.iter().map(|t| t.rule.as_str()).collect();
+    assert_eq!(next.firing, 0, "{:#?}", next.transitions);
+    assert_eq!(resolved.len(), 7, "{resolved:?}");
+    assert!(next
+        .transitions
+        .iter()
+        .all(|t| t.status.as_str() == "resolved" && t.notified));
+    let posted = bodies.lock().map(|b| b.len()).unwrap_or_default();
+    assert_eq!(posted, 14);
+
+    // Day 17: the spoofer comes back within the quiet period (6 h after
+    // the resolution notice): firing again, but not notified.
+    let day17 = day16 + DAY;
+    store
+        .write(&[aggregate(
+            "day17",
+            day17,
+            PolicyAction::Reject,
+            &[("198.51.100.66", 150, false), ("192.0.2.1", 5000, true)],
+        )])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let flap = evaluate(&mut store, &config, "2024-01-17", now + DAY + 3600)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let spoof: Vec<_> = flap
+        .transitions
+        .iter()
+        .filter(|t| t.rule == "failing_source")
+        .collect();
+    assert_eq!(spoof.len(), 1);
+    assert!(!spoof[0].notified, "within the quiet period");
+    assert_eq!(bodies.lock().map(|b| b.len()).unwrap_or_default(), 14);
+}
+
+/// Per-domain thresholds: a domain with the spoofing threshold raised
+/// does not fire for the same volume.
+#[tokio::test]
+async fn thresholds_per_domain() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for config_store in stores("thresholds", dir.path()).await {
+        thresholds_on(&config_store).await;
+    }
+}
+
+async fn thresholds_on(config_store: &StoreConfig) {
+    let mut store = Store::open(config_store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .write(&[aggregate(
+            "x",
+            JAN1,
+            PolicyAction::None,
+            &[("198.51.100.66", 300, false)],
+        )])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut config = AlertsConfig::default();
+    config.domains.insert(
+        "example.com".into(),
+        Thresholds {
+            failing_source_messages: 1000,
+            new_source_messages: 0,
+            ..Thresholds::default()
+        },
+    );
+    let round = evaluate(&mut store, &config, "2024-01-01", JAN1 + DAY)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rules: Vec<&str> = round.transitions.iter().map(|t| t.rule.as_str()).collect();
+    assert!(
+        !rules.contains(&"failing_source") && !rules.contains(&"new_source"),
+        "{rules:?}"
+    );
+}
