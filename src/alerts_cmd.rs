@@ -1,5 +1,7 @@
 //! `dmarcflow alerts`: one round of the alert rules over the configured
-//! store (`dmarcflow_alerts`), for cron; the transitions on stdout.
+//! store (`dmarcflow_alerts`), for cron; the transitions on stdout. And
+//! the same on a schedule inside the `run` and `sink` services
+//! (`[alerts] interval_minutes`).
 
 use anyhow::{Context, Result};
 use dmarcflow_store::summary::day;
@@ -8,14 +10,62 @@ use dmarcflow_store::Store;
 use crate::config::Config;
 use crate::AlertsArgs;
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Evaluates the rules every `interval` until `stop` resolves; a round that
+/// fails (the store or a webhook unreachable) is logged and tried again at
+/// the next tick.
+pub async fn schedule(config: &Config, stop: impl std::future::Future<Output = ()>) {
+    let Some(alerts) = config.alerts.clone() else {
+        return;
+    };
+    let Some(interval) = alerts.interval else {
+        return;
+    };
+    tokio::pin!(stop);
+    let mut store: Option<Store> = None;
+    loop {
+        if store.is_none() {
+            match Store::open(&config.store).await {
+                Ok(s) => store = Some(s),
+                Err(e) => tracing::warn!(error = %e, "alerts: the store is not reachable"),
+            }
+        }
+        if let Some(s) = store.as_mut() {
+            let now = unix_now();
+            let today = day(now);
+            // A stop cuts a round short: its state is not written, so the
+            // next start notifies again rather than never.
+            let evaluated = tokio::select! {
+                r = dmarcflow_alerts::evaluate(s, &alerts, &today, now) => r,
+                () = &mut stop => return,
+            };
+            match evaluated {
+                Ok(round) => {
+                    for t in &round.transitions {
+                        tracing::info!(status = t.status.as_str(), rule = %t.rule, notified = t.notified, "{}", t.message);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "alerts round failed"),
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = &mut stop => return,
+        }
+    }
+}
+
 pub fn run(config: &Config, args: &AlertsArgs) -> Result<()> {
     let alerts = config
         .alerts
         .clone()
         .context("no [alerts] configured (or DMARCFLOW_ALERTS_WEBHOOKS)")?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = unix_now();
     let today = args.day.clone().unwrap_or_else(|| day(now));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -34,64 +34,83 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
     runtime.block_on(async {
         crate::metrics_endpoint::install(config.metrics_listen.as_deref())?;
         let stop = crate::shutdown::on_signal();
-        let mut store = Store::open(&config.store).await?;
-        match &config.kafka {
-            Some(kafka) => {
-                ensure_topics(kafka)
-                    .await
-                    .context("creating the Kafka topics")?;
-                let mut service = SinkService::new(kafka)?;
-                let sink = service.run(
-                    &mut store,
-                    config.batch,
-                    Until::Forever,
-                    crate::shutdown::stopped(stop.subscribe()),
-                );
-                let sources = async {
-                    let ran = crate::sources::run(
-                        config,
-                        || Ok(KafkaPublisher::new(kafka)?),
-                        stop.subscribe(),
-                    )
-                    .await;
-                    let _ = stop.send(true);
+        // [alerts] interval_minutes: the rules on a schedule, until stopped.
+        let alerts =
+            crate::alerts_cmd::schedule(config, crate::shutdown::stopped(stop.subscribe()));
+        let services = async {
+            let mut store = Store::open(&config.store).await?;
+            let outcome = match &config.kafka {
+                Some(kafka) => {
+                    ensure_topics(kafka)
+                        .await
+                        .context("creating the Kafka topics")?;
+                    let mut service = SinkService::new(kafka)?;
+                    let sink = service.run(
+                        &mut store,
+                        config.batch,
+                        Until::Forever,
+                        crate::shutdown::stopped(stop.subscribe()),
+                    );
+                    let sources = async {
+                        let ran = crate::sources::run(
+                            config,
+                            || Ok(KafkaPublisher::new(kafka)?),
+                            stop.subscribe(),
+                        )
+                        .await;
+                        let _ = stop.send(true);
+                        ran
+                    };
+                    let (ran, sunk) = tokio::join!(sources, sink);
+                    let summary = sunk?;
+                    eprintln!(
+                        "{} reports stored, {} already stored, {} to the dead-letter topic",
+                        summary.stored.reports, summary.stored.duplicates, summary.dead_letters
+                    );
                     ran
-                };
-                let (ran, sunk) = tokio::join!(sources, sink);
-                let summary = sunk?;
-                eprintln!(
-                    "{} reports stored, {} already stored, {} to the dead-letter topic",
-                    summary.stored.reports, summary.stored.duplicates, summary.dead_letters
-                );
-                ran
-            }
-            None => {
-                let path = args
-                    .rejects
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("dmarcflow-dead-letters.jsonl"));
-                let dead_letters = DeadLetterFile::open(&path)
-                    .with_context(|| format!("opening {}", path.display()))?;
-                eprintln!("dead letters go to {}", path.display());
-                let (publisher, subscriber) = in_process_acked(IN_FLIGHT, dead_letters);
-                let batching = config.batch;
-                let consumer =
-                    tokio::spawn(async move { store.consume_acked(subscriber, batching).await });
-                let ran =
-                    crate::sources::run(config, || Ok(publisher.clone()), stop.subscribe()).await;
-                drop(publisher);
-                match tokio::time::timeout(DRAIN, consumer).await {
-                    Ok(stored) => {
-                        let stored = stored??;
-                        eprintln!(
-                            "{} reports stored, {} already stored, {} rows",
-                            stored.reports, stored.duplicates, stored.rows
-                        );
-                    }
-                    Err(_) => tracing::warn!("connections still open at exit; their senders retry"),
                 }
-                ran
-            }
-        }
+                None => {
+                    let path = args
+                        .rejects
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from("dmarcflow-dead-letters.jsonl"));
+                    let dead_letters = DeadLetterFile::open(&path)
+                        .with_context(|| format!("opening {}", path.display()))?;
+                    eprintln!("dead letters go to {}", path.display());
+                    let (publisher, subscriber) = in_process_acked(IN_FLIGHT, dead_letters);
+                    let batching = config.batch;
+                    let consumer =
+                        tokio::spawn(
+                            async move { store.consume_acked(subscriber, batching).await },
+                        );
+                    let ran =
+                        crate::sources::run(config, || Ok(publisher.clone()), stop.subscribe())
+                            .await;
+                    drop(publisher);
+                    match tokio::time::timeout(DRAIN, consumer).await {
+                        Ok(stored) => {
+                            let stored = stored??;
+                            eprintln!(
+                                "{} reports stored, {} already stored, {} rows",
+                                stored.reports, stored.duplicates, stored.rows
+                            );
+                        }
+                        Err(_) => {
+                            tracing::warn!("connections still open at exit; their senders retry")
+                        }
+                    }
+                    ran
+                }
+            };
+            outcome
+        };
+        // However the services end (an error too), the schedule stops.
+        let services = async {
+            let outcome: Result<()> = services.await;
+            let _ = stop.send(true);
+            outcome
+        };
+        let (outcome, ()) = tokio::join!(services, alerts);
+        outcome
     })
 }

@@ -41,16 +41,25 @@ pub fn run(
             None => None,
         };
         let mut service = SinkService::new(kafka)?.with_enricher(enricher);
-        anyhow::Ok(
-            service
+        // [alerts] interval_minutes: the rules on a schedule beside the sink.
+        let (stop_alerts, alerts_stopped) = tokio::sync::oneshot::channel::<()>();
+        let alerts = crate::alerts_cmd::schedule(config, async {
+            let _ = alerts_stopped.await;
+        });
+        let sink = async {
+            let summary = service
                 .run(
                     &mut store,
                     config.batch,
                     until,
                     crate::shutdown::signalled(),
                 )
-                .await?,
-        )
+                .await;
+            let _ = stop_alerts.send(());
+            summary
+        };
+        let (summary, ()) = tokio::join!(sink, alerts);
+        anyhow::Ok(summary?)
     })?;
     eprintln!(
         "{} messages: {} reports stored, {} already stored, {} rows, {} to the dead-letter topic",

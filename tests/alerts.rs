@@ -70,3 +70,88 @@ fn alerts_fire_once_over_the_examples() {
     let (ok, _, stderr) = dmarcflow(dir.path(), &["alerts"]);
     assert!(!ok && stderr.contains("no [alerts]"), "{stderr}");
 }
+
+/// `[alerts] interval_minutes` inside `dmarcflow run` as a service: the
+/// first round runs at start and posts to the webhook (a test HTTP server
+/// here), the service stops cleanly on SIGTERM.
+#[test]
+fn the_run_service_evaluates_on_a_schedule() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let (ok, _, stderr) = dmarcflow(dir.path(), &["run", &examples.display().to_string()]);
+    assert!(ok, "{stderr}");
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}/alerts",
+        hook.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    // The window reaches back to the examples' days (November 2023).
+    std::fs::write(
+        dir.path().join("alerts.toml"),
+        format!(
+            "[alerts]\nwindow_days = 2000\ninterval_minutes = 60\n\n[alerts.thresholds]\nnew_source_messages = 0\n\n[[alerts.webhook]]\nurl = \"{url}\"\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let service = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(["--config", "alerts.toml", "run"])
+        .current_dir(dir.path())
+        .env("DMARCFLOW_HTTP_LISTEN", "127.0.0.1:0")
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    hook.set_nonblocking(false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut bodies = Vec::new();
+    // The examples' TLS-RPT failure types among the first notifications
+    // (new sources are off here).
+    let seen = |bodies: &[serde_json::Value]| {
+        bodies
+            .iter()
+            .any(|b| b["rule"] == "tls_new_result_type" && b["subject"] == "certificate-expired")
+    };
+    while !seen(&bodies) && bodies.len() < 50 {
+        let (mut stream, _) = hook.accept().unwrap_or_else(|e| panic!("{e}"));
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            data.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&data).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .and_then(|n| n.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    bodies
+                        .push(serde_json::from_str::<serde_json::Value>(body).unwrap_or_default());
+                    break;
+                }
+            }
+        }
+        let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+    }
+    let _ = Command::new("kill").arg(service.id().to_string()).status();
+    let mut service = service;
+    let status = service.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    assert!(seen(&bodies), "{bodies:#?}");
+    assert!(
+        bodies.iter().all(|b| b["status"] == "firing"
+            && b["domain"] == "example.com"
+            && b["rule"] != "new_source"),
+        "{bodies:#?}"
+    );
+}

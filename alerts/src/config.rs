@@ -19,6 +19,9 @@ pub struct AlertsConfig {
     /// Per policy domain, over `defaults`.
     pub domains: BTreeMap<String, Thresholds>,
     pub webhooks: Vec<Webhook>,
+    /// How often the `run` and `sink` services evaluate the rules (None:
+    /// only `dmarcflow alerts`, e.g. from cron).
+    pub interval: Option<Duration>,
 }
 
 impl Default for AlertsConfig {
@@ -30,6 +33,7 @@ impl Default for AlertsConfig {
             defaults: Thresholds::default(),
             domains: BTreeMap::new(),
             webhooks: Vec::new(),
+            interval: None,
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct AlertsSection {
     pub domains: BTreeMap<String, Thresholds>,
     #[serde(default)]
     pub webhook: Vec<Webhook>,
+    /// Minutes between evaluations inside `run` and `sink` (absent: only
+    /// `dmarcflow alerts`). DMARCFLOW_ALERTS_INTERVAL_MINUTES.
+    pub interval_minutes: Option<u64>,
 }
 
 pub fn alerts(
@@ -48,7 +51,15 @@ pub fn alerts(
             },
         })
         .collect();
-    if section.is_none() && from_env.is_empty() {
+    let interval = match env("DMARCFLOW_ALERTS_INTERVAL_MINUTES") {
+        Some(v) => Some(
+            v.trim()
+                .parse::<u64>()
+                .map_err(|e| anyhow::anyhow!("DMARCFLOW_ALERTS_INTERVAL_MINUTES: {e}"))?,
+        ),
+        None => section.as_ref().and_then(|s| s.interval_minutes),
+    };
+    if section.is_none() && from_env.is_empty() && interval.is_none() {
         return Ok(None);
     }
     let section = section.unwrap_or_default();
@@ -69,5 +80,8 @@ pub fn alerts(
         defaults: section.thresholds.unwrap_or_default(),
         domains: section.domains,
         webhooks,
+        interval: interval
+            .filter(|m| *m > 0)
+            .map(|m| Duration::from_secs(m * 60)),
     }))
 }
