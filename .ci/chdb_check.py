@@ -238,6 +238,15 @@ def main():
                 query(s, expand(sql, "example.com"), f"{name} {title}")
                 panels += 1
 
+        # The provisioned Grafana alert rules' queries.
+        alerting = json.load(open(os.path.join(ROOT, "deploy", "grafana", "provisioning", "alerting", "dmarcflow-rules.json")))
+        for group in alerting["groups"]:
+            for rule in group["rules"]:
+                for node in rule["data"]:
+                    if node["datasourceUid"] != "__expr__":
+                        query(s, expand(node["model"]["rawSql"], "example.com"), f"alert rule {rule['title']}")
+                        panels += 1
+
         # Cluster mode's DDL (ON CLUSTER, Replicated*, Distributed): chDB has
         # no cluster to run it on, so it is parsed by the current release.
         for x in of("cluster"):
@@ -255,7 +264,7 @@ def main():
             query(s, f"OPTIMIZE TABLE {table} FINAL", f"optimize {table}")
             expect(s, f"SELECT count() FROM {table}", 0, f"{table} after 400 days of retention")
 
-        print(f"{ran} statements, {panels} Grafana queries, {len(of('lookup'))} lookups, {len(of('report'))} report queries, {len(of('alert'))} alert rules, {len(of('cluster'))} cluster statements parsed")
+        print(f"{ran} statements, {panels} Grafana queries (alert rules too), {len(of('lookup'))} lookups, {len(of('report'))} report queries, {len(of('alert'))} alert rules, {len(of('cluster'))} cluster statements parsed")
     if failures:
         print(f"{len(failures)} failures:")
         for f in failures:

@@ -391,6 +391,96 @@ async fn grafana_panels_run() {
         }
     }
     assert!(panels >= 20, "{panels} queries");
+    // The provisioned Grafana alert rules: their structure, and every
+    // query run (rows for the failing sources and the TLS failures the
+    // corpus holds).
+    let path = dir.join("../provisioning/alerting/dmarcflow-rules.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let alerting: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let datasources =
+        std::fs::read_to_string(dir.join("../provisioning/datasources/clickhouse.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(alerting["apiVersion"], 1);
+    let mut uids = std::collections::BTreeSet::new();
+    let mut with_rows = Vec::new();
+    for group in alerting["groups"].as_array().into_iter().flatten() {
+        for key in ["orgId", "name", "folder", "interval"] {
+            assert!(!group[key].is_null(), "group without {key}");
+        }
+        for rule in group["rules"].as_array().into_iter().flatten() {
+            let title = rule["title"].as_str().unwrap_or_default();
+            assert!(uids.insert(rule["uid"].to_string()), "uid twice: {title}");
+            assert!(!rule["annotations"]["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty());
+            assert!(matches!(
+                rule["noDataState"].as_str(),
+                Some("OK" | "NoData" | "Alerting")
+            ));
+            assert!(matches!(
+                rule["execErrState"].as_str(),
+                Some("OK" | "Error" | "Alerting")
+            ));
+            let data = rule["data"].as_array().cloned().unwrap_or_default();
+            let refs: Vec<&str> = data.iter().filter_map(|d| d["refId"].as_str()).collect();
+            assert!(
+                refs.contains(&rule["condition"].as_str().unwrap_or_default()),
+                "{title}"
+            );
+            for node in &data {
+                let model = &node["model"];
+                assert_eq!(model["refId"], node["refId"], "{title}");
+                match node["datasourceUid"].as_str() {
+                    Some("__expr__") => {
+                        let input = model["expression"].as_str().unwrap_or_default();
+                        assert!(refs.contains(&input), "{title}: {input} is no query");
+                        assert!(matches!(
+                            model["type"].as_str(),
+                            Some("reduce" | "threshold" | "math")
+                        ));
+                        if model["type"] == "threshold" {
+                            let op = &model["conditions"][0]["evaluator"]["type"];
+                            assert!(matches!(
+                                op.as_str(),
+                                Some("gt" | "lt" | "within_range" | "outside_range")
+                            ));
+                        }
+                    }
+                    Some(uid) => {
+                        assert!(
+                            datasources.contains(&format!("uid: {uid}")),
+                            "{title}: datasource {uid}"
+                        );
+                        let sql = expand(model["rawSql"].as_str().unwrap_or_default(), "");
+                        let table = store
+                            .query(&sql)
+                            .await
+                            .unwrap_or_else(|e| panic!("alert rule {title}: {e}\n{sql}"));
+                        assert_eq!(
+                            table.columns.last().map(String::as_str),
+                            Some("value"),
+                            "{title}"
+                        );
+                        if !table.rows.is_empty() {
+                            with_rows.push(title.to_owned());
+                        }
+                    }
+                    None => panic!("{title}: a node without a datasource"),
+                }
+            }
+        }
+    }
+    assert_eq!(uids.len(), 6);
+    for title in [
+        "A source failing DMARC in volume (spoofing)",
+        "TLS-RPT failure sessions",
+    ] {
+        assert!(
+            with_rows.iter().any(|t| t == title),
+            "{title}: {with_rows:?}"
+        );
+    }
     // And the tables of `dmarcflow report`.
     let domain = pick("SELECT policy_domain FROM aggregate_reports GROUP BY policy_domain ORDER BY count() DESC LIMIT 1").await;
     let scope = crate::summary::Scope::new(&domain, "2000-01-01", "2030-01-01")
