@@ -65,8 +65,13 @@ pub fn run(config: &Config, args: &AlertsArgs) -> Result<()> {
         .alerts
         .clone()
         .context("no [alerts] configured (or DMARCFLOW_ALERTS_WEBHOOKS)")?;
-    let now = unix_now();
+    let mut now = unix_now();
     let today = args.day.clone().unwrap_or_else(|| day(now));
+    // A past day is evaluated as of its end (what fired then, and when).
+    let end = dmarcflow_alerts::rules::Period::new(&today, &alerts)?
+        .window
+        .1;
+    now = now.min(end);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

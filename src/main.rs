@@ -59,7 +59,8 @@ enum Command {
     Sink(SinkArgs),
     /// Create or update the store's tables (idempotent).
     Migrate,
-    /// Per-source and per-result tables for a domain and date range.
+    /// A domain's report for a date range: the views as tables, or a
+    /// summary people read (HTML or PDF).
     Report(ReportArgs),
     /// Evaluate the alert rules once over the store ([alerts]): notify the
     /// webhooks of what fired and what resolved, print the transitions
@@ -136,6 +137,13 @@ pub struct ReportArgs {
     /// country, reporter (default: all of them, in that order).
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
+    /// text (the views as tables), html (one self-contained file: a chart,
+    /// the tables, the alerts of the period) or pdf.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Write here instead of to stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]

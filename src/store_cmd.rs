@@ -80,6 +80,9 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| day_of(unix_now() - 30 * 86_400));
     let scope = Scope::new(&args.domain, &from, &to).map_err(anyhow::Error::msg)?;
+    if args.format != "text" {
+        return digest(config, args, &scope);
+    }
     let views = if args.by.is_empty() {
         View::ALL.to_vec()
     } else {
@@ -109,6 +112,30 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
         out.push_str(&format!("\nBy {}\n{}", view.name(), table.to_aligned()));
     }
     emit(&out)
+}
+
+/// `report --format html|pdf`: the digest, to `--out` or stdout.
+fn digest(config: &Config, args: &ReportArgs, scope: &Scope) -> Result<()> {
+    let rt = runtime()?;
+    let digest = rt.block_on(async {
+        let store = Store::open(&config.store).await?;
+        dmarcflow_digest::gather(&store, scope).await
+    })?;
+    let bytes = match args.format.as_str() {
+        "html" => dmarcflow_digest::html::render(&digest).into_bytes(),
+        "pdf" => dmarcflow_digest::pdf::render(&digest),
+        other => anyhow::bail!("--format {other}: text, html or pdf"),
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            Ok(out.flush()?)
+        }
+    }
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.

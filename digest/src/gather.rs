@@ -1,0 +1,143 @@
+//! The numbers of a digest, from the store's daily tables.
+
+use dmarcflow_store::summary::{Backend, Scope, View};
+use dmarcflow_store::{Store, StoreError, Table};
+
+/// One day's aggregate volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Day {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub messages: u64,
+    pub pass: u64,
+    pub fail: u64,
+}
+
+/// Everything a digest shows.
+#[derive(Debug, Clone, Default)]
+pub struct Digest {
+    pub domain: String,
+    pub from: String,
+    pub to: String,
+    pub days: Vec<Day>,
+    pub results: Table,
+    pub sources: Table,
+    pub failing: Table,
+    pub tls: Table,
+    /// The alerts of the period: status, rule, message, when.
+    pub alerts: Table,
+}
+
+impl Digest {
+    pub fn messages(&self) -> u64 {
+        self.days.iter().map(|d| d.messages).sum()
+    }
+    pub fn pass(&self) -> u64 {
+        self.days.iter().map(|d| d.pass).sum()
+    }
+    pub fn fail(&self) -> u64 {
+        self.days.iter().map(|d| d.fail).sum()
+    }
+    /// The DMARC pass rate of the period, in percent.
+    pub fn pass_rate(&self) -> f64 {
+        let m = self.messages();
+        if m == 0 {
+            0.0
+        } else {
+            100.0 * self.pass() as f64 / m as f64
+        }
+    }
+}
+
+pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> {
+    let backend = store.backend();
+    let (day, filter) = match backend {
+        Backend::ClickHouse => (
+            "toString(day)".to_owned(),
+            format!(
+                "day BETWEEN toDate('{}') AND toDate('{}')",
+                scope.from, scope.to
+            ),
+        ),
+        Backend::Sqlite => (
+            "day".to_owned(),
+            format!("day BETWEEN '{}' AND '{}'", scope.from, scope.to),
+        ),
+    };
+    let domain = &scope.domain;
+    let per_day = store
+        .query(&format!(
+            "SELECT {day} AS d, sum(messages) AS total, sum(dmarc_pass) AS pass, \
+             sum(dmarc_fail) AS fail FROM aggregate_by_source_daily \
+             WHERE policy_domain = '{domain}' AND {filter} GROUP BY day ORDER BY d"
+        ))
+        .await?;
+    let number = |row: &[String], i: usize| row.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let days = per_day
+        .rows
+        .iter()
+        .map(|r| Day {
+            day: r.first().cloned().unwrap_or_default(),
+            messages: number(r, 1),
+            pass: number(r, 2),
+            fail: number(r, 3),
+        })
+        .collect();
+    let ip = match backend {
+        Backend::ClickHouse => dmarcflow_store::summary::clickhouse_ip_text("source_ip"),
+        Backend::Sqlite => "source_ip".to_owned(),
+    };
+    let failing = store
+        .query(&format!(
+            "SELECT {ip} AS source, sum(dmarc_fail) AS failing, sum(messages) AS total, \
+             sum(disposition_reject) AS rejected FROM aggregate_by_source_daily \
+             WHERE policy_domain = '{domain}' AND {filter} GROUP BY source_ip \
+             HAVING failing > 0 ORDER BY failing DESC, source LIMIT 10"
+        ))
+        .await?;
+    let tls = store
+        .query(&format!(
+            "SELECT result_type AS result, sum(sessions) AS total FROM tlsrpt_by_result_daily \
+             WHERE policy_domain = '{domain}' AND {filter} GROUP BY result_type \
+             HAVING total > 0 ORDER BY total DESC, result"
+        ))
+        .await?;
+    let (since, start, end) = period_seconds(backend, scope);
+    let alerts = store
+        .query(&format!(
+            "SELECT status, rule, message, {since} AS at FROM alert_state \
+             WHERE domain = '{domain}' AND since >= {start} AND since < {end} \
+             ORDER BY at, rule"
+        ))
+        .await?;
+    let mut sources = store.query(&View::Source.sql(backend, scope)).await?;
+    sources.rows.truncate(20);
+    Ok(Digest {
+        domain: scope.domain.clone(),
+        from: scope.from.clone(),
+        to: scope.to.clone(),
+        days,
+        results: store.query(&View::Result.sql(backend, scope)).await?,
+        sources,
+        failing,
+        tls,
+        alerts,
+    })
+}
+
+/// The alert time as text, and the period's bounds as the alert table's
+/// time type (Unix seconds, midnight UTC to the midnight after `to`).
+fn period_seconds(backend: Backend, scope: &Scope) -> (String, String, String) {
+    match backend {
+        Backend::ClickHouse => (
+            "toString(since)".to_owned(),
+            format!("toDateTime('{} 00:00:00', 'UTC')", scope.from),
+            format!("toDateTime('{} 00:00:00', 'UTC') + 86400", scope.to),
+        ),
+        Backend::Sqlite => (
+            "datetime(since, 'unixepoch')".to_owned(),
+            format!("unixepoch('{}')", scope.from),
+            format!("unixepoch('{}') + 86400", scope.to),
+        ),
+    }
+}

@@ -1,0 +1,20 @@
+//! Reports people read without Grafana: a domain's summary for a period.
+//!
+//! Data flows `ingest -> parse -> schemas -> bus -> store`; the digest
+//! reads the store after it:
+//! - [`gather`]: the numbers, from the daily tables (volume and DMARC pass
+//!   rate per day, per result, per source, the top failing sources, TLS-RPT
+//!   sessions by result) and the alerts of the period;
+//! - [`chart`]: volume and pass rate over the days as SVG, and as the
+//!   shapes the PDF draws;
+//! - [`html`]: one self-contained file (inline CSS and SVG, no external
+//!   assets);
+//! - [`pdf`]: A4 pages written with `pdf-writer` (the standard Helvetica,
+//!   nothing embedded, no external program).
+
+pub mod chart;
+mod gather;
+pub mod html;
+pub mod pdf;
+
+pub use gather::{gather, Day, Digest};
