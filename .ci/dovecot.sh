@@ -3,7 +3,7 @@
 # IMAP source's tests, everything under the directory $1:
 #   127.0.0.1:10143  IMAP (STARTTLS offered)
 #   127.0.0.1:10993  IMAP over implicit TLS
-# one user `reports` (password `reports`), maildir storage, a self-signed
+# users `reports` and `alerts` (passwords the same), maildir storage, a self-signed
 # certificate for 127.0.0.1 whose PEM is $1/ca.pem (the client trusts it).
 # Leaves $1/env with the DMARCFLOW_IMAP_TEST_* variables the tests read
 # (and the user's maildir, where benches/e2e/imap.sh drops mail directly).
@@ -43,6 +43,11 @@ fi
     chown "$owner" "$dir/mail"
     # passwd-file: user:{scheme}password:uid:gid::home
     echo "reports:{PLAIN}reports:$(id -u "$owner"):$(id -g "$owner")::$dir/mail/reports" >"$dir/passwd"
+    # A second mailbox, `alerts`, where the SMTP relay of .ci/exim.sh
+    # delivers the alert e-mails the tests send (its own user writes it).
+    mkdir -p "$dir/mail/alerts/Maildir/new" "$dir/mail/alerts/Maildir/cur" "$dir/mail/alerts/Maildir/tmp"
+    chmod -R 0777 "$dir/mail/alerts"
+    echo "alerts:{PLAIN}alerts:$(id -u "$owner"):$(id -g "$owner")::$dir/mail/alerts" >>"$dir/passwd"
     cat >"$dir/dovecot.conf" <<EOF
 base_dir = $dir/run
 state_dir = $dir/run
@@ -108,4 +113,6 @@ export DMARCFLOW_IMAP_TEST_CA=$dir/ca.pem
 export DMARCFLOW_IMAP_TEST_USER=reports
 export DMARCFLOW_IMAP_TEST_PASSWORD=reports
 export DMARCFLOW_IMAP_TEST_MAILDIR=$dir/mail/reports/Maildir
+export DMARCFLOW_ALERTS_TEST_MAILBOX=alerts
+export DMARCFLOW_ALERTS_TEST_MAILDIR=$dir/mail/alerts/Maildir
 EOF

@@ -19,6 +19,8 @@ pub struct AlertsConfig {
     /// Per policy domain, over `defaults`.
     pub domains: BTreeMap<String, Thresholds>,
     pub webhooks: Vec<Webhook>,
+    /// E-mail through an SMTP relay.
+    pub email: Option<Email>,
     /// How often the `run` and `sink` services evaluate the rules (None:
     /// only `dmarcflow alerts`, e.g. from cron).
     pub interval: Option<Duration>,
@@ -33,6 +35,7 @@ impl Default for AlertsConfig {
             defaults: Thresholds::default(),
             domains: BTreeMap::new(),
             webhooks: Vec::new(),
+            email: None,
             interval: None,
         }
     }
@@ -97,4 +100,32 @@ pub enum WebhookFormat {
     /// `{"text": "..."}`, what Slack's (and Mattermost's) incoming
     /// webhooks take.
     Slack,
+}
+
+/// `[alerts.email]`: notifications mailed through an SMTP relay.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    /// `host:port` of the relay.
+    pub relay: String,
+    pub from: String,
+    pub to: Vec<String>,
+    /// `none` (a relay on this host), `starttls` or `tls`.
+    #[serde(default)]
+    pub tls: EmailTls,
+    /// For a relay that wants authentication (the password from
+    /// DMARCFLOW_ALERTS_SMTP_PASSWORD, never from the file).
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(skip)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTls {
+    #[default]
+    None,
+    Starttls,
+    Tls,
 }

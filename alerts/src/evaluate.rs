@@ -112,6 +112,9 @@ pub async fn evaluate(
         for webhook in &config.webhooks {
             crate::notify::send(webhook, t).await?;
         }
+        if let Some(email) = &config.email {
+            crate::notify::mail(email, t).await?;
+        }
     }
     // Orders the changes of one key (ClickHouse keeps them all).
     let version = std::time::SystemTime::now()

@@ -9,7 +9,8 @@
 //!   domain's published policy changing, failure reports arriving;
 //! - [`state`]: what fired, kept in the store (`alert_state`) so a
 //!   condition fires once, resolves when it clears and survives restarts;
-//! - [`notify`]: a generic JSON webhook or Slack-compatible text;
+//! - [`notify`]: a generic JSON webhook or Slack-compatible text, and
+//!   e-mail through an SMTP relay (lettre);
 //! - [`evaluate`]: one round: rules, transitions against the state,
 //!   notifications, the state written back.
 
@@ -19,7 +20,7 @@ pub mod notify;
 pub mod rules;
 pub mod state;
 
-pub use config::{AlertsConfig, Thresholds, Webhook, WebhookFormat};
+pub use config::{AlertsConfig, Email, EmailTls, Thresholds, Webhook, WebhookFormat};
 pub use evaluate::{evaluate, Round, Transition};
 pub use rules::{Condition, Rule};
 
@@ -29,6 +30,8 @@ pub enum AlertError {
     Store(#[from] dmarcflow_store::StoreError),
     #[error("webhook {url}: {message}")]
     Webhook { url: String, message: String },
+    #[error("e-mail through {relay}: {message}")]
+    Email { relay: String, message: String },
     #[error("not a day (YYYY-MM-DD): {0:?}")]
     Day(String),
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::{AlertError, Transition, Webhook, WebhookFormat};
+use crate::{AlertError, Email, EmailTls, Transition, Webhook, WebhookFormat};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -104,6 +104,80 @@ async fn post<S: AsyncRead + AsyncWrite + Unpin>(
         .ok_or_else(|| {
             std::io::Error::other(format!("not an HTTP answer: {:?}", line.lines().next()))
         })
+}
+
+/// The subject line of a transition's e-mail.
+pub fn subject(t: &Transition) -> String {
+    let status = match t.status {
+        crate::state::Status::Firing => "FIRING",
+        crate::state::Status::Resolved => "RESOLVED",
+    };
+    let what = if t.subject.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", t.subject)
+    };
+    format!("[dmarcflow] {status} {} {}{what}", t.rule, t.domain)
+}
+
+/// Mails a transition through the relay.
+pub async fn mail(email: &Email, t: &Transition) -> Result<(), AlertError> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let failed = |message: String| AlertError::Email {
+        relay: email.relay.clone(),
+        message,
+    };
+    let mut builder = Message::builder()
+        .from(
+            email
+                .from
+                .parse()
+                .map_err(|e| failed(format!("from: {e}")))?,
+        )
+        .subject(subject(t));
+    for to in &email.to {
+        builder = builder.to(to.parse().map_err(|e| failed(format!("to {to}: {e}")))?);
+    }
+    let body = format!(
+        "{}\n\nstatus: {}\nrule: {}\ndomain: {}\nsubject: {}\nvalue: {}\nsince (Unix seconds): {}\n\n-- \ndmarcflow alerts\n",
+        t.message,
+        t.status.as_str(),
+        t.rule,
+        t.domain,
+        t.subject,
+        t.value,
+        t.since
+    );
+    let message = builder.body(body).map_err(|e| failed(e.to_string()))?;
+    let (host, port) = match email.relay.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().map_err(|_| failed("the port".into()))?),
+        None => (email.relay.as_str(), 25),
+    };
+    let transport = match email.tls {
+        EmailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        EmailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+            .map_err(|e| failed(e.to_string()))?,
+        EmailTls::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| failed(e.to_string()))?
+        }
+    }
+    .port(port)
+    .timeout(Some(TIMEOUT));
+    let transport = match (&email.user, &email.password) {
+        (Some(user), Some(password)) => {
+            transport.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                user.clone(),
+                password.clone(),
+            ))
+        }
+        _ => transport,
+    };
+    transport
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(e.to_string()))
 }
 
 /// What a webhook URL says.

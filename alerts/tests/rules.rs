@@ -414,3 +414,105 @@ async fn thresholds_on(config_store: &StoreConfig) {
         "{rules:?}"
     );
 }
+
+/// E-mail through a real SMTP relay (Exim, .ci/exim.sh) into a real
+/// mailbox (Dovecot, .ci/dovecot.sh), read back over IMAP: the subject
+/// and the message of the alert. Needs DMARCFLOW_ALERTS_TEST_RELAY and the
+/// IMAP settings; skips without them, except under CI.
+#[tokio::test]
+async fn alerts_are_mailed_through_a_relay_into_a_mailbox() {
+    let relay = std::env::var("DMARCFLOW_ALERTS_TEST_RELAY").ok();
+    let imap = std::env::var("DMARCFLOW_IMAP_TEST_HOST")
+        .ok()
+        .zip(std::env::var("DMARCFLOW_IMAP_TEST_PORT").ok());
+    let mailbox = std::env::var("DMARCFLOW_ALERTS_TEST_MAILBOX").ok();
+    let (Some(relay), Some((host, port)), Some(mailbox)) = (relay, imap, mailbox) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "no SMTP relay or mailbox under CI (.ci/exim.sh, .ci/dovecot.sh)"
+        );
+        eprintln!("skipping: no SMTP relay or mailbox");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::open(&StoreConfig::Sqlite {
+        path: dir.path().join("mail.db"),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    // A source unique to this run, so the mailbox's older messages do not count.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let spoofer = format!("198.51.100.{}", stamp % 250);
+    store
+        .write(&[aggregate(
+            &format!("mail-{stamp}"),
+            JAN1,
+            PolicyAction::None,
+            &[(&spoofer, 400, false)],
+        )])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let config = AlertsConfig {
+        email: Some(dmarcflow_alerts::Email {
+            relay,
+            from: "dmarcflow@dmarcflow.test".into(),
+            to: vec!["alerts@dmarcflow.test".into()],
+            tls: dmarcflow_alerts::EmailTls::None,
+            user: None,
+            password: None,
+        }),
+        defaults: Thresholds {
+            new_source_messages: 0,
+            ..Thresholds::default()
+        },
+        ..AlertsConfig::default()
+    };
+    let round = evaluate(
+        &mut store,
+        &config,
+        "2024-01-01",
+        JAN1 + DAY + stamp as i64 % 1000,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(round.transitions.len(), 1, "{:#?}", round.transitions);
+    let subject = format!("[dmarcflow] FIRING failing_source example.com: {spoofer}");
+    let body = format!("{spoofer} failed DMARC for example.com in 400 of 400 messages");
+    // Read back over IMAP until the relay has delivered it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mail = imap_fetch_all(&host, &port, &mailbox).await;
+        if mail.contains(&subject) && mail.contains(&body) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not delivered: {subject}\n{mail}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
+/// Every message of the mailbox's INBOX, as IMAP sends them (LOGIN over
+/// plain IMAP on the loopback: the test server allows it).
+async fn imap_fetch_all(host: &str, port: &str, user: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(format!("{host}:{port}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let script = format!(
+        "a1 LOGIN {user} {user}\r\na2 SELECT INBOX\r\na3 FETCH 1:* (BODY.PEEK[])\r\na4 LOGOUT\r\n"
+    );
+    stream
+        .write_all(script.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut out),
+    )
+    .await;
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Result;
-use dmarcflow_alerts::{AlertsConfig, Thresholds, Webhook, WebhookFormat};
+use dmarcflow_alerts::{AlertsConfig, Email, Thresholds, Webhook, WebhookFormat};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +26,9 @@ pub struct AlertsSection {
     pub domains: BTreeMap<String, Thresholds>,
     #[serde(default)]
     pub webhook: Vec<Webhook>,
+    /// Mail notifications through an SMTP relay (`relay`, `from`, `to`,
+    /// `tls`, `user`; the password from DMARCFLOW_ALERTS_SMTP_PASSWORD).
+    pub email: Option<Email>,
     /// Minutes between evaluations inside `run` and `sink` (absent: only
     /// `dmarcflow alerts`). DMARCFLOW_ALERTS_INTERVAL_MINUTES.
     pub interval_minutes: Option<u64>,
@@ -71,6 +74,10 @@ pub fn alerts(
             anyhow::bail!("alerts.webhook: {:?} is not an http(s) URL", w.url);
         }
     }
+    let email = section.email.map(|mut e| {
+        e.password = env("DMARCFLOW_ALERTS_SMTP_PASSWORD");
+        e
+    });
     Ok(Some(AlertsConfig {
         window_days: section.window_days.unwrap_or(defaults.window_days),
         baseline_days: section.baseline_days.unwrap_or(defaults.baseline_days),
@@ -80,6 +87,7 @@ pub fn alerts(
         defaults: section.thresholds.unwrap_or_default(),
         domains: section.domains,
         webhooks,
+        email,
         interval: interval
             .filter(|m| *m > 0)
             .map(|m| Duration::from_secs(m * 60)),
