@@ -52,6 +52,15 @@ pub async fn schedule(config: &Config, stop: impl std::future::Future<Output = (
                 }
                 Err(e) => tracing::warn!(error = %e, "alerts round failed"),
             }
+            // The scheduled reports due today, once each ([reports]).
+            match crate::reports_cmd::send_due(s, config, &today, now).await {
+                Ok(sent) => {
+                    for subject in sent {
+                        tracing::info!(%subject, "report sent");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduled reports failed"),
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}

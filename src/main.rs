@@ -9,6 +9,7 @@ mod ingest_cmd;
 mod metrics_endpoint;
 mod parse_cmd;
 mod report_writer;
+mod reports_cmd;
 mod run_cmd;
 mod run_service;
 mod shutdown;
@@ -66,6 +67,9 @@ enum Command {
     /// webhooks of what fired and what resolved, print the transitions
     /// (for cron).
     Alerts(AlertsArgs),
+    /// Mail the scheduled reports ([reports]) due today (or on --day) that
+    /// were not sent yet, as attachments through [alerts.email] (for cron).
+    Reports(ReportsArgs),
     /// Run one SQL query against the store; tab-separated output.
     Query {
         /// The SQL.
@@ -112,6 +116,13 @@ pub struct SinkArgs {
     /// Stop after this many seconds without a message (default: run until killed).
     #[arg(long)]
     pub until_idle: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct ReportsArgs {
+    /// The day the reports are due on, YYYY-MM-DD (default today, UTC).
+    #[arg(long)]
+    pub day: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -236,6 +247,9 @@ fn main() -> ExitCode {
             .map(|_| 0),
         Command::Alerts(args) => config::load(cli.config.as_deref())
             .and_then(|c| alerts_cmd::run(&c, &args))
+            .map(|_| 0),
+        Command::Reports(args) => config::load(cli.config.as_deref())
+            .and_then(|c| reports_cmd::run(&c, &args))
             .map(|_| 0),
         Command::Query { sql } => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::query(&c, &sql))

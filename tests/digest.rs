@@ -186,3 +186,103 @@ fn the_html_report_as_chromium_renders_it() {
         png.len()
     );
 }
+
+/// `[reports]` mailed: `dmarcflow reports --day 2023-12-01` sends the
+/// monthly report of November 2023 as a PDF attachment through the SMTP
+/// relay (Exim, .ci/exim.sh) into the Dovecot mailbox `alerts`, read back
+/// over IMAP; a second run sends nothing. Skips without the relay, except
+/// under CI.
+#[test]
+fn scheduled_reports_are_mailed_once() {
+    let env = |k: &str| std::env::var(k).ok();
+    let (Some(relay), Some(host), Some(port), Some(mailbox)) = (
+        env("DMARCFLOW_ALERTS_TEST_RELAY"),
+        env("DMARCFLOW_IMAP_TEST_HOST"),
+        env("DMARCFLOW_IMAP_TEST_PORT"),
+        env("DMARCFLOW_ALERTS_TEST_MAILBOX"),
+    ) else {
+        assert!(env("CI").is_none(), "no SMTP relay or mailbox under CI");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    dmarcflow(dir.path(), &["run", &examples.display().to_string()]);
+    // A recipient unique to this run: the mailbox keeps older messages.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let to = format!("team-{stamp}@dmarcflow.test");
+    std::fs::write(
+        dir.path().join("reports.toml"),
+        format!(
+            "[alerts.email]\nrelay = \"{relay}\"\nfrom = \"dmarcflow@dmarcflow.test\"\nto = [\"alerts@dmarcflow.test\"]\n\n\
+             [reports]\nformat = \"pdf\"\n[[reports.schedule]]\ndomain = \"example.com\"\nevery = \"monthly\"\nto = [\"{to}\"]\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = dmarcflow(
+        dir.path(),
+        &["--config", "reports.toml", "reports", "--day", "2023-12-01"],
+    );
+    let subject = "[dmarcflow] monthly DMARC report for example.com (2023-11-01 to 2023-11-30)";
+    assert_eq!(out.trim(), format!("sent\t{subject}"));
+    let again = dmarcflow(
+        dir.path(),
+        &["--config", "reports.toml", "reports", "--day", "2023-12-01"],
+    );
+    assert!(again.is_empty(), "{again}");
+    // Not due on another day of the month.
+    let other = dmarcflow(
+        dir.path(),
+        &["--config", "reports.toml", "reports", "--day", "2023-12-02"],
+    );
+    assert!(other.is_empty(), "{other}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        // Headers unfolded (a long subject is folded over lines).
+        let mail = imap_fetch_all(&host, &port, &mailbox)
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
+        if let Some(at) = mail.find(&format!("To: {to}")) {
+            let message = &mail[at.saturating_sub(2000)..(at + 200_000).min(mail.len())];
+            assert!(message.contains(subject), "{message}");
+            assert!(
+                message.contains("Content-Type: application/pdf"),
+                "{message}"
+            );
+            assert!(
+                message.contains("dmarc-example.com-2023-11-01-2023-11-30.pdf"),
+                "{message}"
+            );
+            // November: 22,678 messages, 72.2% passing (the body, quoted-
+            // printable), and the attachment a PDF ("%PDF-" in base64).
+            assert!(message.contains("22678 messages,"), "{message}");
+            assert!(message.contains("72.2% passing DMARC"), "{message}");
+            assert!(message.contains("\r\n\r\nJVBERi0"), "{message}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not delivered to {to}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// Every message of the mailbox's INBOX, as IMAP sends them.
+fn imap_fetch_all(host: &str, port: &str, user: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(format!("{host}:{port}")).unwrap_or_else(|e| panic!("{e}"));
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let script = format!(
+        "a1 LOGIN {user} {user}\r\na2 SELECT INBOX\r\na3 FETCH 1:* (BODY.PEEK[])\r\na4 LOGOUT\r\n"
+    );
+    stream
+        .write_all(script.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -122,6 +122,35 @@ pub fn subject(t: &Transition) -> String {
 
 /// Mails a transition through the relay.
 pub async fn mail(email: &Email, t: &Transition) -> Result<(), AlertError> {
+    let body = format!(
+        "{}\n\nstatus: {}\nrule: {}\ndomain: {}\nsubject: {}\nvalue: {}\nsince (Unix seconds): {}\n\n-- \ndmarcflow alerts\n",
+        t.message,
+        t.status.as_str(),
+        t.rule,
+        t.domain,
+        t.subject,
+        t.value,
+        t.since
+    );
+    send_mail(email, &subject(t), body, None).await
+}
+
+/// A file attached to a mail: its name, media type and bytes.
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One message through the relay to the configured recipients (the
+/// scheduled reports send theirs with this too).
+pub async fn send_mail(
+    email: &Email,
+    subject: &str,
+    body: String,
+    attachment: Option<Attachment>,
+) -> Result<(), AlertError> {
+    use lettre::message::{header::ContentType, MultiPart, SinglePart};
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
     let failed = |message: String| AlertError::Email {
         relay: email.relay.clone(),
@@ -134,21 +163,22 @@ pub async fn mail(email: &Email, t: &Transition) -> Result<(), AlertError> {
                 .parse()
                 .map_err(|e| failed(format!("from: {e}")))?,
         )
-        .subject(subject(t));
+        .subject(subject);
     for to in &email.to {
         builder = builder.to(to.parse().map_err(|e| failed(format!("to {to}: {e}")))?);
     }
-    let body = format!(
-        "{}\n\nstatus: {}\nrule: {}\ndomain: {}\nsubject: {}\nvalue: {}\nsince (Unix seconds): {}\n\n-- \ndmarcflow alerts\n",
-        t.message,
-        t.status.as_str(),
-        t.rule,
-        t.domain,
-        t.subject,
-        t.value,
-        t.since
-    );
-    let message = builder.body(body).map_err(|e| failed(e.to_string()))?;
+    let message = match attachment {
+        None => builder.body(body),
+        Some(a) => {
+            let kind = ContentType::parse(&a.content_type).map_err(|e| failed(e.to_string()))?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body))
+                    .singlepart(lettre::message::Attachment::new(a.name).body(a.bytes, kind)),
+            )
+        }
+    }
+    .map_err(|e| failed(e.to_string()))?;
     let (host, port) = match email.relay.rsplit_once(':') {
         Some((h, p)) => (h, p.parse().map_err(|_| failed("the port".into()))?),
         None => (email.relay.as_str(), 25),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use dmarcflow_store::summary::{clickhouse_ip_text, day, Backend};
+use dmarcflow_store::summary::{clickhouse_ip_text, day, day_seconds as seconds, Backend};
 use dmarcflow_store::{Store, Table};
 
 use crate::{AlertError, AlertsConfig};
@@ -98,23 +98,6 @@ impl Period {
             baseline_start: start - i64::from(config.baseline_days) * 86_400,
         })
     }
-}
-
-/// Unix seconds of a `YYYY-MM-DD` (UTC midnight).
-fn seconds(text: &str) -> Option<i64> {
-    let mut parts = text.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || text.len() != 10 {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 /// The SQL pieces that differ between the stores.
@@ -434,10 +417,6 @@ mod tests {
 
     #[test]
     fn days_and_periods() {
-        assert_eq!(seconds("1970-01-01"), Some(0));
-        assert_eq!(seconds("2024-01-01"), Some(1_704_067_200));
-        assert_eq!(seconds("2000-02-29"), Some(951_782_400));
-        assert_eq!(seconds("2024-13-01"), None);
         let config = AlertsConfig {
             window_days: 2,
             baseline_days: 7,

@@ -107,6 +107,7 @@ pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> 
         .query(&format!(
             "SELECT status, rule, message, {since} AS at FROM alert_state \
              WHERE domain = '{domain}' AND since >= {start} AND since < {end} \
+             AND rule != 'report_sent' \
              ORDER BY at, rule"
         ))
         .await?;

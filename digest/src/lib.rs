@@ -10,11 +10,14 @@
 //! - [`html`]: one self-contained file (inline CSS and SVG, no external
 //!   assets);
 //! - [`pdf`]: A4 pages written with `pdf-writer` (the standard Helvetica,
-//!   nothing embedded, no external program).
+//!   nothing embedded, no external program);
+//! - [`schedule`]: when a daily, weekly or monthly report is due and the
+//!   period it covers.
 
 pub mod chart;
 mod gather;
 pub mod html;
 pub mod pdf;
+pub mod schedule;
 
 pub use gather::{gather, Day, Digest};

@@ -15,6 +15,8 @@ use serde::Deserialize;
 
 mod alerts;
 mod enrich;
+mod reports;
+pub use reports::Reports;
 mod imap;
 mod listeners;
 
@@ -38,6 +40,7 @@ pub struct FileConfig {
     pub limits: LimitsSection,
     pub enrich: Option<enrich::EnrichSection>,
     pub alerts: Option<alerts::AlertsSection>,
+    pub reports: Option<reports::ReportsSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +131,8 @@ pub struct Config {
     pub enrich: Option<dmarcflow_enrich::EnrichConfig>,
     /// None: no alerts (`[alerts]`).
     pub alerts: Option<dmarcflow_alerts::AlertsConfig>,
+    /// None: no scheduled reports (`[reports]`).
+    pub reports: Option<Reports>,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -331,6 +336,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let imap = imap::imap(file.imap.unwrap_or_default(), env)?;
     let enrich = enrich::enrich(file.enrich, env)?;
     let alerts = alerts::alerts(file.alerts, env)?;
+    let reports = reports::reports(file.reports)?;
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
         .filter(|l| !l.is_empty());
@@ -353,6 +359,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         metrics_listen,
         enrich,
         alerts,
+        reports,
     })
 }
 

@@ -28,6 +28,23 @@ pub fn day(seconds: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Unix seconds of a `YYYY-MM-DD` (UTC midnight); `None` for other text.
+pub fn day_seconds(text: &str) -> Option<i64> {
+    let mut parts = text.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || text.len() != 10 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 /// Which SQL dialect to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -231,6 +248,10 @@ mod tests {
         assert_eq!(day(0), "1970-01-01");
         assert_eq!(day(1_704_067_200), "2024-01-01");
         assert_eq!(day(951_782_400), "2000-02-29");
+        for text in ["1970-01-01", "2024-01-01", "2000-02-29", "2023-12-31"] {
+            assert_eq!(day_seconds(text).map(day).as_deref(), Some(text));
+        }
+        assert_eq!(day_seconds("2024-13-01"), None);
     }
 
     #[test]
