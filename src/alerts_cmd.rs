@@ -49,6 +49,9 @@ pub async fn schedule(config: &Config, stop: impl std::future::Future<Output = (
                     for t in &round.transitions {
                         tracing::info!(status = t.status.as_str(), rule = %t.rule, notified = t.notified, "{}", t.message);
                     }
+                    for u in &round.undelivered {
+                        tracing::warn!(domain = %u.domain, error = %u.error, "alerts not delivered: sent again next round");
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "alerts round failed"),
             }
@@ -101,5 +104,16 @@ pub fn run(config: &Config, args: &AlertsArgs) -> Result<()> {
         round.transitions.len(),
         round.firing
     );
+    for u in &round.undelivered {
+        eprintln!("not delivered for {}: {}", u.domain, u.error);
+    }
+    if let Some(u) = round.undelivered.first() {
+        anyhow::bail!(
+            "{} deliveries failed (first, for {}: {}); the next round sends them again",
+            round.undelivered.len(),
+            u.domain,
+            u.error
+        );
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! running it twice, or the services' schedule, sends nothing again.
 
 use anyhow::{Context, Result};
-use dmarcflow_alerts::notify::{send_mail, Attachment};
+use dmarcflow_alerts::email::{send_mail, Attachment};
 use dmarcflow_alerts::state::{self, State, Status};
 use dmarcflow_digest::schedule::due;
 use dmarcflow_store::summary::{day, Scope};

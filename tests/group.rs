@@ -104,16 +104,19 @@ fn wait_for(rig: &Rig, what: &str, limit: Duration, mut done: impl FnMut() -> bo
     }
 }
 
+/// The last lines of the sinks' logs and of the ingest's.
 fn logs(rig: &Rig) -> String {
+    let tail = |name: String, text: String| {
+        let lines: Vec<&str> = text.lines().collect();
+        format!(
+            "--- {name}\n{}\n",
+            lines[lines.len().saturating_sub(25)..].join("\n")
+        )
+    };
+    let ingest = std::fs::read_to_string(rig.path().join("ingest.log")).unwrap_or_default();
     (1..=4)
-        .map(|n| {
-            let text = log(rig, n);
-            let lines: Vec<&str> = text.lines().collect();
-            format!(
-                "--- sink {n}\n{}\n",
-                lines[lines.len().saturating_sub(25)..].join("\n")
-            )
-        })
+        .map(|n| tail(format!("sink {n}"), log(rig, n)))
+        .chain([tail("ingest".into(), ingest)])
         .collect()
 }
 

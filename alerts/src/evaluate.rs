@@ -3,12 +3,14 @@
 //! transition is notified, except within the quiet period after the same
 //! condition was last notified (a resolution follows its firing: notified
 //! if the firing was). Notifications go out before the state is written,
-//! so a round cut short notifies again rather than never.
+//! so a round cut short notifies again rather than never; a domain whose
+//! notifications failed keeps its old state, and is notified next round.
 
 use std::collections::BTreeSet;
 
 use dmarcflow_store::Store;
 
+use crate::notify::Undelivered;
 use crate::rules::{conditions, Period};
 use crate::state::{self, State, Status};
 use crate::{AlertError, AlertsConfig};
@@ -35,6 +37,9 @@ pub struct Round {
     pub transitions: Vec<Transition>,
     /// Conditions firing after the round.
     pub firing: usize,
+    /// The domains whose notifications did not all go out (their
+    /// transitions are not recorded, and come again next round).
+    pub undelivered: Vec<Undelivered>,
 }
 
 /// Evaluates every rule for the window ending with `today` at `now`
@@ -108,14 +113,21 @@ pub async fn evaluate(
             ..s.clone()
         });
     }
-    for t in round.transitions.iter().filter(|t| t.notified) {
-        for webhook in &config.webhooks {
-            crate::notify::send(webhook, t).await?;
-        }
-        if let Some(email) = &config.email {
-            crate::notify::mail(email, t).await?;
-        }
-    }
+    round.undelivered = crate::notify::deliver(config, &round.transitions).await;
+    // What did not go out is not recorded: the next round sends it again.
+    let failed: BTreeSet<&str> = round
+        .undelivered
+        .iter()
+        .map(|u| u.domain.as_str())
+        .collect();
+    let delivered = |t: &Transition| !(t.notified && failed.contains(t.domain.as_str()));
+    // `changed` has a state per transition, in the same order.
+    let changed: Vec<State> = changed
+        .into_iter()
+        .zip(&round.transitions)
+        .filter(|(_, t)| delivered(t))
+        .map(|(s, _)| s)
+        .collect();
     // Orders the changes of one key (ClickHouse keeps them all).
     let version = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

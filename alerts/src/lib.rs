@@ -9,19 +9,23 @@
 //!   domain's published policy changing, failure reports arriving;
 //! - [`state`]: what fired, kept in the store (`alert_state`) so a
 //!   condition fires once, resolves when it clears and survives restarts;
-//! - [`notify`]: a generic JSON webhook or Slack-compatible text, and
-//!   e-mail through an SMTP relay (lettre);
+//! - [`notify`]: what a round tells: a generic JSON webhook per alert,
+//!   Slack-compatible text and e-mail per domain; sent by [`webhook`]
+//!   (HTTP(S) POST) and [`email`] (an SMTP relay, lettre);
 //! - [`evaluate`]: one round: rules, transitions against the state,
 //!   notifications, the state written back.
 
 pub mod config;
+pub mod email;
 pub mod evaluate;
 pub mod notify;
 pub mod rules;
 pub mod state;
+pub mod webhook;
 
 pub use config::{AlertsConfig, Email, EmailTls, Thresholds, Webhook, WebhookFormat};
 pub use evaluate::{evaluate, Round, Transition};
+pub use notify::Undelivered;
 pub use rules::{Condition, Rule};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,269 +1,218 @@
-//! Notifications: an HTTP(S) POST of JSON to each configured webhook, the
-//! generic form (every field of the transition) or Slack-compatible text
-//! (`{"text": ...}`, which Slack's and Mattermost's incoming webhooks
-//! take). A webhook answers 2xx within the timeout or the round fails
-//! (and its notifications are sent again by the next round).
+//! What a round tells, and to whom. Its notified transitions are grouped
+//! by domain: each JSON webhook gets one POST per transition (every field,
+//! for machines); a Slack-compatible webhook one text per domain, and the
+//! e-mail recipients one message per domain listing its transitions (the
+//! subject names the alert when there is one), so a bad day is one
+//! message, not twenty. Every channel is tried for every domain; a domain
+//! whose delivery failed on any of them comes back as [`Undelivered`] and
+//! its transitions are not recorded, so the next round sends them again
+//! (at least once: the channels that took them get them again too).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use dmarcflow_store::summary::day;
 
-use crate::{AlertError, Email, EmailTls, Transition, Webhook, WebhookFormat};
+use crate::email::send_mail;
+use crate::state::Status;
+use crate::webhook::post_json;
+use crate::{AlertError, AlertsConfig, Transition, WebhookFormat};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// A domain's notifications that did not all go out.
+#[derive(Debug)]
+pub struct Undelivered {
+    pub domain: String,
+    pub error: AlertError,
+}
 
-/// The body a webhook gets for one transition.
-pub fn body(format: WebhookFormat, t: &Transition) -> String {
-    let value = match format {
-        WebhookFormat::Json => serde_json::json!({
-            "status": t.status.as_str(),
-            "rule": t.rule,
-            "domain": t.domain,
-            "subject": t.subject,
-            "message": t.message,
-            "value": t.value,
-            "since": t.since,
-            "source": "dmarcflow",
-        }),
-        WebhookFormat::Slack => {
-            let mark = match t.status {
-                crate::state::Status::Firing => ":rotating_light: FIRING",
-                crate::state::Status::Resolved => ":white_check_mark: RESOLVED",
+/// Sends the notified transitions to every channel configured.
+pub async fn deliver(config: &AlertsConfig, transitions: &[Transition]) -> Vec<Undelivered> {
+    let mut by_domain: BTreeMap<&str, Vec<&Transition>> = BTreeMap::new();
+    for t in transitions.iter().filter(|t| t.notified) {
+        by_domain.entry(t.domain.as_str()).or_default().push(t);
+    }
+    let mut undelivered = Vec::new();
+    for (domain, group) in by_domain {
+        let mut failed = |error| {
+            undelivered.push(Undelivered {
+                domain: domain.to_owned(),
+                error,
+            })
+        };
+        for webhook in &config.webhooks {
+            let sent = match webhook.format {
+                WebhookFormat::Json => {
+                    let mut sent = Ok(());
+                    for t in &group {
+                        sent = post_json(webhook, &json(t)).await;
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                    sent
+                }
+                WebhookFormat::Slack => post_json(webhook, &slack(domain, &group)).await,
             };
-            serde_json::json!({"text": format!("{mark} [{}] {}", t.rule, t.message)})
+            if let Err(e) = sent {
+                failed(e);
+            }
         }
-    };
-    value.to_string()
-}
-
-pub async fn send(webhook: &Webhook, t: &Transition) -> Result<(), AlertError> {
-    let failed = |message: String| AlertError::Webhook {
-        url: webhook.url.clone(),
-        message,
-    };
-    let url = Url::parse(&webhook.url).ok_or_else(|| failed("not an http(s) URL".into()))?;
-    let body = body(webhook.format, t);
-    let request = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: dmarcflow\r\nConnection: close\r\n\r\n{body}",
-        url.path,
-        url.host,
-        body.len()
-    );
-    let exchange = async {
-        let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;
-        if url.tls {
-            let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            let config = tokio_rustls::rustls::ClientConfig::builder()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(url.host.clone())
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
-                .connect(name, tcp)
-                .await?;
-            post(stream, &request).await
-        } else {
-            post(tcp, &request).await
+        if let Some(email) = &config.email {
+            if let Err(e) = send_mail(email, &subject(domain, &group), body(&group), None).await {
+                failed(e);
+            }
         }
-    };
-    let status = tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| failed("no answer within 10 s".into()))?
-        .map_err(|e| failed(e.to_string()))?;
-    if (200..300).contains(&status) {
-        Ok(())
-    } else {
-        Err(failed(format!("answered {status}")))
     }
+    undelivered
 }
 
-/// Sends the request, returns the answer's status code.
-async fn post<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
-    request: &str,
-) -> std::io::Result<u16> {
-    stream.write_all(request.as_bytes()).await?;
-    stream.flush().await?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 512];
-    // The status line is enough; a webhook's answer is small anyway.
-    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 8192 {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
+/// The generic webhook's body for one transition.
+pub fn json(t: &Transition) -> String {
+    serde_json::json!({
+        "status": t.status.as_str(),
+        "rule": t.rule,
+        "domain": t.domain,
+        "subject": t.subject,
+        "message": t.message,
+        "value": t.value,
+        "since": t.since,
+        "source": "dmarcflow",
+    })
+    .to_string()
+}
+
+/// The Slack-compatible body for a domain's transitions: a line each,
+/// under a heading when there are several.
+pub fn slack(domain: &str, group: &[&Transition]) -> String {
+    let mut text = String::new();
+    if group.len() > 1 {
+        text.push_str(&format!("*dmarcflow {domain}*: {}\n", counts(group)));
     }
-    let line = String::from_utf8_lossy(&head);
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::other(format!("not an HTTP answer: {:?}", line.lines().next()))
-        })
-}
-
-/// The subject line of a transition's e-mail.
-pub fn subject(t: &Transition) -> String {
-    let status = match t.status {
-        crate::state::Status::Firing => "FIRING",
-        crate::state::Status::Resolved => "RESOLVED",
-    };
-    let what = if t.subject.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", t.subject)
-    };
-    format!("[dmarcflow] {status} {} {}{what}", t.rule, t.domain)
-}
-
-/// Mails a transition through the relay.
-pub async fn mail(email: &Email, t: &Transition) -> Result<(), AlertError> {
-    let body = format!(
-        "{}\n\nstatus: {}\nrule: {}\ndomain: {}\nsubject: {}\nvalue: {}\nsince (Unix seconds): {}\n\n-- \ndmarcflow alerts\n",
-        t.message,
-        t.status.as_str(),
-        t.rule,
-        t.domain,
-        t.subject,
-        t.value,
-        t.since
-    );
-    send_mail(email, &subject(t), body, None).await
-}
-
-/// A file attached to a mail: its name, media type and bytes.
-pub struct Attachment {
-    pub name: String,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
-
-/// One message through the relay to the configured recipients (the
-/// scheduled reports send theirs with this too).
-pub async fn send_mail(
-    email: &Email,
-    subject: &str,
-    body: String,
-    attachment: Option<Attachment>,
-) -> Result<(), AlertError> {
-    use lettre::message::{header::ContentType, MultiPart, SinglePart};
-    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let failed = |message: String| AlertError::Email {
-        relay: email.relay.clone(),
-        message,
-    };
-    let mut builder = Message::builder()
-        .from(
-            email
-                .from
-                .parse()
-                .map_err(|e| failed(format!("from: {e}")))?,
-        )
-        .subject(subject);
-    for to in &email.to {
-        builder = builder.to(to.parse().map_err(|e| failed(format!("to {to}: {e}")))?);
+    for t in group {
+        let mark = match t.status {
+            Status::Firing => ":rotating_light: FIRING",
+            Status::Resolved => ":white_check_mark: RESOLVED",
+        };
+        text.push_str(&format!("{mark} [{}] {}\n", t.rule, t.message));
     }
-    let message = match attachment {
-        None => builder.body(body),
-        Some(a) => {
-            let kind = ContentType::parse(&a.content_type).map_err(|e| failed(e.to_string()))?;
-            builder.multipart(
-                MultiPart::mixed()
-                    .singlepart(SinglePart::plain(body))
-                    .singlepart(lettre::message::Attachment::new(a.name).body(a.bytes, kind)),
+    serde_json::json!({"text": text.trim_end()}).to_string()
+}
+
+/// The e-mail's subject: the alert itself when it is the only one, else
+/// the domain and how many fired and resolved.
+pub fn subject(domain: &str, group: &[&Transition]) -> String {
+    match group {
+        [t] => {
+            let what = if t.subject.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", t.subject)
+            };
+            format!(
+                "[dmarcflow] {} {} {domain}{what}",
+                status_word(t.status),
+                t.rule
             )
         }
+        _ => format!("[dmarcflow] {domain}: {}", counts(group)),
     }
-    .map_err(|e| failed(e.to_string()))?;
-    let (host, port) = match email.relay.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().map_err(|_| failed("the port".into()))?),
-        None => (email.relay.as_str(), 25),
-    };
-    let transport = match email.tls {
-        EmailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        EmailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| failed(e.to_string()))?,
-        EmailTls::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| failed(e.to_string()))?
-        }
-    }
-    .port(port)
-    .timeout(Some(TIMEOUT));
-    let transport = match (&email.user, &email.password) {
-        (Some(user), Some(password)) => {
-            transport.credentials(lettre::transport::smtp::authentication::Credentials::new(
-                user.clone(),
-                password.clone(),
-            ))
-        }
-        _ => transport,
-    };
-    transport
-        .build()
-        .send(message)
-        .await
-        .map(|_| ())
-        .map_err(|e| failed(e.to_string()))
 }
 
-/// What a webhook URL says.
-#[derive(Debug, PartialEq, Eq)]
-struct Url {
-    tls: bool,
-    host: String,
-    port: u16,
-    path: String,
-}
-
-impl Url {
-    fn parse(text: &str) -> Option<Url> {
-        let (tls, rest) = if let Some(r) = text.strip_prefix("https://") {
-            (true, r)
+/// The e-mail's text: each transition, its message and its facts.
+pub fn body(group: &[&Transition]) -> String {
+    let mut text = String::new();
+    for t in group {
+        let subject = if t.subject.is_empty() {
+            String::new()
         } else {
-            (false, text.strip_prefix("http://")?)
+            format!(" ({})", t.subject)
         };
-        let (authority, path) = match rest.find('/') {
-            Some(at) => (&rest[..at], &rest[at..]),
-            None => (rest, "/"),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                (h.trim_matches(['[', ']']), p.parse().ok()?)
-            }
-            _ => (authority, if tls { 443 } else { 80 }),
-        };
-        (!host.is_empty()).then(|| Url {
-            tls,
-            host: host.to_owned(),
-            port,
-            path: path.to_owned(),
-        })
+        text.push_str(&format!(
+            "{} {}{subject}\n  {}\n  value: {}; since {}\n\n",
+            status_word(t.status),
+            t.rule,
+            t.message,
+            t.value,
+            time(t.since)
+        ));
     }
+    text.push_str("-- \ndmarcflow alerts\n");
+    text
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Firing => "FIRING",
+        Status::Resolved => "RESOLVED",
+    }
+}
+
+/// "3 firing, 1 resolved" (a part only when not zero).
+fn counts(group: &[&Transition]) -> String {
+    let firing = group.iter().filter(|t| t.status == Status::Firing).count();
+    let resolved = group.len() - firing;
+    let mut parts = Vec::new();
+    if firing > 0 {
+        parts.push(format!("{firing} firing"));
+    }
+    if resolved > 0 {
+        parts.push(format!("{resolved} resolved"));
+    }
+    parts.join(", ")
+}
+
+/// Unix seconds as "YYYY-MM-DD HH:MM UTC".
+fn time(seconds: i64) -> String {
+    let of_day = seconds.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02} UTC",
+        day(seconds),
+        of_day / 3600,
+        of_day % 3600 / 60
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn transition(status: Status, rule: &str, subject: &str, message: &str) -> Transition {
+        Transition {
+            status,
+            rule: rule.into(),
+            domain: "example.com".into(),
+            subject: subject.into(),
+            message: message.into(),
+            value: 3.0,
+            since: 1_705_366_800,
+            notified: true,
+        }
+    }
+
     #[test]
-    fn urls() {
+    fn one_alert_is_named_several_are_counted() {
+        let a = transition(Status::Firing, "failing_source", "192.0.2.9", "spoofed");
+        let b = transition(Status::Resolved, "tls_failures", "", "resolved: tls");
         assert_eq!(
-            Url::parse("https://hooks.slack.com/services/T/B/x"),
-            Some(Url {
-                tls: true,
-                host: "hooks.slack.com".into(),
-                port: 443,
-                path: "/services/T/B/x".into()
-            })
+            subject("example.com", &[&a]),
+            "[dmarcflow] FIRING failing_source example.com: 192.0.2.9"
         );
         assert_eq!(
-            Url::parse("http://127.0.0.1:8080").map(|u| (u.port, u.path)),
-            Some((8080, "/".into()))
+            subject("example.com", &[&a, &b]),
+            "[dmarcflow] example.com: 1 firing, 1 resolved"
         );
-        assert_eq!(Url::parse("ftp://x"), None);
+        assert_eq!(
+            body(&[&a, &b]),
+            "FIRING failing_source (192.0.2.9)\n  spoofed\n  value: 3; since 2024-01-16 01:00 UTC\n\n\
+             RESOLVED tls_failures\n  resolved: tls\n  value: 3; since 2024-01-16 01:00 UTC\n\n\
+             -- \ndmarcflow alerts\n"
+        );
+        let text: serde_json::Value =
+            serde_json::from_str(&slack("example.com", &[&a, &b])).unwrap_or_default();
+        assert_eq!(
+            text["text"],
+            "*dmarcflow example.com*: 1 firing, 1 resolved\n\
+             :rotating_light: FIRING [failing_source] spoofed\n\
+             :white_check_mark: RESOLVED [tls_failures] resolved: tls"
+        );
     }
 }

@@ -26,13 +26,23 @@ fn aggregate(
     p: PolicyAction<'static>,
     rows: &[(&str, u64, bool)],
 ) -> Ingested<'static> {
+    aggregate_of("example.com", id, day, p, rows)
+}
+
+fn aggregate_of(
+    domain: &str,
+    id: &str,
+    day: i64,
+    p: PolicyAction<'static>,
+    rows: &[(&str, u64, bool)],
+) -> Ingested<'static> {
     let mut r = AggregateReport::empty();
     r.metadata.org_name = "Mail Co".into();
     r.metadata.email = "dmarc@mail.example".into();
     r.metadata.report_id = id.to_owned().into();
     r.metadata.begin = day;
     r.metadata.end = day + DAY - 1;
-    r.policy_published.domain = "example.com".into();
+    r.policy_published.domain = domain.to_owned().into();
     r.policy_published.p = Some(p);
     r.records = rows
         .iter()
@@ -45,7 +55,7 @@ fn aggregate(
                 DmarcResult::Fail
             }),
             spf: Some(DmarcResult::Fail),
-            header_from: "example.com".into(),
+            header_from: domain.to_owned().into(),
             ..Record::default()
         })
         .collect();
@@ -106,6 +116,14 @@ fn failure(id: &str, at: i64) -> Ingested<'static> {
 
 /// An HTTP server that answers 200 and keeps every body it was posted.
 async fn webhook_server() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    webhook_server_refusing(Arc::new(Mutex::new(None))).await
+}
+
+/// The same, answering 500 (and keeping nothing) while a body contains
+/// the text `refused` holds.
+async fn webhook_server_refusing(
+    refused: Arc<Mutex<Option<String>>>,
+) -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -119,6 +137,7 @@ async fn webhook_server() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
         while let Ok((mut stream, _)) = listener.accept().await {
             let mut data = Vec::new();
             let mut buf = [0u8; 4096];
+            let mut answer: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
             while let Ok(n) = stream.read(&mut buf).await {
                 if n == 0 {
                     break;
@@ -132,16 +151,23 @@ async fn webhook_server() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
                         .and_then(|n| n.trim().parse::<usize>().ok())
                         .unwrap_or(0);
                     if body.len() >= length {
-                        if let (Ok(v), Ok(mut b)) = (serde_json::from_str(body), kept.lock()) {
+                        let refuse = refused
+                            .lock()
+                            .ok()
+                            .and_then(|r| r.clone())
+                            .is_some_and(|r| body.contains(&r));
+                        if refuse {
+                            answer =
+                                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+                        } else if let (Ok(v), Ok(mut b)) = (serde_json::from_str(body), kept.lock())
+                        {
                             b.push(v);
                         }
                         break;
                     }
                 }
             }
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                .await;
+            let _ = stream.write_all(answer).await;
         }
     });
     (url, bodies)
@@ -304,10 +330,18 @@ async fn rules_on(config_store: &StoreConfig) {
         spoof["message"],
         "198.51.100.66 failed DMARC for example.com in 300 of 300 messages"
     );
+    // Slack got one text for the domain, a line per alert.
     let texts = slack.lock().map(|b| b.clone()).unwrap_or_default();
-    assert!(texts.iter().any(|b| b["text"].as_str().is_some_and(
-        |t| t.starts_with(":rotating_light: FIRING [new_source] new source 198.51.100.66")
-    )));
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    let text = texts[0]["text"].as_str().unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 8, "{text}");
+    assert_eq!(lines[0], "*dmarcflow example.com*: 7 firing");
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with(":rotating_light: FIRING [new_source] new source 198.51.100.66")),
+        "{text}"
+    );
 
     // A new process (the store reopened), the same day again: nothing new.
     drop(store);
@@ -347,6 +381,11 @@ async fn rules_on(config_store: &StoreConfig) {
         .all(|t| t.status.as_str() == "resolved" && t.notified));
     let posted = bodies.lock().map(|b| b.len()).unwrap_or_default();
     assert_eq!(posted, 14);
+    let texts = slack.lock().map(|b| b.clone()).unwrap_or_default();
+    assert_eq!(texts.len(), 2);
+    assert!(texts[1]["text"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("*dmarcflow example.com*: 7 resolved\n")));
 
     // Day 17: the spoofer comes back within the quiet period (6 h after
     // the resolution notice): firing again, but not notified.
@@ -415,6 +454,93 @@ async fn thresholds_on(config_store: &StoreConfig) {
     );
 }
 
+/// A webhook refusing one domain's alerts: the other domain's are
+/// recorded, the refused ones are not and come again next round, when
+/// they go out; then nothing is left.
+#[tokio::test]
+async fn undelivered_alerts_come_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for config_store in stores("undelivered", dir.path()).await {
+        undelivered_on(&config_store).await;
+    }
+}
+
+async fn undelivered_on(config_store: &StoreConfig) {
+    let mut store = Store::open(config_store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = [("198.51.100.66", 300, false)];
+    store
+        .write(&[
+            aggregate_of("example.com", "a", JAN1, PolicyAction::None, &rows),
+            aggregate_of("example.org", "b", JAN1, PolicyAction::None, &rows),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = Arc::new(Mutex::new(Some("example.org".to_owned())));
+    let (url, bodies) = webhook_server_refusing(refused.clone()).await;
+    let config = AlertsConfig {
+        webhooks: vec![Webhook {
+            url,
+            format: WebhookFormat::Json,
+        }],
+        defaults: Thresholds {
+            new_source_messages: 0,
+            ..Thresholds::default()
+        },
+        ..AlertsConfig::default()
+    };
+    let first = evaluate(&mut store, &config, "2024-01-01", JAN1 + DAY)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let domains = |round: &dmarcflow_alerts::Round| {
+        let mut d: Vec<String> = round.transitions.iter().map(|t| t.domain.clone()).collect();
+        d.sort();
+        d
+    };
+    assert_eq!(domains(&first), ["example.com", "example.org"]);
+    let failed: Vec<&str> = first
+        .undelivered
+        .iter()
+        .map(|u| u.domain.as_str())
+        .collect();
+    assert_eq!(failed, ["example.org"]);
+    assert!(
+        first.undelivered[0]
+            .error
+            .to_string()
+            .ends_with("answered 500"),
+        "{}",
+        first.undelivered[0].error
+    );
+    let posted = |b: &Arc<Mutex<Vec<serde_json::Value>>>| {
+        b.lock()
+            .map(|b| {
+                b.iter()
+                    .map(|v| v["domain"].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(posted(&bodies), ["\"example.com\""]);
+
+    // The webhook takes them now: only the refused domain's come again.
+    if let Ok(mut r) = refused.lock() {
+        *r = None;
+    }
+    let second = evaluate(&mut store, &config, "2024-01-01", JAN1 + DAY + 60)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(domains(&second), ["example.org"]);
+    assert!(second.undelivered.is_empty());
+    assert_eq!(second.firing, 2);
+    assert_eq!(posted(&bodies), ["\"example.com\"", "\"example.org\""]);
+    let third = evaluate(&mut store, &config, "2024-01-01", JAN1 + DAY + 120)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(third.transitions.is_empty(), "{:#?}", third.transitions);
+}
+
 /// E-mail through a real SMTP relay (Exim, .ci/exim.sh) into a real
 /// mailbox (Dovecot, .ci/dovecot.sh), read back over IMAP: the subject
 /// and the message of the alert. Needs DMARCFLOW_ALERTS_TEST_RELAY and the
@@ -445,12 +571,13 @@ async fn alerts_are_mailed_through_a_relay_into_a_mailbox() {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let spoofer = format!("198.51.100.{}", stamp % 250);
+    let other = format!("203.0.113.{}", stamp / 250 % 250);
     store
         .write(&[aggregate(
             &format!("mail-{stamp}"),
             JAN1,
             PolicyAction::None,
-            &[(&spoofer, 400, false)],
+            &[(&spoofer, 400, false), (&other, 150, false)],
         )])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -477,14 +604,27 @@ async fn alerts_are_mailed_through_a_relay_into_a_mailbox() {
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(round.transitions.len(), 1, "{:#?}", round.transitions);
-    let subject = format!("[dmarcflow] FIRING failing_source example.com: {spoofer}");
-    let body = format!("{spoofer} failed DMARC for example.com in 400 of 400 messages");
+    assert_eq!(round.transitions.len(), 2, "{:#?}", round.transitions);
+    assert!(round.undelivered.is_empty(), "{:#?}", round.undelivered);
+    // One message for the domain, both alerts in it.
+    let subject = "Subject: [dmarcflow] example.com: 2 firing";
+    let body = format!(
+        "FIRING failing_source ({spoofer})\n  {spoofer} failed DMARC for example.com in 400 of 400 messages"
+    );
+    let second = format!("{other} failed DMARC for example.com in 150 of 150 messages");
     // Read back over IMAP until the relay has delivered it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let mail = imap_fetch_all(&host, &port, &mailbox).await;
-        if mail.contains(&subject) && mail.contains(&body) {
+        let mail = imap_fetch_all(&host, &port, &mailbox)
+            .await
+            .replace("\r\n", "\n");
+        let ours = mail.split(" FETCH (BODY[]").any(|m| {
+            m.contains(subject)
+                && m.contains(&body)
+                && m.contains(&second)
+                && m.contains("Message-ID: <dmarcflow.")
+        });
+        if ours {
             break;
         }
         assert!(
