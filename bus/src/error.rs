@@ -10,6 +10,8 @@ pub enum BusError {
     TooLarge(usize),
     #[error("the broker did not acknowledge in time")]
     Timeout,
+    #[error("a message to {topic} was acknowledged {attempts} times without an offset: not known to be stored")]
+    Unconfirmed { topic: String, attempts: usize },
     #[error("the in-process bus is closed: the store has stopped")]
     Closed,
     #[error("dead-letter file: {0}")]

@@ -237,14 +237,73 @@ fn producer(config: &KafkaConfig) -> Result<FutureProducer, BusError> {
         .create()?)
 }
 
-/// Sends one message and waits for the broker's acknowledgement.
+/// Sends of a message whose acknowledgement keeps coming without an offset.
+const UNCONFIRMED_ATTEMPTS: usize = 4;
+
+/// Sends one message and waits for the broker's acknowledgement: one that
+/// places it at an offset. librdkafka also reports success, with no offset,
+/// when the broker answers a first send with DUPLICATE_SEQUENCE_NUMBER
+/// (its reading: an earlier try was stored), and a freshly created partition
+/// under load has been seen to answer so for a batch it never stored (the
+/// topic then lacks the message): such a message is sent again, a copy the
+/// sink's dedup absorbs should the first have been stored after all.
 async fn deliver(
     producer: &FutureProducer,
     record: FutureRecord<'_, str, [u8]>,
 ) -> Result<(), BusError> {
-    producer
-        .send(record, DELIVERY_TIMEOUT)
-        .await
-        .map(|_| ())
-        .map_err(|(e, _)| BusError::Kafka(e))
+    for attempt in 1..=UNCONFIRMED_ATTEMPTS {
+        let send = FutureRecord {
+            topic: record.topic,
+            partition: record.partition,
+            payload: record.payload,
+            key: record.key,
+            timestamp: record.timestamp,
+            headers: record.headers.clone(),
+        };
+        let delivery = producer
+            .send(send, DELIVERY_TIMEOUT)
+            .await
+            .map_err(|(e, _)| BusError::Kafka(e))?;
+        if placed(&delivery) {
+            return Ok(());
+        }
+        metrics::counter!("dmarcflow_kafka_unconfirmed_total", "topic" => record.topic.to_owned())
+            .increment(1);
+        tracing::warn!(
+            topic = record.topic,
+            partition = delivery.partition,
+            attempt,
+            "kafka acknowledged a message without an offset; sending it again"
+        );
+    }
+    Err(BusError::Unconfirmed {
+        topic: record.topic.to_owned(),
+        attempts: UNCONFIRMED_ATTEMPTS,
+    })
+}
+
+/// Whether an acknowledgement names where the message is (acks=all
+/// always gives the offset of a message the broker appended).
+fn placed(delivery: &rdkafka::producer::future_producer::Delivery) -> bool {
+    delivery.offset >= 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::producer::future_producer::Delivery;
+    use rdkafka::Timestamp;
+
+    #[test]
+    fn an_acknowledgement_without_offset_is_not_a_placement() {
+        let at = |offset| Delivery {
+            partition: 2,
+            offset,
+            timestamp: Timestamp::NotAvailable,
+        };
+        assert!(placed(&at(0)));
+        assert!(placed(&at(421)));
+        // RD_KAFKA_OFFSET_INVALID: what the duplicate-sequence path reports.
+        assert!(!placed(&at(-1001)));
+    }
 }
