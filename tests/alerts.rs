@@ -2,25 +2,12 @@
 //! embedded store: the conditions they hold fire once, with the numbers
 //! the examples carry; a second round (a new process) fires nothing.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-fn dmarcflow(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
-        .env_remove("DMARCFLOW_ALERTS_WEBHOOKS")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::embedded as dmarcflow;
 
 #[test]
 fn alerts_fire_once_over_the_examples() {

@@ -5,6 +5,8 @@
 //! Chromium (the page as rendered, and a screenshot). Needs chromium and
 //! poppler-utils; skips without them, except under CI.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -20,22 +22,11 @@ fn tool(name: &str) -> bool {
     found
 }
 
+/// Runs the binary on the embedded store; its stdout, once it succeeded.
 fn dmarcflow(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
-        .env_remove("DMARCFLOW_ALERTS_WEBHOOKS")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (ok, out, err) = common::embedded(dir, args);
+    assert!(ok, "{args:?}: {err}");
+    out
 }
 
 fn run(program: &str, args: &[&str]) -> String {

@@ -1,25 +1,11 @@
 //! The README's first commands on the examples shipped in the repository
 //! (`examples/`, written by `generate examples`): no server, no corpus.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn dmarcflow(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_SQLITE_PATH")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::Path;
+
+use common::embedded as dmarcflow;
 
 #[test]
 fn run_on_the_examples_then_report() {

@@ -12,6 +12,27 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 
+/// Runs the binary in `dir` on the embedded store alone: none of the
+/// environment's servers, config or webhooks reach it. Whether it
+/// succeeded, its stdout and its stderr.
+pub fn embedded(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_SQLITE_PATH")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .env_remove("DMARCFLOW_ALERTS_WEBHOOKS")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A loopback port nothing listens on now (for a server a test starts).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
