@@ -47,6 +47,9 @@ impl Default for AlertsConfig {
 pub struct Thresholds {
     /// A source first seen in the window with at least this many messages.
     pub new_source_messages: u64,
+    /// New sources (or senders) of a domain named one by one in a round,
+    /// the largest first; the rest are counted in one alert (0: no cap).
+    pub new_source_max: u64,
     /// The window's DMARC pass rate this many points below the baseline's.
     pub pass_rate_drop_points: f64,
     /// ... when the window holds at least this many messages.
@@ -67,6 +70,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Self {
             new_source_messages: 1,
+            new_source_max: 20,
             pass_rate_drop_points: 10.0,
             pass_rate_min_messages: 100,
             failing_source_messages: 100,

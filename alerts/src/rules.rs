@@ -238,9 +238,56 @@ pub async fn conditions(
     let mut out = Vec::new();
     for (rule, sql) in queries(store.backend(), period) {
         let table = store.query(&sql).await?;
-        out.extend(judge(rule, &table, config, period));
+        let found = judge(rule, &table, config, period);
+        match rule {
+            Rule::NewSource | Rule::NewSender => out.extend(largest_new(found, config)),
+            _ => out.extend(found),
+        }
     }
     Ok(out)
+}
+
+/// Subject of the alert that counts a domain's new sources past its cap.
+pub const MORE_NEW: &str = "(more)";
+
+/// New-source conditions capped per domain at `new_source_max`: the
+/// largest by messages stay, the others become one alert counting them (a
+/// domain whose mail comes from large senders sees many addresses new
+/// each week; a person reads the largest, and their number).
+fn largest_new(found: Vec<Condition>, config: &AlertsConfig) -> Vec<Condition> {
+    let mut by_domain: BTreeMap<String, Vec<Condition>> = BTreeMap::new();
+    for c in found {
+        by_domain.entry(c.domain.clone()).or_default().push(c);
+    }
+    let mut out = Vec::new();
+    for (domain, mut conditions) in by_domain {
+        let max = config.thresholds(&domain).new_source_max as usize;
+        if max == 0 || conditions.len() <= max {
+            out.extend(conditions);
+            continue;
+        }
+        conditions.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.subject.cmp(&b.subject)));
+        let rest = conditions.split_off(max);
+        let rule = rest[0].rule;
+        let kind = if rule == Rule::NewSource {
+            "sources"
+        } else {
+            "senders"
+        };
+        let messages: f64 = rest.iter().map(|c| c.value).sum();
+        out.extend(conditions);
+        out.push(Condition {
+            rule,
+            message: format!(
+                "{} more new {kind} sending as {domain}: {messages} messages (none larger than the {max} named)",
+                rest.len()
+            ),
+            domain,
+            subject: MORE_NEW.to_owned(),
+            value: rest.len() as f64,
+        });
+    }
+    out
 }
 
 fn number(row: &[String], i: usize) -> f64 {
@@ -414,6 +461,7 @@ fn policy_changes(table: &Table, config: &AlertsConfig, period: &Period) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Thresholds;
 
     #[test]
     fn days_and_periods() {
@@ -427,5 +475,45 @@ mod tests {
         assert_eq!(day(p.window.1), "2024-01-11");
         assert_eq!(day(p.baseline_start), "2024-01-02");
         assert!(Period::new("soon", &config).is_err());
+    }
+
+    #[test]
+    fn new_sources_past_the_cap_are_counted_in_one_alert() {
+        let mut config = AlertsConfig::default();
+        config.domains.insert(
+            "example.org".into(),
+            Thresholds {
+                new_source_max: 0,
+                ..Thresholds::default()
+            },
+        );
+        let new = |domain: &str, n: u32| Condition {
+            rule: Rule::NewSource,
+            domain: domain.into(),
+            subject: format!("192.0.2.{n}"),
+            message: String::new(),
+            value: f64::from(n),
+        };
+        let found: Vec<Condition> = (1..=25)
+            .map(|n| new("example.com", n))
+            .chain((1..=25).map(|n| new("example.org", n)))
+            .collect();
+        let kept = largest_new(found, &config);
+        let com: Vec<&Condition> = kept.iter().filter(|c| c.domain == "example.com").collect();
+        // The 20 largest (25 down to 6) by name, then one counting 1 to 5.
+        assert_eq!(com.len(), 21);
+        assert_eq!(com[0].subject, "192.0.2.25");
+        assert_eq!(com[19].subject, "192.0.2.6");
+        assert_eq!(com[20].subject, MORE_NEW);
+        assert_eq!(com[20].value, 5.0);
+        assert_eq!(
+            com[20].message,
+            "5 more new sources sending as example.com: 15 messages (none larger than the 20 named)"
+        );
+        // No cap for example.org.
+        assert_eq!(
+            kept.iter().filter(|c| c.domain == "example.org").count(),
+            25
+        );
     }
 }
