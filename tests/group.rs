@@ -88,8 +88,8 @@ fn until_stored(rig: &Rig, reports: u64) {
     );
 }
 
-/// Waits until `done` holds, polling; panics with the sinks' logs after
-/// `limit`.
+/// Waits until `done` holds, polling; panics after `limit` with every log
+/// of the rig (the sinks' and the ingest's).
 fn wait_for(rig: &Rig, what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
@@ -98,26 +98,10 @@ fn wait_for(rig: &Rig, what: &str, limit: Duration, mut done: impl FnMut() -> bo
             "{what}: not within {limit:?}; {} stored; offsets {:?}\n{}",
             stored(rig),
             group_offsets(rig),
-            logs(rig)
+            rig.logs()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// The last lines of the sinks' logs and of the ingest's.
-fn logs(rig: &Rig) -> String {
-    let tail = |name: String, text: String| {
-        let lines: Vec<&str> = text.lines().collect();
-        format!(
-            "--- {name}\n{}\n",
-            lines[lines.len().saturating_sub(25)..].join("\n")
-        )
-    };
-    let ingest = std::fs::read_to_string(rig.path().join("ingest.log")).unwrap_or_default();
-    (1..=4)
-        .map(|n| tail(format!("sink {n}"), log(rig, n)))
-        .chain([tail("ingest".into(), ingest)])
-        .collect()
 }
 
 /// Per report topic partition: (committed offset of the sink group, high
