@@ -9,7 +9,9 @@ use anyhow::{bail, Context, Result};
 use dmarcflow_bus::{Metered, Publish};
 use tokio::sync::watch;
 
+use crate::config::listeners::Caps;
 use crate::config::Config;
+use dmarcflow_listen::Limits;
 
 /// How long stopping sources may take to finish what is under way (an IMAP
 /// round, an SMTP delivery, a TLS-RPT POST).
@@ -28,6 +30,7 @@ pub async fn run<P: Publish>(
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
     let budget = dmarcflow_ingest::MemoryBudget::new(config.memory_budget);
+    let (smtp_limits, http_limits) = listener_limits(config);
     // One enricher (its DNS cache) for every source.
     let enricher = match &config.enrich {
         Some(c) => Some(Arc::new(
@@ -41,9 +44,15 @@ pub async fn run<P: Publish>(
     let mut held: Vec<Arc<dyn std::any::Any + Send + Sync>> = Vec::new();
     if let Some(smtp) = &config.smtp {
         let shared = Arc::new(
-            dmarcflow_ingest::smtp::Shared::new(smtp.config.clone(), publisher("smtp")?)
-                .with_budget(budget.clone())
-                .with_enricher(enricher.clone()),
+            dmarcflow_ingest::smtp::Shared::new(
+                dmarcflow_ingest::smtp::SmtpConfig {
+                    limits: smtp_limits,
+                    ..smtp.config.clone()
+                },
+                publisher("smtp")?,
+            )
+            .with_budget(budget.clone())
+            .with_enricher(enricher.clone()),
         );
         held.push(shared.clone());
         let listener = bind(&smtp.listen).await?;
@@ -53,9 +62,15 @@ pub async fn run<P: Publish>(
     }
     if let Some(http) = &config.http {
         let shared = Arc::new(
-            dmarcflow_ingest::http::Shared::new(http.config.clone(), publisher("http")?)
-                .with_budget(budget.clone())
-                .with_enricher(enricher.clone()),
+            dmarcflow_ingest::http::Shared::new(
+                dmarcflow_ingest::http::HttpConfig {
+                    limits: http_limits,
+                    ..http.config.clone()
+                },
+                publisher("http")?,
+            )
+            .with_budget(budget.clone())
+            .with_enricher(enricher.clone()),
         );
         held.push(shared.clone());
         let listener = bind(&http.listen).await?;
@@ -87,10 +102,11 @@ pub async fn run<P: Publish>(
         }
         None => None,
     };
+    // A listener's accept loop never ends by itself (an accept error is
+    // survived): one that does has panicked.
     let outcome = tokio::select! {
         Some(ended) = listeners.join_next() => match ended {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::Error::from(e).context("a listener failed")),
+            Ok(()) => Err(anyhow::anyhow!("a listener stopped")),
             Err(e) => Err(anyhow::Error::from(e).context("a listener panicked")),
         },
         () = crate::shutdown::stopped(stop) => Ok(()),
@@ -108,6 +124,53 @@ pub async fn run<P: Publish>(
         }
     }
     outcome
+}
+
+/// The caps of the SMTP and HTTPS listeners: the configured ones over the
+/// defaults for this process, sized from its open-file limit (raised to
+/// the hard one first) and its memory budget. Logged, with the limit.
+fn listener_limits(config: &Config) -> (Limits, Limits) {
+    let files = match dmarcflow_listen::open_files::raise() {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the open-file limit; assuming 1024");
+            dmarcflow_listen::open_files::OpenFiles {
+                before: 1024,
+                soft: 1024,
+                hard: 1024,
+            }
+        }
+    };
+    let listeners = usize::from(config.smtp.is_some()) + usize::from(config.http.is_some());
+    let sized = |reserve| Limits::sized(files.soft, config.memory_budget, listeners, reserve);
+    let smtp = config.smtp.as_ref().map_or(Caps::default(), |s| s.caps);
+    let http = config.http.as_ref().map_or(Caps::default(), |h| h.caps);
+    let smtp = smtp.over(sized(dmarcflow_ingest::smtp::CONNECTION_RESERVE));
+    let http = http.over(sized(dmarcflow_ingest::http::CONNECTION_RESERVE));
+    let mut caps = Vec::new();
+    if config.smtp.is_some() {
+        caps.push(format!(
+            "smtp {} (per address {})",
+            smtp.max_connections, smtp.max_connections_per_ip
+        ));
+    }
+    if config.http.is_some() {
+        caps.push(format!(
+            "http {} (per address {})",
+            http.max_connections, http.max_connections_per_ip
+        ));
+    }
+    if !caps.is_empty() {
+        let message = format!(
+            "open files: soft limit {} (was {}), hard limit {}; connection caps: {}",
+            files.soft,
+            files.before,
+            files.hard,
+            caps.join(", ")
+        );
+        eprintln!("{message}");
+    }
+    (smtp, http)
 }
 
 /// Waits (up to `DRAIN`) for the SMTP and HTTPS conversations under way
@@ -132,7 +195,7 @@ async fn drain(held: &[Arc<dyn std::any::Any + Send + Sync>]) {
 }
 
 async fn bind(address: &str) -> Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(address)
+    dmarcflow_listen::bind(address)
         .await
         .with_context(|| format!("listening on {address}"))
 }

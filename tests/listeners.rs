@@ -9,36 +9,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::free_port;
+use common::{certificate, free_port, have, wait_for};
 
 use dmarcflow_ingest::fixtures::report_email;
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args([
-            "-c",
-            &format!("command -v {tool} || test -x $HOME/.cargo/bin/{tool}"),
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var("CI").is_err(),
-        "{tool} is missing under CI"
-    );
-    found
-}
-
-fn wait_for(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// The tests of this file one at a time (the outage stops the broker).
 static BROKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -60,30 +36,6 @@ fn broker_script(var: &str) {
         .status()
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     assert!(status.success(), "{path}: {status}");
-}
-
-/// A self-signed certificate for `name`: `cert.pem` and `key.pem` in `dir`.
-fn certificate(dir: &Path, name: &str) {
-    let at = |file: &str| dir.join(file).display().to_string();
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args([
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &at("key.pem"),
-            "-out",
-            &at("cert.pem"),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("openssl: {e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -139,24 +91,7 @@ fn swaks_over_starttls_and_a_broker_outage() {
     let swaks = |id: &str| -> (bool, String) {
         std::fs::write(dir.path().join("mail.eml"), report_email(id))
             .unwrap_or_else(|e| panic!("{e}"));
-        // Debian's swaks (2020) has --tls but no certificate verification options.
-        let out = Command::new("swaks")
-            .args(["--server", &format!("127.0.0.1:{smtp_port}"), "--tls"])
-            .args([
-                "--from",
-                "reports@mail.example",
-                "--to",
-                "dmarc@example.com",
-            ])
-            .args(["--data", &format!("@{}", at("mail.eml")), "--timeout", "60"])
-            .output()
-            .unwrap_or_else(|e| panic!("swaks: {e}"));
-        let log = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), log)
+        common::swaks(smtp_port, &dir.path().join("mail.eml"), true)
     };
     let stored = || {
         let out = dmarcflow(&[
@@ -255,33 +190,14 @@ fn a_tlsrpt_post_over_https_lands() {
         c.spawn().unwrap_or_else(|e| panic!("{e}"))
     };
     wait_for(http_port);
-    let report = r#"{"organization-name":"Mail Co","date-range":{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@mail.example","report-id":"curl-1","policies":[{"policy":{"policy-type":"sts","policy-string":["version: STSv1"],"policy-domain":"example.com","mx-host":["mx.example.com"]},"summary":{"total-successful-session-count":10,"total-failure-session-count":2},"failure-details":[{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.9","receiving-mx-hostname":"mx.example.com","failed-session-count":2}]}]}"#;
-    std::fs::write(dir.path().join("report.json"), report).unwrap_or_else(|e| panic!("{e}"));
-    let post = Command::new("curl")
-        .args([
-            "-sS",
-            "--cacert",
-            &at("cert.pem"),
-            "-o",
-            "-",
-            "-w",
-            "%{http_code}",
-        ])
-        .args([
-            "-H",
-            "Content-Type: application/tlsrpt+json",
-            "--data-binary",
-            &format!("@{}", at("report.json")),
-        ])
-        .arg(format!("https://localhost:{http_port}/"))
-        .output()
-        .unwrap_or_else(|e| panic!("curl: {e}"));
-    let answer = String::from_utf8_lossy(&post.stdout).into_owned();
-    assert!(
-        answer.ends_with("200"),
-        "{answer}{}",
-        String::from_utf8_lossy(&post.stderr)
+    std::fs::write(dir.path().join("report.json"), common::tls_report("curl-1"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (answer, stderr) = common::post_tls_report(
+        http_port,
+        &dir.path().join("cert.pem"),
+        &dir.path().join("report.json"),
     );
+    assert!(answer.ends_with("200"), "{answer}{stderr}");
     let mut sink = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
     sink.args(["sink", "--until-idle", "3"]);
     env(&mut sink);

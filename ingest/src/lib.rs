@@ -1,12 +1,15 @@
 //! Sources: where report bytes come from, before `parse` turns them into
 //! reports and the bus carries them to a store.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`. Today this crate
+//! Data flows `ingest -> parse -> schemas -> bus -> store`. This crate
 //! holds the backfill source ([`files`]: files, directories, maildirs and
-//! mbox); the IMAP, SMTP/LMTP and HTTPS sources join it, each acknowledging
-//! a message only once what it produced is durable.
+//! mbox), the IMAP source ([`imap`]), the SMTP/LMTP listener ([`smtp`]) and
+//! the HTTPS TLS-RPT endpoint ([`http`]), each acknowledging a message only
+//! once what it produced is durable. The listeners accept through
+//! `dmarcflow-listen` (caps, refusals, timeouts, accept errors), and every
+//! network source draws on its memory budget.
 
-pub mod budget;
+pub use dmarcflow_listen::budget;
 pub mod files;
 #[doc(hidden)]
 pub mod fixtures;

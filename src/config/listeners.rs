@@ -1,12 +1,15 @@
 //! The network sources that listen: the SMTP/LMTP listener and the HTTPS
-//! TLS-RPT endpoint (`[smtp]`, `[http]`, `DMARCFLOW_SMTP_*`, `DMARCFLOW_HTTP_*`).
+//! TLS-RPT endpoint (`[smtp]`, `[http]`, `DMARCFLOW_SMTP_*`, `DMARCFLOW_HTTP_*`),
+//! with their caps and timeouts. A cap left unset is sized at start from
+//! the open-file limit and the memory budget (`dmarcflow_listen::Limits`).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::http::HttpConfig;
-use dmarcflow_ingest::smtp::{tls_from_pem, SmtpConfig};
+use dmarcflow_ingest::smtp::{tls_from_pem, SmtpConfig, SmtpTimeouts};
+use dmarcflow_listen::Limits;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -16,6 +19,13 @@ pub struct HttpSection {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+    pub tls_handshake_timeout_secs: Option<u64>,
+    pub header_timeout_secs: Option<u64>,
+    pub keep_alive_secs: Option<u64>,
+    pub min_body_rate: Option<u64>,
+    pub body_grace_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +40,80 @@ pub struct SmtpSection {
     pub tls_key: Option<PathBuf>,
     pub require_tls: Option<bool>,
     pub bus_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+    pub command_timeout_secs: Option<u64>,
+    pub data_timeout_secs: Option<u64>,
+    pub session_timeout_secs: Option<u64>,
+    pub tls_handshake_timeout_secs: Option<u64>,
+}
+
+/// A listener's caps as configured; what is unset is sized at start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Caps {
+    pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+}
+
+impl Caps {
+    fn read(
+        env: &dyn Fn(&str) -> Option<String>,
+        prefix: &str,
+        max_connections: Option<usize>,
+        max_connections_per_ip: Option<usize>,
+    ) -> Result<Self> {
+        let caps = Self {
+            max_connections: number(env, &format!("{prefix}_MAX_CONNECTIONS"), max_connections)?,
+            max_connections_per_ip: number(
+                env,
+                &format!("{prefix}_MAX_CONNECTIONS_PER_IP"),
+                max_connections_per_ip,
+            )?,
+        };
+        if caps.max_connections == Some(0) || caps.max_connections_per_ip == Some(0) {
+            bail!("{prefix}: a connection cap of 0 would refuse every client");
+        }
+        Ok(caps)
+    }
+
+    /// The caps in force: the configured ones over `sized` (the defaults
+    /// for this process).
+    pub fn over(self, sized: Limits) -> Limits {
+        Limits {
+            max_connections: self.max_connections.unwrap_or(sized.max_connections),
+            max_connections_per_ip: self
+                .max_connections_per_ip
+                .unwrap_or(sized.max_connections_per_ip),
+            reserve_bytes: sized.reserve_bytes,
+        }
+    }
+}
+
+/// A number from the environment variable `name`, else from the file.
+fn number<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    file: Option<T>,
+) -> Result<Option<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    match env(name) {
+        Some(v) => Ok(Some(
+            v.trim().parse().with_context(|| format!("{name}={v:?}"))?,
+        )),
+        None => Ok(file),
+    }
+}
+
+/// Seconds from the environment or the file, else `default`.
+fn seconds(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    file: Option<u64>,
+    default: Duration,
+) -> Result<Duration> {
+    Ok(number(env, name, file)?.map_or(default, Duration::from_secs))
 }
 
 /// The HTTPS endpoint for TLS reports: where, and how.
@@ -37,6 +121,7 @@ pub struct SmtpSection {
 pub struct Http {
     pub listen: String,
     pub config: HttpConfig,
+    pub caps: Caps,
 }
 
 /// The SMTP/LMTP listener: where, and how.
@@ -44,6 +129,7 @@ pub struct Http {
 pub struct Smtp {
     pub listen: String,
     pub config: SmtpConfig,
+    pub caps: Caps,
 }
 
 pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Http>> {
@@ -63,7 +149,45 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
             .or(section.tls_key),
         "http",
     )?;
-    Ok(Some(Http { listen, config }))
+    let defaults = HttpConfig::default();
+    let var = |key: &str| format!("DMARCFLOW_HTTP_{key}");
+    config.tls_handshake = seconds(
+        env,
+        &var("TLS_HANDSHAKE_TIMEOUT_SECS"),
+        section.tls_handshake_timeout_secs,
+        defaults.tls_handshake,
+    )?;
+    config.request.header = seconds(
+        env,
+        &var("HEADER_TIMEOUT_SECS"),
+        section.header_timeout_secs,
+        defaults.request.header,
+    )?;
+    config.request.keep_alive = seconds(
+        env,
+        &var("KEEP_ALIVE_SECS"),
+        section.keep_alive_secs,
+        defaults.request.keep_alive,
+    )?;
+    config.min_body_rate = number(env, &var("MIN_BODY_RATE"), section.min_body_rate)?
+        .unwrap_or(defaults.min_body_rate);
+    config.body_grace = seconds(
+        env,
+        &var("BODY_GRACE_SECS"),
+        section.body_grace_secs,
+        defaults.body_grace,
+    )?;
+    let caps = Caps::read(
+        env,
+        "DMARCFLOW_HTTP",
+        section.max_connections,
+        section.max_connections_per_ip,
+    )?;
+    Ok(Some(Http {
+        listen,
+        config,
+        caps,
+    }))
 }
 
 /// A TLS configuration from a certificate and key given together (or neither).
@@ -108,14 +232,40 @@ pub fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
             .collect(),
         None => section.allowed_recipients.unwrap_or_default(),
     };
-    let seconds = match env("DMARCFLOW_SMTP_BUS_TIMEOUT_SECS") {
-        Some(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("DMARCFLOW_SMTP_BUS_TIMEOUT_SECS={v:?}"))?,
-        None => section.bus_timeout_secs.unwrap_or(30),
+    config.bus_timeout = seconds(
+        env,
+        "DMARCFLOW_SMTP_BUS_TIMEOUT_SECS",
+        section.bus_timeout_secs,
+        config.bus_timeout,
+    )?;
+    let defaults = SmtpTimeouts::default();
+    let var = |key: &str| format!("DMARCFLOW_SMTP_{key}");
+    config.timeouts = SmtpTimeouts {
+        command: seconds(
+            env,
+            &var("COMMAND_TIMEOUT_SECS"),
+            section.command_timeout_secs,
+            defaults.command,
+        )?,
+        data: seconds(
+            env,
+            &var("DATA_TIMEOUT_SECS"),
+            section.data_timeout_secs,
+            defaults.data,
+        )?,
+        session: seconds(
+            env,
+            &var("SESSION_TIMEOUT_SECS"),
+            section.session_timeout_secs,
+            defaults.session,
+        )?,
+        tls_handshake: seconds(
+            env,
+            &var("TLS_HANDSHAKE_TIMEOUT_SECS"),
+            section.tls_handshake_timeout_secs,
+            defaults.tls_handshake,
+        )?,
     };
-    config.bus_timeout = Duration::from_secs(seconds);
     config.tls = tls(
         env("DMARCFLOW_SMTP_TLS_CERT")
             .map(PathBuf::from)
@@ -128,5 +278,82 @@ pub fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if config.require_tls && config.tls.is_none() {
         bail!("smtp: require_tls needs tls_cert and tls_key");
     }
-    Ok(Some(Smtp { listen, config }))
+    let caps = Caps::read(
+        env,
+        "DMARCFLOW_SMTP",
+        section.max_connections,
+        section.max_connections_per_ip,
+    )?;
+    Ok(Some(Smtp {
+        listen,
+        config,
+        caps,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn caps_and_timeouts_from_file_and_environment() -> Result<()> {
+        let section = SmtpSection {
+            listen: Some("127.0.0.1:2525".into()),
+            max_connections: Some(300),
+            command_timeout_secs: Some(60),
+            ..SmtpSection::default()
+        };
+        let vars = [
+            ("DMARCFLOW_SMTP_MAX_CONNECTIONS_PER_IP", "7"),
+            ("DMARCFLOW_SMTP_DATA_TIMEOUT_SECS", "9"),
+        ];
+        let smtp = smtp(section, &env(&vars))?.context("configured")?;
+        assert_eq!(
+            smtp.caps,
+            Caps {
+                max_connections: Some(300),
+                max_connections_per_ip: Some(7)
+            }
+        );
+        assert_eq!(smtp.config.timeouts.command, Duration::from_secs(60));
+        assert_eq!(smtp.config.timeouts.data, Duration::from_secs(9));
+        assert_eq!(smtp.config.timeouts.session, Duration::from_secs(1800));
+        let sized = Limits::sized(1 << 20, 512 << 20, 2, 64 << 10);
+        let limits = smtp.caps.over(sized);
+        assert_eq!(
+            (limits.max_connections, limits.max_connections_per_ip),
+            (300, 7)
+        );
+
+        let section = HttpSection {
+            listen: Some("127.0.0.1:8443".into()),
+            keep_alive_secs: Some(5),
+            ..HttpSection::default()
+        };
+        let vars = [
+            ("DMARCFLOW_HTTP_MIN_BODY_RATE", "100"),
+            ("DMARCFLOW_HTTP_HEADER_TIMEOUT_SECS", "3"),
+        ];
+        let endpoint = http(section, &env(&vars))?.context("configured")?;
+        assert_eq!(endpoint.caps, Caps::default());
+        assert_eq!(endpoint.config.request.keep_alive, Duration::from_secs(5));
+        assert_eq!(endpoint.config.request.header, Duration::from_secs(3));
+        assert_eq!(endpoint.config.min_body_rate, 100);
+        assert_eq!(endpoint.config.tls_handshake, Duration::from_secs(30));
+        let zero = [("DMARCFLOW_HTTP_MAX_CONNECTIONS", "0")];
+        let section = HttpSection {
+            listen: Some("127.0.0.1:8443".into()),
+            ..HttpSection::default()
+        };
+        assert!(http(section, &env(&zero)).is_err());
+        Ok(())
+    }
 }

@@ -18,7 +18,7 @@ mod enrich;
 mod reports;
 pub use reports::Reports;
 mod imap;
-mod listeners;
+pub mod listeners;
 
 pub use imap::{Imap, ImapSection};
 pub use listeners::{Http, HttpSection, Smtp, SmtpSection};

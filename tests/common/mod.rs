@@ -41,6 +41,121 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Whether `tool` is on the PATH (or in ~/.cargo/bin); missing under CI
+/// is a failure, elsewhere a skip.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args([
+            "-c",
+            &format!("command -v {tool} || test -x $HOME/.cargo/bin/{tool}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("CI").is_err(),
+        "{tool} is missing under CI"
+    );
+    found
+}
+
+/// Waits (up to 30 s) for something to listen on a loopback port.
+pub fn wait_for(port: u16) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A self-signed certificate for `name` made by openssl: `cert.pem` and
+/// `key.pem` in `dir`.
+pub fn certificate(dir: &Path, name: &str) {
+    let at = |file: &str| dir.join(file).display().to_string();
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            &format!("subjectAltName=DNS:{name}"),
+            "-keyout",
+            &at("key.pem"),
+            "-out",
+            &at("cert.pem"),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("openssl: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Delivers the email in `mail` with swaks to the SMTP listener on
+/// `port` (over STARTTLS with `tls`): whether swaks succeeded, and its
+/// transcript. Debian's swaks (2020) has --tls but no certificate
+/// verification options.
+pub fn swaks(port: u16, mail: &Path, tls: bool) -> (bool, String) {
+    let mut c = Command::new("swaks");
+    c.args(["--server", &format!("127.0.0.1:{port}")]);
+    if tls {
+        c.arg("--tls");
+    }
+    let out = c
+        .args([
+            "--from",
+            "reports@mail.example",
+            "--to",
+            "dmarc@example.com",
+        ])
+        .args(["--data", &format!("@{}", mail.display()), "--timeout", "60"])
+        .output()
+        .unwrap_or_else(|e| panic!("swaks: {e}"));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), log)
+}
+
+/// A TLS report (JSON) with this report id: 10 successful sessions, 2
+/// failed with certificate-expired at mx.example.com.
+pub fn tls_report(id: &str) -> String {
+    format!(
+        r#"{{"organization-name":"Mail Co","date-range":{{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"}},"contact-info":"tls@mail.example","report-id":"{id}","policies":[{{"policy":{{"policy-type":"sts","policy-string":["version: STSv1"],"policy-domain":"example.com","mx-host":["mx.example.com"]}},"summary":{{"total-successful-session-count":10,"total-failure-session-count":2}},"failure-details":[{{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.9","receiving-mx-hostname":"mx.example.com","failed-session-count":2}}]}}]}}"#
+    )
+}
+
+/// POSTs the TLS report in `report` with curl to
+/// `https://localhost:{port}/`, trusting `cacert`: the body and the status
+/// code at its end, and curl's stderr.
+pub fn post_tls_report(port: u16, cacert: &Path, report: &Path) -> (String, String) {
+    let post = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--cacert"])
+        .arg(cacert)
+        .args(["-o", "-", "-w", "%{http_code}"])
+        .args([
+            "-H",
+            "Content-Type: application/tlsrpt+json",
+            "--data-binary",
+            &format!("@{}", report.display()),
+        ])
+        .arg(format!("https://localhost:{port}/"))
+        .output()
+        .unwrap_or_else(|e| panic!("curl: {e}"));
+    (
+        String::from_utf8_lossy(&post.stdout).into_owned(),
+        String::from_utf8_lossy(&post.stderr).into_owned(),
+    )
+}
+
 /// The address in `var` (or `default`; for a list, its first) when
 /// something listens there; None (skip) outside CI, a failure under CI.
 pub fn service(var: &str, default: &str) -> Option<String> {

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{header, Method, Request, Response, StatusCode};
 
@@ -15,6 +15,8 @@ use dmarcflow_bus::Publish;
 /// How long a request may wait for room in the memory budget before the
 /// answer is 503.
 const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// The body's bytes are reserved at least this many at a time.
+const BODY_CHUNK: u64 = 64 << 10;
 
 const ACCEPTED: &[&str] = &[
     "application/tlsrpt+gzip",
@@ -42,6 +44,12 @@ fn answer(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/plain"),
     );
+    if status == StatusCode::REQUEST_TIMEOUT {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
@@ -89,21 +97,28 @@ async fn respond<P: Publish>(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    // Room for the body (as declared, or as large as allowed) and for
-    // parsing it, held until the answer.
-    let working = shared.working_bytes(declared.unwrap_or(limit as u64));
-    let mut held = shared.budget.empty();
-    if !held.grow(working, Some(BUDGET_WAIT)).await {
-        return Err((
+    // The body's bytes are held as they arrive (a slow client holds what
+    // it sent, not the working memory of a parse); then room to parse
+    // it, held until the answer.
+    let busy = || {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "too many reports in flight; try again later".into(),
-        ));
+            "too many reports in flight; try again later".to_owned(),
+        )
+    };
+    let mut held = shared.budget.empty();
+    let first = declared.unwrap_or(BODY_CHUNK).min(BODY_CHUNK);
+    if !held.grow(first, Some(BUDGET_WAIT)).await {
+        return Err(busy());
     }
-    let body = Limited::new(request.into_body(), limit)
-        .collect()
+    let body = body(request.into_body(), limit, &shared.config, &mut held).await?;
+    let working = shared.working_bytes(body.len() as u64);
+    if !held
+        .grow(working.saturating_sub(held.bytes()), Some(BUDGET_WAIT))
         .await
-        .map_err(|_| too_large())?
-        .to_bytes();
+    {
+        return Err(busy());
+    }
     crate::source_metrics::received("http", body.len());
     let origin = format!("https:{peer}");
     let received_at = crate::received_now();
@@ -138,5 +153,66 @@ async fn respond<P: Publish>(
                 .collect::<Vec<_>>()
                 .join("\n")),
         },
+    }
+}
+
+/// Reads a body of at most `limit` bytes at no less than the minimum rate:
+/// the n-th byte must have arrived `body_grace + n / min_body_rate`
+/// seconds after the head (a slow start is forgiven, a trickle is not).
+async fn body(
+    mut body: Incoming,
+    limit: usize,
+    config: &super::HttpConfig,
+    held: &mut dmarcflow_listen::Reservation,
+) -> Result<Bytes, (StatusCode, String)> {
+    let started = tokio::time::Instant::now();
+    let rate = config.min_body_rate;
+    let mut data = Vec::new();
+    loop {
+        let frame = match rate {
+            0 => body.frame().await,
+            _ => {
+                let due = started
+                    + config.body_grace
+                    + std::time::Duration::from_secs_f64((data.len() + 1) as f64 / rate as f64);
+                match tokio::time::timeout_at(due, body.frame()).await {
+                    Ok(frame) => frame,
+                    Err(_) => {
+                        dmarcflow_listen::timed_out(super::LISTENER, "body");
+                        return Err((
+                            StatusCode::REQUEST_TIMEOUT,
+                            format!("the body came slower than {rate} bytes a second"),
+                        ));
+                    }
+                }
+            }
+        };
+        match frame {
+            None => return Ok(Bytes::from(data)),
+            Some(Err(_)) => {
+                return Err((StatusCode::BAD_REQUEST, "the body could not be read".into()))
+            }
+            Some(Ok(frame)) => {
+                if let Ok(chunk) = frame.into_data() {
+                    if data.len() + chunk.len() > limit {
+                        return Err((
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            format!("the limit is {limit} bytes"),
+                        ));
+                    }
+                    let size = (data.len() + chunk.len()) as u64;
+                    if size > held.bytes() {
+                        let more = (size - held.bytes()).max(BODY_CHUNK);
+                        if !held.grow(more, Some(BUDGET_WAIT)).await {
+                            return Err((
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "too many reports in flight; try again later".to_owned(),
+                            ));
+                        }
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+            }
+        }
     }
 }

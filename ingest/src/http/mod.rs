@@ -1,8 +1,11 @@
 //! The HTTPS endpoint for SMTP TLS reports (RFC 8460 section 3): a POST of
 //! `application/tlsrpt+gzip` or `application/tlsrpt+json`. `handler` reads
-//! one request (size limit, content type) and answers 200 only once the
-//! report (or the dead letter saying why it is none) is on the bus;
-//! `serve` is the accept loop (TLS when configured).
+//! one request (size limit, content type, a minimum body rate) and answers
+//! 200 only once the report (or the dead letter saying why it is none) is
+//! on the bus; `serve` accepts through `dmarcflow-listen` (caps, 503 past
+//! them) and runs each connection: a bounded TLS handshake when
+//! configured, then HTTP/1.1 under a clock that bounds the request head
+//! and the keep-alive idle time.
 
 mod handler;
 
@@ -15,11 +18,26 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
 use dmarcflow_bus::Publish;
+use dmarcflow_listen::{ClockedIo, Gate, Limits, Refusal, Refuser, RequestClock, RequestTimeouts};
+
+/// The `listener` label of this listener's metrics.
+pub const LISTENER: &str = "http";
+
+/// The largest request head (and the largest read buffer a connection
+/// grows): larger is answered 431. A TLS report needs a few hundred bytes.
+pub const MAX_HEAD_BYTES: usize = 64 << 10;
+
+/// What an open HTTPS connection holds at most, reserved from the memory
+/// budget for as long as it is open: the read buffer up to
+/// [`MAX_HEAD_BYTES`], hyper's write buffer and rustls's record buffers
+/// (about 34 KiB in and out), rounded up. The body is reserved apart.
+pub const CONNECTION_RESERVE: u64 = 128 << 10;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -30,6 +48,18 @@ pub struct HttpConfig {
     pub tls: Option<Arc<ServerConfig>>,
     /// How long a report may wait for the bus before the answer is 503.
     pub bus_timeout: Duration,
+    /// Connections held at once, in all and per client address.
+    pub limits: Limits,
+    /// How long a TLS handshake may take.
+    pub tls_handshake: Duration,
+    /// How long a request head may take, and a connection may idle
+    /// between requests.
+    pub request: RequestTimeouts,
+    /// The slowest body accepted, in bytes a second on average once
+    /// `body_grace` has passed (0: no minimum). Apache's mod_reqtimeout
+    /// gives a body 20 s, then one more second per 500 bytes.
+    pub min_body_rate: u64,
+    pub body_grace: Duration,
 }
 
 impl Default for HttpConfig {
@@ -38,6 +68,18 @@ impl Default for HttpConfig {
             max_body_bytes: 10 << 20,
             tls: None,
             bus_timeout: Duration::from_secs(30),
+            limits: Limits {
+                max_connections: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS,
+                max_connections_per_ip: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS_PER_IP,
+                reserve_bytes: CONNECTION_RESERVE,
+            },
+            tls_handshake: Duration::from_secs(30),
+            request: RequestTimeouts {
+                header: Duration::from_secs(20),
+                keep_alive: Duration::from_secs(15),
+            },
+            min_body_rate: 500,
+            body_grace: Duration::from_secs(20),
         }
     }
 }
@@ -45,42 +87,80 @@ impl Default for HttpConfig {
 /// What the endpoint shares with every request.
 pub type Shared<P> = crate::Shared<HttpConfig, P>;
 
-/// Accepts connections until the listener fails.
-pub async fn serve<P: Publish>(
-    listener: TcpListener,
-    shared: Arc<Shared<P>>,
-) -> std::io::Result<()> {
-    loop {
-        let (tcp, peer) = listener.accept().await?;
-        let _ = tcp.set_nodelay(true);
+/// Accepts connections for as long as it is polled, within the caps of
+/// `shared.config.limits` (past them: 503 and the connection closed).
+pub async fn serve<P: Publish>(listener: TcpListener, shared: Arc<Shared<P>>) {
+    let gate = Gate::new(LISTENER, shared.config.limits, shared.budget.clone());
+    let refuser = Refuser::new(LISTENER, shared.config.tls.clone(), refusal_response);
+    dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer, admission| {
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let peer = peer.to_string();
-            let service = {
-                let shared = shared.clone();
-                let peer = peer.clone();
-                service_fn(move |request| {
-                    let shared = shared.clone();
-                    let peer = peer.clone();
-                    async move { handler::handle(request, &peer, &shared).await }
-                })
-            };
-            let result = match &shared.config.tls {
-                Some(tls) => match TlsAcceptor::from(tls.clone()).accept(tcp).await {
-                    Ok(stream) => http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                },
-                None => http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await
-                    .map_err(|e| e.to_string()),
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, %peer, "https connection ended with an error");
+        async move {
+            connection(tcp, peer.to_string(), &shared).await;
+            drop(admission);
+        }
+    })
+    .await;
+}
+
+fn refusal_response(refusal: Refusal) -> String {
+    let text = match refusal {
+        Refusal::MaxConnections => "too many connections; try again later\n",
+        Refusal::MaxConnectionsPerIp => "too many connections from your address; try again later\n",
+        Refusal::Memory => "too busy; try again later\n",
+    };
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 60\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{text}",
+        text.len()
+    )
+}
+
+/// One connection: the TLS handshake (bounded), then HTTP/1.1 requests
+/// under the connection's clock.
+async fn connection<P: Publish>(tcp: TcpStream, peer: String, shared: &Arc<Shared<P>>) {
+    let config = &shared.config;
+    let result = match &config.tls {
+        Some(tls) => {
+            let acceptor = TlsAcceptor::from(tls.clone());
+            match dmarcflow_listen::tls::handshake(&acceptor, tcp, config.tls_handshake, LISTENER)
+                .await
+            {
+                Ok(stream) => requests(stream, peer.clone(), shared).await,
+                Err(e) => Err(e.to_string()),
             }
-        });
+        }
+        None => requests(tcp, peer.clone(), shared).await,
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, %peer, "https connection ended with an error");
     }
+}
+
+async fn requests<S, P>(stream: S, peer: String, shared: &Arc<Shared<P>>) -> Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    P: Publish,
+{
+    let clock = RequestClock::start(shared.config.request);
+    let io = ClockedIo::new(stream, clock.clone(), LISTENER);
+    let service = {
+        let shared = shared.clone();
+        service_fn(move |request| {
+            let shared = shared.clone();
+            let peer = peer.clone();
+            let clock = clock.clone();
+            async move {
+                clock.serving();
+                let answer = handler::handle(request, &peer, &shared).await;
+                clock.answered();
+                answer
+            }
+        })
+    };
+    http1::Builder::new()
+        .max_buf_size(MAX_HEAD_BYTES)
+        // The clock bounds the head and the idle time instead.
+        .header_read_timeout(None)
+        .serve_connection(TokioIo::new(io), service)
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -144,7 +144,8 @@ async fn a_spent_memory_budget_is_a_503_with_retry_after() {
     let budget = crate::MemoryBudget::new(4 << 20);
     let shared = Arc::new(Shared::new(config, bus.clone()).with_budget(budget.clone()));
     tokio::spawn(serve(listener, shared));
-    let held = budget.reserve(4 << 20).await;
+    // Room for the connection's buffers, none for a report.
+    let held = budget.reserve((4 << 20) - super::CONNECTION_RESERVE).await;
     let busy = post(
         &address,
         client_tls.clone(),
@@ -153,6 +154,7 @@ async fn a_spent_memory_budget_is_a_503_with_retry_after() {
     )
     .await;
     assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
+    assert!(busy.contains("too many reports in flight"), "{busy}");
     assert!(
         busy.to_ascii_lowercase().contains("retry-after: 60"),
         "{busy}"
@@ -167,5 +169,12 @@ async fn a_spent_memory_budget_is_a_503_with_retry_after() {
     )
     .await;
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    // The connection's share comes back once its task has ended.
+    for _ in 0..100 {
+        if budget.available() == 4 << 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(budget.available(), 4 << 20);
 }

@@ -2,6 +2,9 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+
+use dmarcflow_listen::Limits;
 
 use tokio_rustls::rustls::ServerConfig;
 
@@ -23,7 +26,43 @@ pub struct SmtpConfig {
     /// How long a message may wait for the bus before the answer is 451
     /// (the sender retries; a late delivery is absorbed by the sink's dedup).
     pub bus_timeout: std::time::Duration,
+    /// Connections held at once, in all and per client address.
+    pub limits: Limits,
+    pub timeouts: SmtpTimeouts,
 }
+
+/// How long a client may take (RFC 5321 section 4.5.3.2: the server waits
+/// at least 5 minutes for a command, the client 3 minutes for each data
+/// block to be taken), and a cap on a whole conversation so that a client
+/// trickling a byte per minute cannot hold a connection for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmtpTimeouts {
+    /// For the next command line (4.5.3.2.7: at least 5 minutes).
+    pub command: Duration,
+    /// For each piece of message data after DATA (4.5.3.2.5: 3 minutes).
+    pub data: Duration,
+    /// For the whole conversation, STARTTLS and every message included.
+    pub session: Duration,
+    /// For the TLS handshake after STARTTLS.
+    pub tls_handshake: Duration,
+}
+
+impl Default for SmtpTimeouts {
+    fn default() -> Self {
+        Self {
+            command: Duration::from_secs(300),
+            data: Duration::from_secs(180),
+            session: Duration::from_secs(1800),
+            tls_handshake: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What an idle SMTP connection holds at most, reserved from the memory
+/// budget for as long as it is open: the read buffer (8 KiB), a command
+/// line (4 KiB), and rustls's record buffers after STARTTLS (about 34 KiB
+/// in and out), rounded up. The message itself is reserved apart.
+pub const CONNECTION_RESERVE: u64 = 64 << 10;
 
 impl SmtpConfig {
     pub fn new(hostname: impl Into<String>) -> Self {
@@ -35,6 +74,12 @@ impl SmtpConfig {
             tls: None,
             require_tls: false,
             bus_timeout: std::time::Duration::from_secs(30),
+            limits: Limits {
+                max_connections: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS,
+                max_connections_per_ip: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS_PER_IP,
+                reserve_bytes: CONNECTION_RESERVE,
+            },
+            timeouts: SmtpTimeouts::default(),
         }
     }
 

@@ -7,16 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::time::Instant;
 
-use super::SmtpConfig;
+use super::{SmtpConfig, SmtpTimeouts, LISTENER};
 use crate::budget::Reservation;
 use crate::Undelivered;
 use dmarcflow_bus::Publish;
 
 /// Longest command line (RFC 5321 4.5.3.1.4 says 512; be generous).
 const MAX_COMMAND: u64 = 4096;
-/// How long a client may stay silent.
-const IDLE: Duration = Duration::from_secs(300);
+/// How long the 421 said at a timeout may take to be written.
+const TIMEOUT_REPLY_WAIT: Duration = Duration::from_secs(1);
+/// How long past the session's end a delivery under way may still take to
+/// be answered (its wait for the bus is bounded by `bus_timeout`).
+const ANSWER_GRACE: Duration = Duration::from_secs(30);
 /// Most bytes of message data read at once (a line may be longer).
 const CHUNK: u64 = 64 << 10;
 /// How long a message may wait for room in the memory budget before the
@@ -35,6 +39,59 @@ pub enum End<S> {
     StartTls(S),
 }
 
+/// The deadlines of one conversation: each command within `command`,
+/// each piece of message data within `data`, all of it before `end`.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    command: Duration,
+    data: Duration,
+    end: Instant,
+}
+
+impl Clock {
+    pub fn start(timeouts: &SmtpTimeouts) -> Self {
+        Self {
+            command: timeouts.command,
+            data: timeouts.data,
+            end: Instant::now() + timeouts.session,
+        }
+    }
+
+    /// When everything, writes included, must be over.
+    pub fn hard_end(&self) -> Instant {
+        self.end + ANSWER_GRACE
+    }
+
+    /// The deadline of a read that may wait `wait`, and the phase a
+    /// timeout is counted in (the session's own when its end comes first).
+    fn deadline(&self, wait: Duration, phase: &'static str) -> (Instant, &'static str) {
+        let at = Instant::now() + wait;
+        if at < self.end {
+            (at, phase)
+        } else {
+            (self.end, "session")
+        }
+    }
+}
+
+/// Reads with `read` until the deadline; past it, the timeout is counted
+/// and the read fails with `TimedOut`.
+async fn bounded<T>(
+    (at, phase): (Instant, &'static str),
+    read: impl std::future::Future<Output = std::io::Result<T>>,
+) -> std::io::Result<T> {
+    match tokio::time::timeout_at(at, read).await {
+        Ok(done) => done,
+        Err(_) => {
+            dmarcflow_listen::timed_out(LISTENER, phase);
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{phase} timeout"),
+            ))
+        }
+    }
+}
+
 #[derive(Default)]
 struct Envelope {
     hello: bool,
@@ -49,6 +106,7 @@ pub async fn session<S, P>(
     secure: bool,
     peer: &str,
     shared: &Arc<Shared<P>>,
+    clock: Clock,
 ) -> std::io::Result<End<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -62,8 +120,17 @@ where
     let mut envelope = Envelope::default();
     let mut messages = 0u64;
     loop {
-        let Some(line) = command(&mut io).await? else {
-            return Ok(End::Closed);
+        let line = match command(&mut io, &clock).await {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(End::Closed),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                // RFC 5321 4.5.3.2: the server may close after a timeout,
+                // saying so with a 421 if the client still listens.
+                let bye = format!("421 4.4.2 {} Timeout, closing connection", config.hostname);
+                let _ = tokio::time::timeout(TIMEOUT_REPLY_WAIT, reply(&mut io, &bye)).await;
+                return Ok(End::Closed);
+            }
+            Err(e) => return Err(e),
         };
         let (verb, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         match verb.to_ascii_uppercase().as_str() {
@@ -134,15 +201,18 @@ where
                     reply(&mut io, "503 5.5.1 Need RCPT first").await?;
                     continue;
                 }
-                // Room for a small message, or the sender is told before
-                // it sends anything.
+                // Room for the first chunk, or the sender is told before
+                // it sends anything. Only what arrives is held while it
+                // arrives (a client stalled in DATA holds one chunk, not a
+                // parse's working memory); the parse's room is reserved
+                // once the message is whole.
                 let mut held = shared.budget.empty();
-                if !held.grow(shared.working_bytes(0), Some(BUDGET_WAIT)).await {
+                if !held.grow(CHUNK, Some(BUDGET_WAIT)).await {
                     reply(&mut io, BUSY).await?;
                     continue;
                 }
                 reply(&mut io, "354 End data with <CR><LF>.<CR><LF>").await?;
-                let data = message(&mut io, config.max_message_bytes, &mut held).await?;
+                let data = message(&mut io, config.max_message_bytes, &mut held, &clock).await?;
                 messages += 1;
                 let answer = match data {
                     Data::TooBig => "552 5.3.4 Message too big".to_owned(),
@@ -294,18 +364,19 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// The next command line without its line end; None when the client left.
-async fn command<S: AsyncRead + Unpin>(io: &mut BufReader<S>) -> std::io::Result<Option<String>> {
+/// A read past the command timeout (or the session's end) fails with
+/// `TimedOut`.
+async fn command<S: AsyncRead + Unpin>(
+    io: &mut BufReader<S>,
+    clock: &Clock,
+) -> std::io::Result<Option<String>> {
     let mut line = Vec::new();
-    let read = tokio::time::timeout(
-        IDLE,
-        (&mut *io).take(MAX_COMMAND).read_until(b'\n', &mut line),
-    )
-    .await;
-    match read {
-        Err(_) | Ok(Ok(0)) => Ok(None),
-        Ok(Err(e)) => Err(e),
-        Ok(Ok(_)) if !line.ends_with(b"\n") => Ok(None),
-        Ok(Ok(_)) => Ok(Some(String::from_utf8_lossy(&line).trim_end().to_owned())),
+    let mut limited = (&mut *io).take(MAX_COMMAND);
+    let read = limited.read_until(b'\n', &mut line);
+    match bounded(clock.deadline(clock.command, "command"), read).await? {
+        0 => Ok(None),
+        _ if !line.ends_with(b"\n") => Ok(None),
+        _ => Ok(Some(String::from_utf8_lossy(&line).trim_end().to_owned())),
     }
 }
 
@@ -321,11 +392,13 @@ enum Data {
 }
 
 /// Reads the message after DATA a bounded chunk at a time (a line may be
-/// of any length), holding its bytes in `held` as they arrive.
+/// of any length), holding its bytes in `held` as they arrive. Each chunk
+/// must come within the data timeout (and the session's end).
 async fn message<S: AsyncRead + Unpin>(
     io: &mut BufReader<S>,
     max: usize,
     held: &mut Reservation,
+    clock: &Clock,
 ) -> std::io::Result<Data> {
     let mut data = Vec::new();
     let mut refused: Option<Data> = None;
@@ -334,9 +407,11 @@ async fn message<S: AsyncRead + Unpin>(
     loop {
         line.clear();
         let mut chunk = (&mut *io).take(CHUNK);
-        let n = tokio::time::timeout(IDLE, chunk.read_until(b'\n', &mut line))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "DATA timed out"))??;
+        let n = bounded(
+            clock.deadline(clock.data, "data"),
+            chunk.read_until(b'\n', &mut line),
+        )
+        .await?;
         if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,

@@ -198,13 +198,21 @@ async fn lmtp_answers_per_recipient_and_limits_size() {
 async fn a_spent_memory_budget_is_a_451_and_room_again_is_a_250() {
     let budget = crate::MemoryBudget::new(4 << 20);
     let (address, bus) = start_with(SmtpConfig::new("mx.test"), budget.clone()).await;
-    // Someone else holds all of it.
-    let held = budget.reserve(4 << 20).await;
     let tcp = TcpStream::connect(&address)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let mut io = BufReader::new(tcp);
     assert!(talk(&mut io, None).await.starts_with("220"));
+    // The connection holds its buffers' share; someone else all the rest.
+    assert_eq!(budget.available(), (4 << 20) - super::CONNECTION_RESERVE);
+    let held = budget.reserve(budget.available()).await;
+    // A second connection finds no room for its buffers: refused at once.
+    let refused = TcpStream::connect(&address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut second = BufReader::new(refused);
+    let said = talk(&mut second, None).await;
+    assert!(said.starts_with("421 4.7.0 mx.test Too busy"), "{said}");
     assert!(talk(&mut io, Some("EHLO client.test"))
         .await
         .starts_with("250"));
@@ -221,5 +229,13 @@ async fn a_spent_memory_budget_is_a_451_and_room_again_is_a_250() {
     drop(held);
     let answer = send_message(&mut io, "dmarc@example.com", &report()).await;
     assert!(answer.starts_with("250"), "{answer}");
+    assert!(talk(&mut io, Some("QUIT")).await.starts_with("221"));
+    drop(io);
+    for _ in 0..100 {
+        if budget.available() == 4 << 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(budget.available(), 4 << 20, "all of it given back");
 }

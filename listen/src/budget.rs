@@ -1,6 +1,9 @@
 //! The memory budget the network sources (SMTP/LMTP, HTTPS, IMAP) share:
 //! the bytes of every message in flight, raw and decompressed, are reserved
-//! before they are held and given back once the message is answered. When
+//! before they are held and given back once the message is answered; and
+//! every open connection holds a fixed reservation for its buffers (see
+//! [`crate::Limits::reserve_bytes`]), so a flood of idle connections is
+//! refused before it can push the process past the budget. When
 //! the budget is spent a listener refuses for now (SMTP 451, HTTPS 503 with
 //! Retry-After) and the IMAP source waits; the sender keeps the message.
 //!
@@ -152,13 +155,33 @@ impl Reservation {
             metrics::counter!("dmarcflow_memory_budget_refusals_total").increment(1);
             return false;
         };
+        self.merge(permit, units);
+        true
+    }
+
+    /// Holds `bytes` more if they are free now, without waiting (a
+    /// connection's reservation at accept: the accept loop never waits).
+    pub fn try_grow(&mut self, bytes: u64) -> bool {
+        let wanted = u32::try_from(bytes.div_ceil(UNIT)).unwrap_or(u32::MAX);
+        let units = wanted.min(self.budget.units - self.units);
+        if units == 0 {
+            return true;
+        }
+        let Ok(permit) = self.budget.permits.clone().try_acquire_many_owned(units) else {
+            metrics::counter!("dmarcflow_memory_budget_refusals_total").increment(1);
+            return false;
+        };
+        self.merge(permit, units);
+        true
+    }
+
+    fn merge(&mut self, permit: OwnedSemaphorePermit, units: u32) {
         match &mut self.permit {
             Some(held) => held.merge(permit),
             None => self.permit = Some(permit),
         }
         self.units += units;
         self.budget.report();
-        true
     }
 
     /// Gives everything back (also what dropping it does).
@@ -217,6 +240,19 @@ mod tests {
         b.release();
         assert_eq!(waiter.await.ok(), Some(8 << 20));
         assert_eq!(budget.available(), 10 << 20);
+    }
+
+    #[test]
+    fn trying_never_waits() {
+        let budget = MemoryBudget::new(1 << 20);
+        let mut a = budget.empty();
+        assert!(a.try_grow(768 << 10));
+        let mut b = budget.empty();
+        assert!(!b.try_grow(512 << 10));
+        assert!(b.try_grow(256 << 10));
+        assert_eq!(budget.available(), 0);
+        drop(a);
+        assert_eq!(budget.available(), 768 << 10);
     }
 
     #[tokio::test]
