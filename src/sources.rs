@@ -29,7 +29,7 @@ pub async fn run<P: Publish>(
     if config.smtp.is_none() && config.http.is_none() && config.imap.is_none() {
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
-    let budget = dmarcflow_ingest::MemoryBudget::new(config.memory_budget);
+    let budget = dmarcflow_ingest::MemoryBudget::split(config.memory_budget);
     let (smtp_limits, http_limits) = listener_limits(config);
     // One enricher (its DNS cache) for every source.
     let enricher = match &config.enrich {

@@ -31,12 +31,21 @@ const WORKING_FACTOR: u64 = 3;
 /// The default budget.
 pub const DEFAULT_BUDGET: u64 = 512 << 20;
 
+/// The share of a [`MemoryBudget::split`] budget kept for open
+/// connections' buffers (the default caps are sized to fit in it).
+pub const CONNECTION_SHARE: u64 = 4;
+
 /// Bytes in flight across all network sources. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct MemoryBudget {
     permits: Arc<Semaphore>,
     /// All of it, in units.
     units: u32,
+    /// The `pool` label of its gauges.
+    pool: &'static str,
+    /// A pool of its own for open connections' reservations, apart from
+    /// the messages' (None: they share this one).
+    connections: Option<Arc<MemoryBudget>>,
 }
 
 impl Default for MemoryBudget {
@@ -46,17 +55,46 @@ impl Default for MemoryBudget {
 }
 
 impl MemoryBudget {
-    /// A budget of `bytes` (at least one unit; at most 4 TiB).
+    /// A budget of `bytes` (at least one unit; at most 4 TiB), connections
+    /// and messages drawing on the same pool.
     pub fn new(bytes: u64) -> Self {
+        Self::pool(bytes, "messages")
+    }
+
+    fn pool(bytes: u64, pool: &'static str) -> Self {
         let units = u32::try_from(bytes.div_ceil(UNIT))
             .unwrap_or(u32::MAX)
             .max(1);
         let budget = Self {
             permits: Arc::new(Semaphore::new(units as usize)),
             units,
+            pool,
+            connections: None,
         };
         budget.report();
         budget
+    }
+
+    /// A budget of `bytes` whose open connections hold their reservations
+    /// in a quarter of it kept apart, the messages drawing on the rest.
+    ///
+    /// Apart, because a message's working room may be nearly all of its
+    /// pool (a large report's decompression allowance is cut to fit): in
+    /// one shared pool, connections that stay open would keep that room
+    /// from ever being free, and such a message would be refused for ever.
+    pub fn split(bytes: u64) -> Self {
+        let connections = bytes / CONNECTION_SHARE;
+        let mut messages = Self::pool(bytes - connections, "messages");
+        messages.connections = Some(Arc::new(Self::pool(connections, "connections")));
+        messages
+    }
+
+    /// Where open connections reserve their buffers.
+    pub fn for_connections(&self) -> MemoryBudget {
+        match &self.connections {
+            Some(pool) => MemoryBudget::clone(pool),
+            None => self.clone(),
+        }
     }
 
     /// The whole budget in bytes.
@@ -110,8 +148,10 @@ impl MemoryBudget {
     }
 
     fn report(&self) {
-        metrics::gauge!("dmarcflow_memory_budget_bytes").set(self.bytes() as f64);
-        metrics::gauge!("dmarcflow_memory_budget_available_bytes").set(self.available() as f64);
+        metrics::gauge!("dmarcflow_memory_budget_bytes", "pool" => self.pool)
+            .set(self.bytes() as f64);
+        metrics::gauge!("dmarcflow_memory_budget_available_bytes", "pool" => self.pool)
+            .set(self.available() as f64);
     }
 }
 
@@ -152,7 +192,8 @@ impl Reservation {
             },
         };
         let Some(permit) = acquired else {
-            metrics::counter!("dmarcflow_memory_budget_refusals_total").increment(1);
+            metrics::counter!("dmarcflow_memory_budget_refusals_total", "pool" => self.budget.pool)
+                .increment(1);
             return false;
         };
         self.merge(permit, units);
@@ -168,7 +209,8 @@ impl Reservation {
             return true;
         }
         let Ok(permit) = self.budget.permits.clone().try_acquire_many_owned(units) else {
-            metrics::counter!("dmarcflow_memory_budget_refusals_total").increment(1);
+            metrics::counter!("dmarcflow_memory_budget_refusals_total", "pool" => self.budget.pool)
+                .increment(1);
             return false;
         };
         self.merge(permit, units);
@@ -240,6 +282,25 @@ mod tests {
         b.release();
         assert_eq!(waiter.await.ok(), Some(8 << 20));
         assert_eq!(budget.available(), 10 << 20);
+    }
+
+    #[test]
+    fn a_split_budget_keeps_connections_apart() {
+        let budget = MemoryBudget::split(8 << 20);
+        assert_eq!(budget.bytes(), 6 << 20);
+        let connections = budget.for_connections();
+        assert_eq!(connections.bytes(), 2 << 20);
+        let mut held = connections.empty();
+        assert!(held.try_grow(2 << 20));
+        // The messages' pool is whole: a message may take all of it.
+        let mut message = budget.empty();
+        assert!(message.try_grow(6 << 20));
+        assert!(!connections.empty().try_grow(1));
+        // Unsplit, they share.
+        let shared = MemoryBudget::new(1 << 20);
+        let mut conn = shared.for_connections().empty();
+        assert!(conn.try_grow(1 << 20));
+        assert_eq!(shared.available(), 0);
     }
 
     #[test]

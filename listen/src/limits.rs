@@ -8,9 +8,9 @@
 //!   of the process (Kafka's sockets, the store, DNS, logs, the metrics
 //!   endpoint), shared equally by the listeners, each less
 //!   [`crate::refusal::SLOTS`] for the refusals it may have in flight;
-//! - memory: a quarter of the memory budget for connections, the rest for
-//!   the messages in flight, each connection holding its listener's
-//!   `reserve_bytes`;
+//! - memory: the connections' quarter of the memory budget
+//!   ([`crate::MemoryBudget::split`]; the messages in flight have the
+//!   rest), each connection holding its listener's `reserve_bytes`;
 //!
 //! and neither above [`DEFAULT_MAX_CONNECTIONS`]. An operator sets
 //! `max_connections` to choose otherwise; the gate still refuses a
@@ -27,8 +27,6 @@ const MIN_CONNECTIONS: usize = 8;
 /// Postfix's default `smtpd_client_connection_count_limit`. A large
 /// provider sends from many addresses, a few connections each.
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 50;
-/// The share of the memory budget open connections may hold by default.
-const CONNECTION_SHARE_OF_BUDGET: u64 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -50,7 +48,7 @@ impl Limits {
         let by_files = (open_files.saturating_sub(RESERVED_FILES) / listeners)
             .saturating_sub(crate::refusal::SLOTS as u64);
         let by_memory =
-            budget_bytes / CONNECTION_SHARE_OF_BUDGET / listeners / reserve_bytes.max(1);
+            budget_bytes / crate::budget::CONNECTION_SHARE / listeners / reserve_bytes.max(1);
         let max = usize::try_from(by_files.min(by_memory))
             .unwrap_or(usize::MAX)
             .clamp(MIN_CONNECTIONS, DEFAULT_MAX_CONNECTIONS);

@@ -97,9 +97,9 @@ async fn respond<P: Publish>(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    // The body's bytes are held as they arrive (a slow client holds what
-    // it sent, not the working memory of a parse); then room to parse
-    // it, held until the answer.
+    // Room for the body as declared (a chunked one: as it arrives) and for
+    // parsing it, promised before it is read, as the SMTP listener does;
+    // grown to the whole body's working room once it is read.
     let busy = || {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -107,7 +107,7 @@ async fn respond<P: Publish>(
         )
     };
     let mut held = shared.budget.empty();
-    let first = declared.unwrap_or(BODY_CHUNK).min(BODY_CHUNK);
+    let first = shared.working_bytes(declared.unwrap_or(0));
     if !held.grow(first, Some(BUDGET_WAIT)).await {
         return Err(busy());
     }

@@ -90,7 +90,11 @@ pub type Shared<P> = crate::Shared<HttpConfig, P>;
 /// Accepts connections for as long as it is polled, within the caps of
 /// `shared.config.limits` (past them: 503 and the connection closed).
 pub async fn serve<P: Publish>(listener: TcpListener, shared: Arc<Shared<P>>) {
-    let gate = Gate::new(LISTENER, shared.config.limits, shared.budget.clone());
+    let gate = Gate::new(
+        LISTENER,
+        shared.config.limits,
+        shared.budget.for_connections(),
+    );
     let refuser = Refuser::new(LISTENER, shared.config.tls.clone(), refusal_response);
     dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer, admission| {
         let shared = shared.clone();

@@ -25,7 +25,11 @@ pub const LISTENER: &str = "smtp";
 /// `shared.config.limits` (past them: `421 4.7.0` and the connection
 /// closed); each conversation runs in its own task.
 pub async fn serve<P: Publish>(listener: TcpListener, shared: Arc<Shared<P>>) {
-    let gate = Gate::new(LISTENER, shared.config.limits, shared.budget.clone());
+    let gate = Gate::new(
+        LISTENER,
+        shared.config.limits,
+        shared.budget.for_connections(),
+    );
     let host = shared.config.hostname.clone();
     let refuser = Refuser::new(LISTENER, None, move |refusal| refusal_reply(&host, refusal));
     dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer, admission| {

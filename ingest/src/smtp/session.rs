@@ -201,13 +201,14 @@ where
                     reply(&mut io, "503 5.5.1 Need RCPT first").await?;
                     continue;
                 }
-                // Room for the first chunk, or the sender is told before
-                // it sends anything. Only what arrives is held while it
-                // arrives (a client stalled in DATA holds one chunk, not a
-                // parse's working memory); the parse's room is reserved
-                // once the message is whole.
+                // Room for a small message, or the sender is told before
+                // it sends anything. Promising the parse's room before the
+                // data is what keeps concurrent senders from starving each
+                // other (all holding bytes, none with room to parse); the
+                // price is that a client stalled in DATA holds it until
+                // the data timeout.
                 let mut held = shared.budget.empty();
-                if !held.grow(CHUNK, Some(BUDGET_WAIT)).await {
+                if !held.grow(shared.working_bytes(0), Some(BUDGET_WAIT)).await {
                     reply(&mut io, BUSY).await?;
                     continue;
                 }
