@@ -34,11 +34,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-# start BIN: a server on fresh ports; sets pid, smtp, https.
+# start BIN: a server on fresh ports; sets pid, smtp, https, dir.
 start() {
-  smtp=$((20000 + RANDOM % 20000)); https=$((smtp + 1))
-  local dir; dir="$(mktemp -d "$work/run.XXXXXX")"
-  (cd "$dir" && env -u DMARCFLOW_CONFIG -u DMARCFLOW_CLICKHOUSE_URL -u DMARCFLOW_KAFKA_BROKERS \
+  # Below the ephemeral range, where the clients' own ports are.
+  smtp=$((10000 + RANDOM % 20000 / 2 * 2)); https=$((smtp + 1))
+  dir="$(mktemp -d "$work/run.XXXXXX")"
+  (cd "$dir" && exec env -u DMARCFLOW_CONFIG -u DMARCFLOW_CLICKHOUSE_URL -u DMARCFLOW_KAFKA_BROKERS \
     DMARCFLOW_SQLITE_PATH="$dir/store.db" DMARCFLOW_MEMORY_BUDGET=4GiB \
     DMARCFLOW_SMTP_LISTEN="127.0.0.1:$smtp" DMARCFLOW_SMTP_HOSTNAME=localhost \
     DMARCFLOW_SMTP_MAX_CONNECTIONS=20000 DMARCFLOW_SMTP_MAX_CONNECTIONS_PER_IP=20000 \
@@ -46,12 +47,17 @@ start() {
     DMARCFLOW_HTTP_TLS_CERT="$work/cert.pem" DMARCFLOW_HTTP_TLS_KEY="$work/key.pem" \
     DMARCFLOW_HTTP_MAX_CONNECTIONS=20000 DMARCFLOW_HTTP_MAX_CONNECTIONS_PER_IP=20000 \
     RUST_LOG=error "$1" run >"$dir/log" 2>&1) &
-  pid=$!
+  pid=$!  # dmarcflow itself: the subshell execs it
   for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$https") 2>/dev/null && break
     sleep 0.1
   done
   sleep 0.5
+}
+
+stop() {
+  kill "$pid" 2>/dev/null || echo "the server had exited: $(tail -3 "$dir/log")" >&2
+  wait "$pid" 2>/dev/null || true
 }
 
 # per_idle BIN smtp|https: KiB of RSS per idle connection.
@@ -67,7 +73,7 @@ per_idle() {
   local during; during=$(rss_kib "$pid")
   local held; held=$(awk '/^held/ { print $2 }' "$out")
   kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop
   awk -v a="$before" -v b="$during" -v h="$held" 'BEGIN { printf "%.1f (%d held)", (b - a) / h, h }'
 }
 
@@ -76,7 +82,7 @@ rate() {
   start "$1"
   local port=$smtp; [ "$2" = https ] && port=$https
   "$client" rate "$2" "$port" 5 32 "$work/cert.pem" | awk '{ print $2 }'
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop
 }
 
 echo "| listener | build | accepted/s | KiB per idle connection |"

@@ -10,18 +10,6 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-fn tool(name: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var("CI").is_err(),
-        "{name} is missing under CI (.ci/run installs chromium and poppler-utils)"
-    );
-    found
-}
-
 /// Runs the binary on the embedded store; its stdout, once it succeeded.
 fn dmarcflow(dir: &Path, args: &[&str]) -> String {
     let (ok, out, err) = common::embedded(dir, args);
@@ -97,7 +85,8 @@ fn assert_contents(text: &str, what: &str) {
 
 #[test]
 fn the_pdf_report_as_poppler_renders_it() {
-    if !tool("pdftoppm") || !tool("pdftotext") {
+    // .ci/run installs chromium and poppler-utils.
+    if !common::have("pdftoppm") || !common::have("pdftotext") {
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -133,7 +122,7 @@ fn the_pdf_report_as_poppler_renders_it() {
 
 #[test]
 fn the_html_report_as_chromium_renders_it() {
-    if !tool("chromium") {
+    if !common::have("chromium") {
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
