@@ -255,7 +255,6 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
                 )),
                 (None, None) => None,
             };
-            c.batch = batch;
             c.retention_days = match env("DMARCFLOW_CLICKHOUSE_RETENTION_DAYS") {
                 Some(v) if v.trim().is_empty() => None,
                 Some(v) => Some(
@@ -289,8 +288,11 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
                 publish.group = group;
             }
             publish.instance_id = env("DMARCFLOW_KAFKA_INSTANCE_ID").or(kafka_section.instance_id);
-            if let Some(n) = kafka_section.linger_ms {
-                publish.linger_ms = n;
+            if let Some(n) = number(
+                "DMARCFLOW_KAFKA_LINGER_MS",
+                kafka_section.linger_ms.map(u64::from),
+            )? {
+                publish.linger_ms = u32::try_from(n).context("DMARCFLOW_KAFKA_LINGER_MS")?;
             }
             if let Some(n) = kafka_section.session_timeout_ms {
                 publish.session_timeout_ms = n;
@@ -412,6 +414,18 @@ mod tests {
             !format!("{ch:?}").contains("s3cret"),
             "password in Debug output"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn kafka_linger_from_file_or_environment() -> Result<()> {
+        let file = || parse("[kafka]\nbrokers = \"k:9092\"\nlinger_ms = 7\n");
+        let linger = |c: Config| c.kafka.map(|k| k.linger_ms);
+        assert_eq!(linger(resolve(file()?, &env(&[]))?), Some(7));
+        let vars = [("DMARCFLOW_KAFKA_LINGER_MS", "3")];
+        assert_eq!(linger(resolve(file()?, &env(&vars))?), Some(3));
+        let bad = [("DMARCFLOW_KAFKA_LINGER_MS", "soon")];
+        assert!(resolve(file()?, &env(&bad)).is_err());
         Ok(())
     }
 

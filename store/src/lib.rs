@@ -23,6 +23,7 @@ mod store;
 pub mod summary;
 mod table;
 mod values;
+mod write_summary;
 
 #[cfg(test)]
 mod test_support;
@@ -30,5 +31,6 @@ mod test_support;
 pub use batch::{BatchConfig, Batcher};
 pub use error::StoreError;
 pub use secret::Secret;
-pub use store::{Store, StoreConfig, WriteSummary};
+pub use store::{Store, StoreConfig};
 pub use table::Table;
+pub use write_summary::WriteSummary;

@@ -8,32 +8,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::clickhouse::{ClickHouseConfig, ClickHouseSink};
 use crate::sqlite::SqliteStore;
-use crate::{BatchConfig, Batcher, StoreError, Table};
+use crate::{BatchConfig, Batcher, StoreError, Table, WriteSummary};
 use dmarcflow_bus::Lease;
 
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
     ClickHouse(ClickHouseConfig),
     Sqlite { path: PathBuf },
-}
-
-/// What a batch write did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct WriteSummary {
-    /// Reports stored by this write (a report in parts counts once, with its last part).
-    pub reports: u64,
-    /// Reports (or parts) already stored, or repeated inside the batch.
-    pub duplicates: u64,
-    /// Rows inserted, all tables together.
-    pub rows: u64,
-}
-
-impl std::ops::AddAssign for WriteSummary {
-    fn add_assign(&mut self, other: Self) {
-        self.reports += other.reports;
-        self.duplicates += other.duplicates;
-        self.rows += other.rows;
-    }
 }
 
 pub enum Store {

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use dmarcflow_schemas::{ReporterAuth, Source};
+use dmarcflow_schemas::{FailureReport, ReporterAuth, Source};
 
 /// An address as ClickHouse's FixedString(16): IPv6, or IPv4 mapped into
 /// IPv6 (`::ffff:a.b.c.d`), which `IPv6NumToString` prints back as `a.b.c.d`.
@@ -100,6 +100,12 @@ impl<'a> ReporterColumns<'a> {
             authenticated: u8::from(a.authenticated()),
         }
     }
+}
+
+/// The day a failure report is filed under: Arrival-Date, else the
+/// report's Date, else when it was ingested.
+pub fn failure_arrival(r: &FailureReport<'_>, ingested_at: i64) -> i64 {
+    r.arrival_timestamp.or(r.report_date).unwrap_or(ingested_at)
 }
 
 #[cfg(test)]

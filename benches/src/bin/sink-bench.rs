@@ -17,7 +17,6 @@ use dmarcflow_schemas::{Ingested, Report};
 use dmarcflow_store::clickhouse::encoder::{aggregate_record, aggregate_report, Meta};
 use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig, ClickHouseSink};
 use dmarcflow_store::sqlite::SqliteStore;
-use dmarcflow_store::BatchConfig;
 
 const BATCH_REPORTS: usize = 2000;
 
@@ -129,7 +128,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "http://127.0.0.1:8123".into());
     let mut config = ClickHouseConfig::new(url);
     config.database = "dmarcflow_bench".into();
-    config.batch = BatchConfig::default();
 
     let data = reports(emails);
     let batches: Vec<&[Ingested<'static>]> = data.chunks(BATCH_REPORTS).collect();

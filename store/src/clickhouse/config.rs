@@ -1,8 +1,9 @@
-//! Where the ClickHouse sink connects and how it batches and retries.
+//! Where the ClickHouse sink connects and how it retries (batching is
+//! the writer's, `[batch]`).
 
 use std::time::Duration;
 
-use crate::{BatchConfig, Secret};
+use crate::Secret;
 
 #[derive(Debug, Clone)]
 pub struct ClickHouseConfig {
@@ -12,7 +13,6 @@ pub struct ClickHouseConfig {
     pub database: String,
     pub user: Option<String>,
     pub password: Option<Secret>,
-    pub batch: BatchConfig,
     pub retry: RetryPolicy,
     /// Keep this many days (a TTL on every table); None keeps everything.
     pub retention_days: Option<u32>,
@@ -28,7 +28,6 @@ impl ClickHouseConfig {
             database: "dmarcflow".to_owned(),
             user: None,
             password: None,
-            batch: BatchConfig::default(),
             retry: RetryPolicy::default(),
             retention_days: None,
             cluster: None,

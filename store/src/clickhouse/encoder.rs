@@ -11,7 +11,7 @@ use dmarcflow_schemas::tlsrpt::TlsReport;
 use dmarcflow_schemas::ReporterAuth;
 use serde::Serialize;
 
-use crate::values::{datetime, ip_columns, ReporterColumns, SourceColumns};
+use crate::values::{datetime, failure_arrival, ip_columns, ReporterColumns, SourceColumns};
 
 #[derive(Debug, Row, Serialize)]
 pub struct AggregateReportRow<'a> {
@@ -407,12 +407,6 @@ pub fn aggregate_record<'a>(
         source_country: source.country,
         source_lookup_failed: source.lookup_failed,
     }
-}
-
-/// The day a failure report is filed under: Arrival-Date, else the
-/// report's Date, else when it was ingested.
-pub fn failure_arrival(r: &FailureReport<'_>, ingested_at: i64) -> i64 {
-    r.arrival_timestamp.or(r.report_date).unwrap_or(ingested_at)
 }
 
 pub fn sample_kind_code(kind: SampleKind) -> i8 {

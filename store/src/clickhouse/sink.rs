@@ -414,7 +414,7 @@ fn failure_keys(reports: &[(&FailureReport<'_>, Meta<'_>)]) -> [(&'static str, V
             times(
                 reports
                     .iter()
-                    .map(|(r, m)| encoder::failure_arrival(r, m.ingested_at)),
+                    .map(|(r, m)| crate::values::failure_arrival(r, m.ingested_at)),
             ),
         ),
     ]

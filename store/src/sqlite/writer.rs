@@ -9,7 +9,7 @@ use dmarcflow_schemas::tlsrpt::TlsReport;
 use dmarcflow_schemas::{Ingested, Report};
 use rusqlite::{params, Connection, Transaction};
 
-use crate::clickhouse::encoder::failure_arrival;
+use crate::values::failure_arrival;
 use crate::values::{json_array, ReporterColumns, SourceColumns};
 use crate::{StoreError, WriteSummary};
 use dmarcflow_bus::Lease;
