@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use dmarcflow_bus::{ensure_topics, KafkaPublisher};
 use dmarcflow_bus::{in_process_acked, DeadLetterFile};
-use dmarcflow_store::kafka::{SinkService, Until};
+use dmarcflow_sink::{SinkService, Until};
 use dmarcflow_store::Store;
 
 use crate::config::Config;

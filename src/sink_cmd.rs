@@ -1,12 +1,12 @@
 //! `dmarcflow sink`: the report topics into the configured store (see
-//! `dmarcflow_store::kafka`). Offsets are committed only after the store
+//! `dmarcflow_sink`). Offsets are committed only after the store
 //! confirmed a batch.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use dmarcflow_bus::ensure_topics;
-use dmarcflow_store::kafka::{SinkService, SinkSummary, Until};
+use dmarcflow_sink::{SinkService, SinkSummary, Until};
 use dmarcflow_store::Store;
 
 use crate::config::Config;

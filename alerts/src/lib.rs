@@ -1,6 +1,6 @@
 //! Alerts: what the stores say a domain owner must act on.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`; alerts read the
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`; alerts read the
 //! store (ClickHouse or SQLite, through its daily tables) after it:
 //! - [`rules`]: the conditions, each a query per store dialect: a new
 //!   source sending as the domain, the DMARC pass rate falling below its

@@ -1,6 +1,6 @@
 //! Benchmarks and the generator of realistic report corpora.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`; this crate feeds
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`; this crate feeds
 //! the start of it. [`Generator`] writes aggregate reports shaped like the
 //! big providers' (Google: zip, no envelope fields; Microsoft: gzip, CRLF,
 //! `<version>`, envelope_to/from; Yahoo: gzip, several DKIM results), as

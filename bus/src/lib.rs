@@ -1,6 +1,6 @@
 //! The bus: how reports travel from the sources to the stores.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`. `ingest` hands
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`. `ingest` hands
 //! what it parsed to a [`Publish`]er and acknowledges its input once the
 //! future resolves; `store` takes reports off the bus and tells it when they
 //! are durable. Between one process and a fleet the bus is one of:
@@ -21,7 +21,6 @@ mod consumer;
 mod error;
 mod in_process;
 mod lag;
-mod lease;
 mod metered;
 mod producer;
 mod publish;
@@ -30,9 +29,9 @@ mod topics;
 pub use acked::{in_process_acked, AckedPublisher, AckedSubscriber, DeadLetterFile, Delivery};
 pub use config::KafkaConfig;
 pub use consumer::{Checkpoint, Confirmer, Consumed, KafkaConsumer};
+pub use dmarcflow_lease::{Lease, LeaseLost};
 pub use error::BusError;
 pub use in_process::{in_process, Closed, Publisher, Subscriber};
-pub use lease::{Lease, LeaseLost};
 pub use metered::Metered;
 pub use producer::KafkaPublisher;
 pub use publish::Publish;

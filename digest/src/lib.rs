@@ -1,6 +1,6 @@
 //! Reports people read without Grafana: a domain's summary for a period.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`; the digest
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`; the digest
 //! reads the store after it:
 //! - [`gather`]: the numbers, from the daily tables (volume and DMARC pass
 //!   rate per day, per result, per source, the top failing sources, TLS-RPT

@@ -1,6 +1,6 @@
 //! Source intelligence: who is behind an address a report names.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`; enrichment sits
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`; enrichment sits
 //! after `parse`, where a source (and the sink, for reports that arrived
 //! without it) adds to every source address what an analyst would look up
 //! by hand:

@@ -1,7 +1,7 @@
 //! Sources: where report bytes come from, before `parse` turns them into
 //! reports and the bus carries them to a store.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`. This crate
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`. This crate
 //! holds the backfill source ([`files`]: files, directories, maildirs and
 //! mbox), the IMAP source ([`imap`]), the SMTP/LMTP listener ([`smtp`]) and
 //! the HTTPS TLS-RPT endpoint ([`http`]), each acknowledging a message only

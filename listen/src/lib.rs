@@ -1,6 +1,6 @@
 //! The network edge: what every listener of dmarcflow does before and
 //! around its protocol. Data flows `ingest -> parse -> schemas -> bus ->
-//! store`; the listeners of `ingest` (SMTP/LMTP, the HTTPS TLS-RPT
+//! sink -> store`; the listeners of `ingest` (SMTP/LMTP, the HTTPS TLS-RPT
 //! endpoint), and every listener added later (the MTA-STS policy host, an
 //! authoritative DNS server), accept through this crate.
 //!

@@ -1,6 +1,6 @@
 //! Sans-I/O parsing: the bytes a mailbox receives become typed reports.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`. This crate never
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`. This crate never
 //! does I/O or async: it takes bytes (or a caller's reader), finds report
 //! payloads in an email ([`mime`]), decides what each is by its magic bytes
 //! ([`detect`]), decompresses within [`Limits`] ([`decompress`]), and parses

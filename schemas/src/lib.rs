@@ -1,6 +1,6 @@
 //! The contract of dmarcflow: normalised report types.
 //!
-//! Data flows `ingest -> parse -> schemas -> bus -> store`. The parsers fill
+//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`. The parsers fill
 //! these types, borrowing text from the decompressed report where they can
 //! (`Cow<'a, str>`); serialised as JSON they are the Kafka message bodies, and
 //! the stores read them back. `json/` beside this crate holds a JSON Schema for

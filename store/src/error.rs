@@ -13,9 +13,9 @@ pub enum StoreError {
     Config(String),
     #[error("encoding a row: {0}")]
     Encode(String),
-    /// A sink's lease on its partitions ran out mid-write (`dmarcflow_bus::Lease`).
+    /// A sink's lease on its partitions ran out mid-write (`dmarcflow_lease::Lease`).
     #[error(transparent)]
-    LeaseLost(#[from] dmarcflow_bus::LeaseLost),
+    LeaseLost(#[from] dmarcflow_lease::LeaseLost),
     #[error("gave up after {attempts} attempts: {last}")]
     RetriesExhausted {
         attempts: u32,

@@ -1,4 +1,4 @@
-//! Storage, the end of the flow (ingest -> parse -> schemas -> bus -> **store**):
+//! Storage, the end of the flow (ingest -> parse -> schemas -> bus -> sink -> **store**):
 //! normalised reports ([`dmarcflow_schemas::Ingested`]) become rows that
 //! analysts query with SQL and Grafana draws.
 //!
@@ -16,7 +16,6 @@
 pub mod batch;
 pub mod clickhouse;
 mod error;
-pub mod kafka;
 mod secret;
 pub mod sqlite;
 mod store;

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clickhouse::{ClickHouseConfig, ClickHouseSink};
 use crate::sqlite::SqliteStore;
 use crate::{BatchConfig, Batcher, StoreError, Table, WriteSummary};
-use dmarcflow_bus::Lease;
+use dmarcflow_lease::Lease;
 
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
@@ -40,7 +40,7 @@ impl Store {
         self.write_leased(batch, &Lease::unbounded()).await
     }
 
-    /// `write` under a sink's lease (`dmarcflow_bus::Lease`): a write that
+    /// `write` under a sink's lease (`dmarcflow_lease::Lease`): a write that
     /// outlives it stops with `StoreError::LeaseLost`, nothing more sent.
     pub async fn write_leased(
         &mut self,

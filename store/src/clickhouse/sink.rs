@@ -17,7 +17,7 @@ use super::dedup::{present, present_sql, records_present, records_present_sql, s
 use super::encoder::{self, Meta};
 use super::{connect, ServerVersion};
 use crate::{StoreError, WriteSummary};
-use dmarcflow_bus::Lease;
+use dmarcflow_lease::Lease;
 
 pub struct ClickHouseSink {
     client: Client,

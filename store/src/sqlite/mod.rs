@@ -12,7 +12,7 @@ mod tests;
 
 use std::path::Path;
 
-use dmarcflow_bus::Lease;
+use dmarcflow_lease::Lease;
 use dmarcflow_schemas::Ingested;
 use rusqlite::Connection;
 

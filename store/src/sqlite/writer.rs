@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, Transaction};
 use crate::values::failure_arrival;
 use crate::values::{json_array, ReporterColumns, SourceColumns};
 use crate::{StoreError, WriteSummary};
-use dmarcflow_bus::Lease;
+use dmarcflow_lease::Lease;
 
 pub fn write(
     conn: &mut Connection,

@@ -1,4 +1,9 @@
-//! The lease under which a sink writes what it consumed.
+//! The lease under which a sink writes what it consumed. Data flows
+//! `ingest -> parse -> schemas -> bus -> sink -> store`: the bus's group
+//! consumer grants and revokes it (`revoked`, `ask`, `grant`, `revoke`),
+//! the store's writers check it before every row they send, and the sink
+//! hands one to the other. Its own crate so that the store needs nothing
+//! of the bus.
 //!
 //! A consumer group moves a partition to another member once the owner has
 //! been silent for its session timeout (or has not polled for
@@ -49,7 +54,7 @@ impl Lease {
     }
 
     /// A lease not granted yet.
-    pub(crate) fn revoked() -> Self {
+    pub fn revoked() -> Self {
         Self {
             state: Some(Arc::new(State {
                 base: Instant::now(),
@@ -74,7 +79,7 @@ impl Lease {
     }
 
     /// When a confirmation is asked: the instant and the revocations so far.
-    pub(crate) fn ask(&self) -> (Instant, u64) {
+    pub fn ask(&self) -> (Instant, u64) {
         let epoch = self
             .state
             .as_ref()
@@ -85,7 +90,7 @@ impl Lease {
     /// The coordinator confirmed this member in a request `asked` (see
     /// `ask`): the lease runs `length` from when it was sent, unless it was
     /// revoked meanwhile (never shortened by a late reply).
-    pub(crate) fn grant(&self, (asked, epoch): (Instant, u64), length: Duration) {
+    pub fn grant(&self, (asked, epoch): (Instant, u64), length: Duration) {
         if let Some(state) = &self.state {
             let until = (asked + length)
                 .saturating_duration_since(state.base)
@@ -96,7 +101,7 @@ impl Lease {
         }
     }
 
-    pub(crate) fn revoke(&self) {
+    pub fn revoke(&self) {
         if let Some(state) = &self.state {
             state.epoch.fetch_add(1, Ordering::AcqRel);
             state.until.store(0, Ordering::Release);

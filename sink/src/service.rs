@@ -16,7 +16,7 @@ use std::time::Duration;
 use dmarcflow_bus::{BusError, Checkpoint, Consumed, KafkaConfig, KafkaConsumer};
 use dmarcflow_schemas::Ingested;
 
-use crate::{BatchConfig, Batcher, Store, StoreError, WriteSummary};
+use dmarcflow_store::{BatchConfig, Batcher, Store, StoreError, WriteSummary};
 
 /// How long an idle-bounded run waits for a partition assignment.
 const ASSIGNMENT_WAIT: Duration = Duration::from_secs(120);
