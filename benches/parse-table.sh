@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the parse benchmarks and prints the README table: reports/s and MB/s of
+# Runs the parse benchmarks and prints the table of docs/benchmarks.md: reports/s and MB/s of
 # dmarcflow next to mail-auth and the decode-only floor, measured in this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,7 +9,7 @@
 //! hangs, and the process's peak RSS stays below the budget plus a stated
 //! overhead. It prints the acknowledgement latencies, messages/s and the
 //! bare store write rate of the same reports (`benches/load.sh` runs it on
-//! a release build for the README's figures).
+//! a release build for the figures in docs/hostile-input.md).
 
 #[path = "load/client.rs"]
 mod client;
@@ -33,7 +33,7 @@ const BUDGET: u64 = 96 << 20;
 /// What the process holds beside the messages in flight: code, the
 /// runtime and its threads, SQLite's cache, TLS state per connection and
 /// the store's batch. Measured: 27 MiB after the sequential client, a peak
-/// of 94-96 MiB in all; the README gives the figures.
+/// of 94-96 MiB in all; docs/hostile-input.md gives the figures.
 const OVERHEAD: u64 = 64 << 20;
 const CLIENTS: usize = 50;
 /// The whole concurrent phase must end within this.

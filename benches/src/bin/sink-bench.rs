@@ -7,7 +7,7 @@
 //! Needs a ClickHouse at $DMARCFLOW_CLICKHOUSE_URL (default
 //! http://127.0.0.1:8123; `.ci/clickhouse.sh` starts one). Each round
 //! starts from an empty, freshly migrated database `dmarcflow_bench`.
-//! Prints a Markdown table (median of the rounds) for the README.
+//! Prints a Markdown table (median of the rounds) for docs/benchmarks.md.
 
 use std::time::Instant;
 
