@@ -1,7 +1,8 @@
 //! Backfill from the file system: files, directories (recursively), maildirs
 //! and mbox files, in a stable order (`discover`), opened (`open`) and read
-//! into reports (`source`).
+//! into reports (`source`); `backfill` drives them into Kafka, resumably.
 
+pub mod backfill;
 mod discover;
 mod mbox;
 mod open;
