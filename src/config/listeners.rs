@@ -4,12 +4,13 @@
 //! the open-file limit and the memory budget (`dmarcflow_listen::Limits`).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::http::HttpConfig;
 use dmarcflow_ingest::smtp::{tls_from_pem, SmtpConfig, SmtpTimeouts};
 use dmarcflow_listen::Limits;
+
+use super::value::{number, seconds};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,33 +88,6 @@ impl Caps {
             reserve_bytes: sized.reserve_bytes,
         }
     }
-}
-
-/// A number from the environment variable `name`, else from the file.
-fn number<T: std::str::FromStr>(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    file: Option<T>,
-) -> Result<Option<T>>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    match env(name) {
-        Some(v) => Ok(Some(
-            v.trim().parse().with_context(|| format!("{name}={v:?}"))?,
-        )),
-        None => Ok(file),
-    }
-}
-
-/// Seconds from the environment or the file, else `default`.
-fn seconds(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    file: Option<u64>,
-    default: Duration,
-) -> Result<Duration> {
-    Ok(number(env, name, file)?.map_or(default, Duration::from_secs))
 }
 
 /// The HTTPS endpoint for TLS reports: where, and how.
@@ -294,6 +268,7 @@ pub fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

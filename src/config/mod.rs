@@ -1,27 +1,31 @@
 //! Configuration: one TOML file (`--config`, `$DMARCFLOW_CONFIG`, or
 //! `./dmarcflow.toml` when present) with `DMARCFLOW_*` environment
-//! overrides. No ClickHouse URL means the embedded SQLite store. The
-//! ClickHouse password comes only from `DMARCFLOW_CLICKHOUSE_PASSWORD` or a
-//! file (`password_file`), never from the TOML itself, and is never printed.
+//! overrides, one file per section (`store` for `[clickhouse]` and
+//! `[sqlite]`); this one loads the file and resolves every section.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dmarcflow_bus::KafkaConfig;
-use dmarcflow_store::clickhouse::ClickHouseConfig;
-use dmarcflow_store::{BatchConfig, Secret, StoreConfig};
+use dmarcflow_store::{BatchConfig, StoreConfig};
 use serde::Deserialize;
 
 mod alerts;
+mod batch;
 mod enrich;
+mod kafka;
 mod reports;
+mod store;
+mod value;
 pub use reports::Reports;
 mod imap;
 pub mod listeners;
 
+pub use batch::BatchSection;
 pub use imap::{Imap, ImapSection};
+pub use kafka::KafkaSection;
 pub use listeners::{Http, HttpSection, Smtp, SmtpSection};
+pub use store::{ClickHouseSection, SqliteSection};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,50 +68,6 @@ pub enum Size {
 pub struct MetricsSection {
     /// host:port of the Prometheus endpoint.
     pub listen: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KafkaSection {
-    pub brokers: Option<String>,
-    pub topic_prefix: Option<String>,
-    pub partitions: Option<i32>,
-    pub replication: Option<i32>,
-    pub group: Option<String>,
-    pub instance_id: Option<String>,
-    pub max_message_bytes: Option<usize>,
-    pub compression: Option<String>,
-    pub archive_raw: Option<bool>,
-    pub linger_ms: Option<u32>,
-    pub session_timeout_ms: Option<u32>,
-    /// Further librdkafka properties, for every client (`[kafka.librdkafka]`).
-    pub librdkafka: Option<std::collections::BTreeMap<String, String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SqliteSection {
-    pub path: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClickHouseSection {
-    pub url: Option<String>,
-    pub database: Option<String>,
-    pub user: Option<String>,
-    pub password_file: Option<PathBuf>,
-    pub retention_days: Option<u32>,
-    pub cluster: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BatchSection {
-    pub max_rows: Option<usize>,
-    pub max_bytes: Option<usize>,
-    pub max_age_ms: Option<u64>,
-    pub linger_ms: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -199,140 +159,9 @@ pub fn parse(text: &str) -> Result<FileConfig> {
 
 /// Applies the environment (`env` looks a variable up) over the file.
 pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
-    let mut batch = BatchConfig::default();
-    let number = |name: &str, from_file: Option<u64>| -> Result<Option<u64>> {
-        match env(name) {
-            Some(v) => Ok(Some(
-                v.trim().parse().with_context(|| format!("{name}={v:?}"))?,
-            )),
-            None => Ok(from_file),
-        }
-    };
-    let as_usize = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-    if let Some(v) = number(
-        "DMARCFLOW_BATCH_MAX_ROWS",
-        file.batch.max_rows.map(|v| v as u64),
-    )? {
-        batch.max_rows = as_usize(v).max(1);
-    }
-    if let Some(v) = number(
-        "DMARCFLOW_BATCH_MAX_BYTES",
-        file.batch.max_bytes.map(|v| v as u64),
-    )? {
-        batch.max_bytes = as_usize(v).max(1);
-    }
-    if let Some(v) = number("DMARCFLOW_BATCH_MAX_AGE_MS", file.batch.max_age_ms)? {
-        batch.max_age = Duration::from_millis(v);
-    }
-    if let Some(v) = number("DMARCFLOW_BATCH_LINGER_MS", file.batch.linger_ms)? {
-        batch.linger = Duration::from_millis(v);
-    }
-    let section = file.clickhouse.unwrap_or_default();
-    let url = env("DMARCFLOW_CLICKHOUSE_URL").or(section.url);
-    let store = match url.filter(|u| !u.is_empty()) {
-        None => StoreConfig::Sqlite {
-            path: env("DMARCFLOW_SQLITE_PATH")
-                .map(PathBuf::from)
-                .or(file.sqlite.path)
-                .unwrap_or_else(|| PathBuf::from("dmarcflow.db")),
-        },
-        Some(url) => {
-            let mut c = ClickHouseConfig::new(url);
-            if let Some(db) = env("DMARCFLOW_CLICKHOUSE_DATABASE").or(section.database) {
-                c.database = db;
-            }
-            c.user = env("DMARCFLOW_CLICKHOUSE_USER").or(section.user);
-            let password_file = env("DMARCFLOW_CLICKHOUSE_PASSWORD_FILE")
-                .map(PathBuf::from)
-                .or(section.password_file);
-            c.password = match (env("DMARCFLOW_CLICKHOUSE_PASSWORD"), password_file) {
-                (Some(p), _) => Some(Secret::new(p)),
-                (None, Some(path)) => Some(Secret::new(
-                    std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading the password file {}", path.display()))?
-                        .trim_end_matches(['\r', '\n'])
-                        .to_owned(),
-                )),
-                (None, None) => None,
-            };
-            c.retention_days = match env("DMARCFLOW_CLICKHOUSE_RETENTION_DAYS") {
-                Some(v) if v.trim().is_empty() => None,
-                Some(v) => Some(
-                    v.trim()
-                        .parse()
-                        .with_context(|| format!("DMARCFLOW_CLICKHOUSE_RETENTION_DAYS={v:?}"))?,
-                ),
-                None => section.retention_days,
-            };
-            c.cluster = env("DMARCFLOW_CLICKHOUSE_CLUSTER")
-                .or(section.cluster)
-                .filter(|c| !c.is_empty());
-            if let Some(name) = &c.cluster {
-                let plain = |ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-';
-                if !name.chars().all(plain) {
-                    bail!("clickhouse.cluster {name:?}: letters, digits, '_' and '-' only");
-                }
-            }
-            StoreConfig::ClickHouse(c)
-        }
-    };
-    let kafka_section = file.kafka.unwrap_or_default();
-    let kafka = match env("DMARCFLOW_KAFKA_BROKERS").or(kafka_section.brokers) {
-        Some(brokers) if !brokers.is_empty() => {
-            let mut publish = KafkaConfig::new(&brokers);
-            if let Some(prefix) = env("DMARCFLOW_KAFKA_TOPIC_PREFIX").or(kafka_section.topic_prefix)
-            {
-                publish.topic_prefix = prefix;
-            }
-            if let Some(group) = env("DMARCFLOW_KAFKA_GROUP").or(kafka_section.group) {
-                publish.group = group;
-            }
-            publish.instance_id = env("DMARCFLOW_KAFKA_INSTANCE_ID").or(kafka_section.instance_id);
-            if let Some(n) = number(
-                "DMARCFLOW_KAFKA_LINGER_MS",
-                kafka_section.linger_ms.map(u64::from),
-            )? {
-                publish.linger_ms = u32::try_from(n).context("DMARCFLOW_KAFKA_LINGER_MS")?;
-            }
-            if let Some(n) = kafka_section.session_timeout_ms {
-                publish.session_timeout_ms = n;
-            }
-            publish.extra = kafka_section
-                .librdkafka
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
-            // DMARCFLOW_KAFKA_LIBRDKAFKA: `name=value,name=value`, after the file's.
-            if let Some(list) = env("DMARCFLOW_KAFKA_LIBRDKAFKA") {
-                for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
-                    let Some((name, value)) = pair.split_once('=') else {
-                        bail!("DMARCFLOW_KAFKA_LIBRDKAFKA: {pair:?} is not name=value");
-                    };
-                    publish
-                        .extra
-                        .push((name.trim().to_owned(), value.trim().to_owned()));
-                }
-            }
-            if let Some(n) = kafka_section.partitions {
-                publish.partitions = n;
-            }
-            if let Some(n) = kafka_section.replication {
-                publish.replication = n;
-            }
-            if let Some(n) = kafka_section.max_message_bytes {
-                publish.max_message_bytes = n;
-            }
-            if let Some(c) = env("DMARCFLOW_KAFKA_COMPRESSION").or(kafka_section.compression) {
-                publish.compression = c;
-            }
-            publish.archive_raw = match env("DMARCFLOW_KAFKA_ARCHIVE_RAW") {
-                Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
-                None => kafka_section.archive_raw.unwrap_or(false),
-            };
-            Some(publish)
-        }
-        _ => None,
-    };
+    let batch = batch::batch(&file.batch, env)?;
+    let store = store::store(file.clickhouse.unwrap_or_default(), file.sqlite, env)?;
+    let kafka = kafka::kafka(file.kafka.unwrap_or_default(), env)?;
     let smtp = listeners::smtp(file.smtp.unwrap_or_default(), env)?;
     let http = listeners::http(file.http.unwrap_or_default(), env)?;
     let imap = imap::imap(file.imap.unwrap_or_default(), env)?;
@@ -368,6 +197,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dmarcflow_store::Secret;
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
