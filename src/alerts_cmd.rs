@@ -8,7 +8,14 @@ use dmarcflow_store::summary::day;
 use dmarcflow_store::Store;
 
 use crate::config::Config;
-use crate::AlertsArgs;
+
+#[derive(clap::Args)]
+pub struct AlertsArgs {
+    /// The last day of the evaluated window, YYYY-MM-DD (default today,
+    /// UTC).
+    #[arg(long)]
+    pub day: Option<String>,
+}
 
 fn unix_now() -> i64 {
     std::time::SystemTime::now()

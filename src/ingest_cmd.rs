@@ -3,6 +3,7 @@
 //! backfill engine (reader threads, the in-flight window, the resumable
 //! state file) is `dmarcflow_ingest::files::backfill`; this is its wiring.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,7 +13,19 @@ use dmarcflow_ingest::files::backfill::{Backfill, BackfillSummary};
 use dmarcflow_ingest::files::discover;
 use indicatif::ProgressBar;
 
-use crate::IngestArgs;
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Files or directories (walked recursively). Without any, the network
+    /// sources of the configuration run ([smtp], [http], [imap]) until
+    /// SIGINT or SIGTERM.
+    pub paths: Vec<PathBuf>,
+    /// What was published already (one line per input).
+    #[arg(long, default_value = "dmarcflow-ingest.state")]
+    pub state: PathBuf,
+    /// Show a progress bar.
+    #[arg(long)]
+    pub progress: bool,
+}
 
 /// Publishes every input under `args.paths` not recorded in the state file
 /// yet; prints and returns what it did.

@@ -22,6 +22,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use alerts_cmd::AlertsArgs;
+use ingest_cmd::IngestArgs;
+use parse_cmd::ParseArgs;
+use reports_cmd::ReportsArgs;
+use run_cmd::RunArgs;
+use sink_cmd::SinkArgs;
+use store_cmd::ReportArgs;
+
 #[derive(Parser)]
 #[command(
     name = "dmarcflow",
@@ -80,104 +88,6 @@ enum Command {
     /// .ci/chdb_check.py).
     #[command(hide = true)]
     ClickhouseSql { paths: Vec<PathBuf> },
-}
-
-#[derive(clap::Args)]
-pub struct RunArgs {
-    /// Files or directories (walked recursively). Without any, the network
-    /// sources of the configuration ([smtp], [http], [imap]) run.
-    pub paths: Vec<PathBuf>,
-    /// Write rejected inputs here (JSON lines) instead of to stderr; as a
-    /// service without Kafka, the dead-letter file (default
-    /// ./dmarcflow-dead-letters.jsonl, with the raw bytes).
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
-    /// The SQLite file (overrides the configuration).
-    #[arg(long)]
-    pub db: Option<PathBuf>,
-}
-
-#[derive(clap::Args)]
-pub struct IngestArgs {
-    /// Files or directories (walked recursively). Without any, the network
-    /// sources of the configuration run ([smtp], [http], [imap]) until
-    /// SIGINT or SIGTERM.
-    pub paths: Vec<PathBuf>,
-    /// What was published already (one line per input).
-    #[arg(long, default_value = "dmarcflow-ingest.state")]
-    pub state: PathBuf,
-    /// Show a progress bar.
-    #[arg(long)]
-    pub progress: bool,
-}
-
-#[derive(clap::Args)]
-pub struct SinkArgs {
-    /// Stop after this many seconds without a message (default: run until killed).
-    #[arg(long)]
-    pub until_idle: Option<f64>,
-}
-
-#[derive(clap::Args)]
-pub struct ReportsArgs {
-    /// The day the reports are due on, YYYY-MM-DD (default today, UTC).
-    #[arg(long)]
-    pub day: Option<String>,
-}
-
-#[derive(clap::Args)]
-pub struct AlertsArgs {
-    /// The last day of the evaluated window, YYYY-MM-DD (default today,
-    /// UTC).
-    #[arg(long)]
-    pub day: Option<String>,
-}
-
-#[derive(clap::Args)]
-pub struct ReportArgs {
-    /// The policy domain.
-    #[arg(long)]
-    pub domain: String,
-    /// First day, YYYY-MM-DD (default 30 days ago).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Last day, YYYY-MM-DD (default today).
-    #[arg(long)]
-    pub to: Option<String>,
-    /// The views, comma-separated: result, source, host, sender, network,
-    /// country, reporter (default: all of them, in that order).
-    #[arg(long, value_delimiter = ',')]
-    pub by: Vec<String>,
-    /// text (the views as tables), html (one self-contained file: a chart,
-    /// the tables, the alerts of the period) or pdf.
-    #[arg(long, default_value = "text")]
-    pub format: String,
-    /// Write here instead of to stdout.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
-
-#[derive(clap::Args)]
-pub struct ParseArgs {
-    /// Files or directories (walked recursively): .eml, .mbox, maildirs,
-    /// raw .xml/.gz/.zip/.json.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Write rejected inputs here (JSON lines) instead of to stderr.
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
-    /// Most bytes one report may decompress to.
-    #[arg(long, default_value_t = dmarcflow_parse::Limits::default().max_decompressed)]
-    pub max_decompressed: u64,
-    /// Most decompressed bytes per compressed byte.
-    #[arg(long, default_value_t = dmarcflow_parse::Limits::default().max_ratio)]
-    pub max_ratio: u64,
-    /// Raw files larger than this are parsed as streams.
-    #[arg(long, default_value_t = 64 << 20)]
-    pub stream_threshold: u64,
-    /// Never show a progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
 }
 
 /// Structured logs on stderr (`tracing`): text, or JSON with `--log-json`.

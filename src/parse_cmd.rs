@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use dmarcflow_ingest::files::{
@@ -13,7 +14,29 @@ use dmarcflow_parse::{stream_aggregate, Item, Limits, ParseError, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::report_writer::{write_reject, write_report, write_stream, RejectLine};
-use crate::ParseArgs;
+
+#[derive(clap::Args)]
+pub struct ParseArgs {
+    /// Files or directories (walked recursively): .eml, .mbox, maildirs,
+    /// raw .xml/.gz/.zip/.json.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Write rejected inputs here (JSON lines) instead of to stderr.
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Most bytes one report may decompress to.
+    #[arg(long, default_value_t = dmarcflow_parse::Limits::default().max_decompressed)]
+    pub max_decompressed: u64,
+    /// Most decompressed bytes per compressed byte.
+    #[arg(long, default_value_t = dmarcflow_parse::Limits::default().max_ratio)]
+    pub max_ratio: u64,
+    /// Raw files larger than this are parsed as streams.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub stream_threshold: u64,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
 
 #[derive(Debug, Default)]
 pub struct Summary {

@@ -13,6 +13,13 @@ use dmarcflow_store::Store;
 
 use crate::config::Config;
 
+#[derive(clap::Args)]
+pub struct ReportsArgs {
+    /// The day the reports are due on, YYYY-MM-DD (default today, UTC).
+    #[arg(long)]
+    pub day: Option<String>,
+}
+
 /// Sends what is due on `today` and was not sent yet; the subjects sent.
 pub async fn send_due(
     store: &mut Store,
@@ -98,7 +105,7 @@ pub async fn send_due(
     Ok(sent)
 }
 
-pub fn run(config: &Config, args: &crate::ReportsArgs) -> Result<()> {
+pub fn run(config: &Config, args: &ReportsArgs) -> Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);

@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
@@ -16,7 +17,21 @@ use dmarcflow_store::{Store, StoreConfig, WriteSummary};
 
 use crate::config::Config;
 use crate::report_writer::{write_reject, RejectLine};
-use crate::RunArgs;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Files or directories (walked recursively). Without any, the network
+    /// sources of the configuration ([smtp], [http], [imap]) run.
+    pub paths: Vec<PathBuf>,
+    /// Write rejected inputs here (JSON lines) instead of to stderr; as a
+    /// service without Kafka, the dead-letter file (default
+    /// ./dmarcflow-dead-letters.jsonl, with the raw bytes).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// The SQLite file (overrides the configuration).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+}
 
 /// What a run did.
 #[derive(Debug, Default)]

@@ -16,7 +16,7 @@ use dmarcflow_sink::{SinkService, Until};
 use dmarcflow_store::Store;
 
 use crate::config::Config;
-use crate::RunArgs;
+use crate::run_cmd::RunArgs;
 
 /// Reports in flight between the sources and the store.
 const IN_FLIGHT: usize = 1024;

@@ -10,7 +10,13 @@ use dmarcflow_sink::{SinkService, SinkSummary, Until};
 use dmarcflow_store::Store;
 
 use crate::config::Config;
-use crate::SinkArgs;
+
+#[derive(clap::Args)]
+pub struct SinkArgs {
+    /// Stop after this many seconds without a message (default: run until killed).
+    #[arg(long)]
+    pub until_idle: Option<f64>,
+}
 
 pub fn run(
     args: &SinkArgs,

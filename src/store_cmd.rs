@@ -2,6 +2,7 @@
 //! configured store, asked directly.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use dmarcflow_ingest::received_now as unix_now;
@@ -10,7 +11,30 @@ use dmarcflow_store::summary::{day as day_of, Scope, View};
 use dmarcflow_store::{Store, StoreConfig};
 
 use crate::config::Config;
-use crate::ReportArgs;
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The policy domain.
+    #[arg(long)]
+    pub domain: String,
+    /// First day, YYYY-MM-DD (default 30 days ago).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (default today).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The views, comma-separated: result, source, host, sender, network,
+    /// country, reporter (default: all of them, in that order).
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// text (the views as tables), html (one self-contained file: a chart,
+    /// the tables, the alerts of the period) or pdf.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Write here instead of to stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
