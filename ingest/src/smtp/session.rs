@@ -162,38 +162,11 @@ where
                 return Ok(End::StartTls(io.into_inner()));
             }
             "MAIL" => {
-                let answer = if !envelope.hello {
-                    "503 5.5.1 Say hello first"
-                } else if config.require_tls && !secure {
-                    "530 5.7.0 Must issue a STARTTLS command first"
-                } else {
-                    match address(rest, "FROM:") {
-                        None => "501 5.5.4 Syntax: MAIL FROM:<address>",
-                        Some((from, params)) => {
-                            if declared_size(params).is_some_and(|n| n > config.max_message_bytes) {
-                                "552 5.3.4 Message too big"
-                            } else {
-                                envelope.from = Some(from);
-                                envelope.to.clear();
-                                "250 2.1.0 Ok"
-                            }
-                        }
-                    }
-                };
+                let answer = mail(&mut envelope, rest, config, secure);
                 reply(&mut io, answer).await?;
             }
             "RCPT" => {
-                let answer = match (&envelope.from, address(rest, "TO:")) {
-                    (None, _) => "503 5.5.1 Need MAIL first",
-                    (_, None) => "501 5.5.4 Syntax: RCPT TO:<address>",
-                    (_, Some((to, _))) if !config.accepts(&to) => {
-                        "550 5.7.1 Recipient not accepted here"
-                    }
-                    (_, Some((to, _))) => {
-                        envelope.to.push(to);
-                        "250 2.1.5 Ok"
-                    }
-                };
+                let answer = rcpt(&mut envelope, rest, config);
                 reply(&mut io, answer).await?;
             }
             "DATA" => {
@@ -201,55 +174,13 @@ where
                     reply(&mut io, "503 5.5.1 Need RCPT first").await?;
                     continue;
                 }
-                // Room for a small message, or the sender is told before
-                // it sends anything. Promising the parse's room before the
-                // data is what keeps concurrent senders from starving each
-                // other (all holding bytes, none with room to parse); the
-                // price is that a client stalled in DATA holds it until
-                // the data timeout.
-                let mut held = shared.budget.empty();
-                if !held.grow(shared.working_bytes(0), Some(BUDGET_WAIT)).await {
-                    reply(&mut io, BUSY).await?;
-                    continue;
+                if receive(&mut io, &envelope, shared, peer, &clock, &mut messages).await? {
+                    envelope = Envelope {
+                        hello: true,
+                        helo: envelope.helo,
+                        ..Envelope::default()
+                    };
                 }
-                reply(&mut io, "354 End data with <CR><LF>.<CR><LF>").await?;
-                let data = message(&mut io, config.max_message_bytes, &mut held, &clock).await?;
-                messages += 1;
-                let answer = match data {
-                    Data::TooBig => "552 5.3.4 Message too big".to_owned(),
-                    Data::Busy => BUSY.to_owned(),
-                    Data::Complete(data) => {
-                        let working = shared.working_bytes(data.len() as u64);
-                        let more = working.saturating_sub(held.bytes());
-                        if held.grow(more, Some(BUDGET_WAIT)).await {
-                            let origin = format!("smtp:{peer}#{messages}");
-                            // SPF needs the sender's own server: not an
-                            // LMTP client (the MTA in front).
-                            let sender = peer
-                                .parse::<std::net::SocketAddr>()
-                                .ok()
-                                .filter(|_| !config.lmtp)
-                                .map(|addr| dmarcflow_enrich::Envelope {
-                                    peer: addr.ip(),
-                                    helo: envelope.helo.clone(),
-                                    mail_from: envelope.from.clone().unwrap_or_default(),
-                                });
-                            deliver(shared, data, origin, sender.as_ref()).await
-                        } else {
-                            BUSY.to_owned()
-                        }
-                    }
-                };
-                let replies = if config.lmtp { envelope.to.len() } else { 1 };
-                for _ in 0..replies {
-                    reply(&mut io, &answer).await?;
-                }
-                drop(held);
-                envelope = Envelope {
-                    hello: true,
-                    helo: envelope.helo,
-                    ..Envelope::default()
-                };
             }
             "RSET" => {
                 envelope = Envelope {
@@ -268,6 +199,103 @@ where
             _ => reply(&mut io, "502 5.5.2 Command not recognised").await?,
         }
     }
+}
+
+/// MAIL FROM: the answer, and the envelope started when it is 250.
+fn mail(envelope: &mut Envelope, rest: &str, config: &SmtpConfig, secure: bool) -> &'static str {
+    if !envelope.hello {
+        return "503 5.5.1 Say hello first";
+    }
+    if config.require_tls && !secure {
+        return "530 5.7.0 Must issue a STARTTLS command first";
+    }
+    match address(rest, "FROM:") {
+        None => "501 5.5.4 Syntax: MAIL FROM:<address>",
+        Some((_, params))
+            if declared_size(params).is_some_and(|n| n > config.max_message_bytes) =>
+        {
+            "552 5.3.4 Message too big"
+        }
+        Some((from, _)) => {
+            envelope.from = Some(from);
+            envelope.to.clear();
+            "250 2.1.0 Ok"
+        }
+    }
+}
+
+/// RCPT TO: the answer, and the recipient added when it is 250.
+fn rcpt(envelope: &mut Envelope, rest: &str, config: &SmtpConfig) -> &'static str {
+    match (&envelope.from, address(rest, "TO:")) {
+        (None, _) => "503 5.5.1 Need MAIL first",
+        (_, None) => "501 5.5.4 Syntax: RCPT TO:<address>",
+        (_, Some((to, _))) if !config.accepts(&to) => "550 5.7.1 Recipient not accepted here",
+        (_, Some((to, _))) => {
+            envelope.to.push(to);
+            "250 2.1.5 Ok"
+        }
+    }
+}
+
+/// DATA: the message read, delivered and answered (once per recipient
+/// over LMTP). False when the budget had no room to start (answered 451
+/// before any data; the envelope stands).
+async fn receive<S, P>(
+    io: &mut BufReader<S>,
+    envelope: &Envelope,
+    shared: &Arc<Shared<P>>,
+    peer: &str,
+    clock: &Clock,
+    messages: &mut u64,
+) -> std::io::Result<bool>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    P: Publish,
+{
+    let config = &shared.config;
+    // Room for a small message, or the sender is told before it sends
+    // anything. Promising the parse's room before the data is what keeps
+    // concurrent senders from starving each other (all holding bytes, none
+    // with room to parse); the price is that a client stalled in DATA
+    // holds it until the data timeout.
+    let mut held = shared.budget.empty();
+    if !held.grow(shared.working_bytes(0), Some(BUDGET_WAIT)).await {
+        reply(io, BUSY).await?;
+        return Ok(false);
+    }
+    reply(io, "354 End data with <CR><LF>.<CR><LF>").await?;
+    let data = message(io, config.max_message_bytes, &mut held, clock).await?;
+    *messages += 1;
+    let answer = match data {
+        Data::TooBig => "552 5.3.4 Message too big".to_owned(),
+        Data::Busy => BUSY.to_owned(),
+        Data::Complete(data) => {
+            let working = shared.working_bytes(data.len() as u64);
+            let more = working.saturating_sub(held.bytes());
+            if held.grow(more, Some(BUDGET_WAIT)).await {
+                let origin = format!("smtp:{peer}#{messages}");
+                // SPF needs the sender's own server: not an LMTP client
+                // (the MTA in front).
+                let sender = peer
+                    .parse::<std::net::SocketAddr>()
+                    .ok()
+                    .filter(|_| !config.lmtp)
+                    .map(|addr| dmarcflow_enrich::Envelope {
+                        peer: addr.ip(),
+                        helo: envelope.helo.clone(),
+                        mail_from: envelope.from.clone().unwrap_or_default(),
+                    });
+                deliver(shared, data, origin, sender.as_ref()).await
+            } else {
+                BUSY.to_owned()
+            }
+        }
+    };
+    let replies = if config.lmtp { envelope.to.len() } else { 1 };
+    for _ in 0..replies {
+        reply(io, &answer).await?;
+    }
+    Ok(true)
 }
 
 /// Parses a message, publishes all it holds, and says what to answer.
