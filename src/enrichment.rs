@@ -1,7 +1,8 @@
 //! `[enrich]` for the commands that read files on a thread of their own
 //! (`parse`, `run`): the enricher and a runtime its lookups run on, called
-//! report by report, or as a stage of its own (`Stage`) that enriches many
-//! reports at once while the reading thread goes on.
+//! report by report, or as a stage on a thread of its own (`Stage`, around
+//! `dmarcflow_enrich::stage`) that enriches many reports at once while the
+//! reading thread goes on.
 
 use anyhow::{anyhow, Context, Result};
 use dmarcflow_enrich::{EnrichConfig, Enricher};
@@ -40,10 +41,6 @@ impl Enrichment {
     }
 }
 
-/// Reports enriched at once by a `Stage`: their DNS waits overlap each
-/// other and the parsing of the next ones.
-const IN_FLIGHT: usize = 64;
-
 /// Enrichment on a thread of its own: reports sent in come out enriched,
 /// in the order they were sent (the parts of a report stay in order), to
 /// the in-process bus the stage was made with.
@@ -54,19 +51,14 @@ pub struct Stage {
 
 impl Enrichment {
     pub fn stage(self, publisher: dmarcflow_bus::Publisher) -> Stage {
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Ingested<'static>>(IN_FLIGHT);
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<Ingested<'static>>(dmarcflow_enrich::stage::IN_FLIGHT);
         let thread = std::thread::spawn(move || {
             let Enrichment { runtime, enricher } = self;
             runtime.block_on(async {
                 use futures_util::StreamExt;
-                let enricher = &enricher;
                 let incoming = futures_util::stream::poll_fn(|cx| receiver.poll_recv(cx));
-                let mut enriched = incoming
-                    .map(|mut item| async move {
-                        enricher.report(&mut item.report).await;
-                        item
-                    })
-                    .buffered(IN_FLIGHT);
+                let mut enriched = std::pin::pin!(enricher.stage(incoming));
                 while let Some(item) = enriched.next().await {
                     publisher.publish_async(item).await?;
                 }

@@ -27,6 +27,7 @@ pub mod report_auth;
 pub mod reverse_dns;
 pub mod senders;
 mod source_cache;
+pub mod stage;
 
 pub use base_domain::SuffixList;
 pub use config::EnrichConfig;

@@ -209,11 +209,7 @@ impl SinkService {
         async move {
             let started = std::time::Instant::now();
             if let Some(enricher) = &enricher {
-                let missing = batch
-                    .iter_mut()
-                    .filter(|i| dmarcflow_enrich::Enricher::missing(&i.report))
-                    .map(|i| enricher.report(&mut i.report));
-                futures_util::future::join_all(missing).await;
+                batch = enricher.batch(batch).await;
             }
             let written = if confirmer.confirm(&checkpoint).await {
                 let lease = confirmer.lease().clone();
