@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::{ReportIds, Rig};
@@ -53,17 +53,9 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
     };
     rig.env
         .push(("DMARCFLOW_BATCH_MAX_ROWS".into(), "500".into()));
-    let corpus = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        corpus.is_dir() || std::env::var("CI").is_err(),
-        "no corpus under CI"
-    );
-    if !corpus.is_dir() {
+    let Some(corpus) = dmarcflow_testkit::corpus::root() else {
         return;
-    }
+    };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);

@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use common::{free_port, have, wait_for};
-use dmarcflow_ingest::fixtures::report_email;
+use dmarcflow_testkit::fixtures::report_email;
 
 /// The memory budget the service runs with.
 const BUDGET: u64 = 64 << 20;

@@ -41,7 +41,7 @@ fn loaded(name: &str) -> Option<(Rig, ReportIds)> {
     ));
     let inbox = rig.path().join("inbox");
     std::fs::create_dir_all(&inbox).unwrap_or_else(|e| panic!("{e}"));
-    let mut generator = dmarcflow_benches::Generator::new(13);
+    let mut generator = dmarcflow_testkit::Generator::new(13);
     for (i, email) in generator.emails(EMAILS).into_iter().enumerate() {
         std::fs::write(inbox.join(format!("{i:05}.eml")), email).unwrap_or_else(|e| panic!("{e}"));
     }

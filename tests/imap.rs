@@ -44,9 +44,8 @@ fn dovecot() -> Option<ImapConfig> {
 }
 
 fn corpus_emails() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let mut found = Vec::new();
-    let mut dirs = vec![root];
+    let mut dirs: Vec<PathBuf> = dmarcflow_testkit::corpus::root().into_iter().collect();
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();

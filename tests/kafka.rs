@@ -6,27 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use rdkafka::message::Message;
-
-fn corpus() -> Option<PathBuf> {
-    let root = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-        PathBuf::from,
-    );
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "no corpus at {} under CI",
-        root.display()
-    );
-    None
-}
 
 struct Env {
     dir: tempfile::TempDir,
@@ -95,7 +79,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn corpus_through_kafka_is_stored_once() {
-    let (Some(env), Some(corpus)) = (Env::new("corpus"), corpus()) else {
+    let (Some(env), Some(corpus)) = (Env::new("corpus"), dmarcflow_testkit::corpus::root()) else {
         return;
     };
     let corpus = corpus.display().to_string();
@@ -150,7 +134,7 @@ fn corpus_through_kafka_is_stored_once() {
 fn corpus_aggregates() -> usize {
     let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
         .args(["parse", "--no-progress"])
-        .arg(corpus().unwrap_or_default())
+        .arg(dmarcflow_testkit::corpus::root().unwrap_or_default())
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     let ids: std::collections::HashSet<String> = String::from_utf8_lossy(&out.stdout)
@@ -208,7 +192,7 @@ fn a_large_report_travels_in_parts() {
 
 #[test]
 fn a_stopped_sink_writes_its_batch_first() {
-    let (Some(env), Some(corpus)) = (Env::new("stop"), corpus()) else {
+    let (Some(env), Some(corpus)) = (Env::new("stop"), dmarcflow_testkit::corpus::root()) else {
         return;
     };
     let corpus = corpus.display().to_string();

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::{certificate, free_port, have, wait_for};
 
-use dmarcflow_ingest::fixtures::report_email;
+use dmarcflow_testkit::fixtures::report_email;
 
 /// The tests of this file one at a time (the outage stops the broker).
 static BROKER: std::sync::Mutex<()> = std::sync::Mutex::new(());

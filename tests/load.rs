@@ -18,7 +18,7 @@ mod common;
 mod hostile;
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use client::Client;
 use common::ReportIds;
-use dmarcflow_benches::{Generator, Profile};
+use dmarcflow_testkit::{Generator, Profile};
 
 /// The budget the service runs with.
 const BUDGET: u64 = 96 << 20;
@@ -78,19 +78,6 @@ impl Phase {
     }
 }
 
-fn corpus() -> Option<PathBuf> {
-    let corpus = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-        PathBuf::from,
-    );
-    if corpus.join("INVENTORY.tsv").is_file() {
-        return Some(corpus);
-    }
-    assert!(std::env::var("CI").is_err(), "no corpus under CI");
-    eprintln!("skipping: no corpus at {}", corpus.display());
-    None
-}
-
 /// Every report email of the corpus (its inventory's `eml` files).
 fn corpus_emails(corpus: &Path) -> Vec<Message> {
     let inventory = std::fs::read_to_string(corpus.join("INVENTORY.tsv")).unwrap_or_default();
@@ -119,9 +106,9 @@ fn large(n: u64) -> Vec<Message> {
     (0..n)
         .map(|i| {
             let mut xml = Vec::new();
-            dmarcflow_benches::write_report(&mut xml, Profile::Microsoft, 30_000, 1000 + i)
+            dmarcflow_testkit::write_report(&mut xml, Profile::Microsoft, 30_000, 1000 + i)
                 .unwrap_or_else(|e| panic!("{e}"));
-            let data = dmarcflow_benches::email(Profile::Microsoft, &xml, 9_000_000 + i);
+            let data = dmarcflow_testkit::email(Profile::Microsoft, &xml, 9_000_000 + i);
             Message {
                 name: format!("large-{i}"),
                 data: Arc::new(data),
@@ -360,7 +347,7 @@ fn bare_store(dir: &Path, messages: &[Message]) -> String {
 
 #[test]
 fn fifty_clients_over_starttls_within_the_memory_budget() {
-    let Some(corpus) = corpus() else {
+    let Some(corpus) = dmarcflow_testkit::corpus::root() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -13,9 +13,9 @@ use std::io::Read;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dmarcflow_benches::{write_report, Generator, Profile};
 use dmarcflow_parse::decompress::{unpack, Unpacked};
 use dmarcflow_parse::{stream_aggregate, Item, Limits, Parser};
+use dmarcflow_testkit::{write_report, Generator, Profile};
 use mail_parser::{MimeHeaders, PartType};
 
 /// Ours: every report of every email, parsed to the normalised types.
@@ -76,7 +76,10 @@ fn floor(emails: &[Vec<u8>]) -> usize {
 }
 
 fn corpus_emails() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let Some(root) = dmarcflow_testkit::corpus::root() else {
+        eprintln!("shared corpus not found: corpus group skipped");
+        return Vec::new();
+    };
     let Ok(inventory) = std::fs::read_to_string(root.join("INVENTORY.tsv")) else {
         eprintln!("shared corpus not found: corpus group skipped");
         return Vec::new();

@@ -4,8 +4,8 @@
 //! Without arguments it parses 1000 generated emails three times; with
 //! paths, those emails 200 times each; `ROUNDS=N` changes the count.
 
-use dmarcflow_benches::Generator;
 use dmarcflow_parse::{Item, Parser};
+use dmarcflow_testkit::Generator;
 
 fn main() {
     let paths: Vec<String> = std::env::args().skip(1).collect();

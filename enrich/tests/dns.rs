@@ -29,11 +29,7 @@ fn knotd() -> Option<PathBuf> {
     found
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_or(0, |a| a.port())
-}
+use dmarcflow_testkit::ports::free_port;
 
 const SOA: &str = "@ 300 SOA ns.sender.example. hostmaster.sender.example. 1 3600 600 86400 60\n@ 300 NS ns.sender.example.\n";
 

@@ -11,8 +11,6 @@
 
 pub use dmarcflow_listen::budget;
 pub mod files;
-#[doc(hidden)]
-pub mod fixtures;
 pub mod http;
 pub mod imap;
 mod shared;

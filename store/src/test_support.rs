@@ -2,7 +2,6 @@
 //! totals every store must end up with, and generated reports.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use dmarcflow_ingest::files::{discover, FilesSource, Found};
 use dmarcflow_schemas::aggregate::{AggregateReport, DmarcResult, Record};
@@ -10,24 +9,7 @@ use dmarcflow_schemas::{Ingested, Report};
 
 use crate::summary::day;
 
-/// `$DMARCFLOW_CORPUS`, else `../shared/corpus` beside the repository.
-/// Missing: a failure under CI, a skip (None) elsewhere.
-pub fn corpus_root() -> Option<PathBuf> {
-    let root = std::env::var_os("DMARCFLOW_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "the shared corpus is missing at {} (CI=true)",
-        root.display()
-    );
-    eprintln!("skipping: no corpus at {}", root.display());
-    None
-}
+pub use dmarcflow_testkit::corpus::root as corpus_root;
 
 /// Every report of the corpus, in discovery order.
 pub fn corpus_reports() -> Option<Vec<Ingested<'static>>> {

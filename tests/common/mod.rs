@@ -33,13 +33,8 @@ pub fn embedded(dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// A loopback port nothing listens on now (for a server a test starts).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"))
-}
+#[allow(unused_imports)]
+pub use dmarcflow_testkit::ports::free_port;
 
 /// Whether `tool` is on the PATH (or in ~/.cargo/bin); missing under CI
 /// is a failure, elsewhere a skip.

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use dmarcflow_benches::{write_report, Generator, Profile};
+use dmarcflow_testkit::{write_report, Generator, Profile};
 
 /// A Write that counts bytes and stops the record loop when the target is reached.
 fn huge(path: &str, bytes: u64, compress: bool) -> std::io::Result<u64> {
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         Some("examples") if args.len() >= 3 => {
             let dir = std::path::Path::new(&args[2]);
             std::fs::create_dir_all(dir).and_then(|_| {
-                let examples = dmarcflow_benches::examples::examples();
+                let examples = dmarcflow_testkit::generator::examples::examples();
                 for (name, bytes) in &examples {
                     std::fs::write(dir.join(name), bytes)?;
                 }

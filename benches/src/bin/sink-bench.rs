@@ -11,12 +11,12 @@
 
 use std::time::Instant;
 
-use dmarcflow_benches::Generator;
 use dmarcflow_parse::{Item, Parser};
 use dmarcflow_schemas::{Ingested, Report};
 use dmarcflow_store::clickhouse::encoder::{aggregate_record, aggregate_report, Meta};
 use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig, ClickHouseSink};
 use dmarcflow_store::sqlite::SqliteStore;
+use dmarcflow_testkit::Generator;
 
 const BATCH_REPORTS: usize = 2000;
 

@@ -4,28 +4,12 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dmarcflow_parse::Parser;
 use dmarcflow_schemas::Report;
 
-/// The corpus folder, or `None` outside CI when it is absent.
-pub fn root() -> Option<PathBuf> {
-    let root = std::env::var_os("DMARCFLOW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if root.join("INVENTORY.tsv").is_file() {
-        return Some(root);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(
-        !ci,
-        "CI=true but the shared corpus is missing at {}",
-        root.display()
-    );
-    eprintln!("SKIP: shared corpus not found at {}", root.display());
-    None
-}
+pub use dmarcflow_testkit::corpus::root;
 
 /// One inventory row.
 #[derive(Debug, Clone)]

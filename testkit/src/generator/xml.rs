@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::Rng;
+use super::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::Profile;
+use super::Profile;
 
 /// How the report is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,4 @@
-//! A report email for tests, here and in the binary's integration tests
-//! (which cannot reach this crate's test-only modules).
+//! Report emails written inline, for tests that need one small report.
 
 /// A small aggregate report email (text/xml) whose report id is `id`.
 pub fn report_email(id: &str) -> String {

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use crate::{email, write_report, Profile};
+use super::{email, write_report, Profile};
 
 /// The policy domain every example reports on.
 pub const DOMAIN: &str = "example.com";

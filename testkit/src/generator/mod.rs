@@ -1,7 +1,5 @@
-//! Benchmarks and the generator of realistic report corpora.
-//!
-//! Data flows `ingest -> parse -> schemas -> bus -> sink -> store`; this crate feeds
-//! the start of it. [`Generator`] writes aggregate reports shaped like the
+//! The generator of realistic report corpora, for the tests and the
+//! benches (`cargo run -p dmarcflow-benches --bin generate`). [`Generator`] writes aggregate reports shaped like the
 //! big providers' (Google: zip, no envelope fields; Microsoft: gzip, CRLF,
 //! `<version>`, envelope_to/from; Yahoo: gzip, several DKIM results), as
 //! bare XML, compressed payloads or whole emails, at any scale, and streams
