@@ -20,9 +20,6 @@ pub mod source_metrics;
 pub use budget::MemoryBudget;
 pub use shared::{Carrier, Delivered, Shared, Undelivered};
 
-#[cfg(test)]
-mod test_support;
-
 /// Unix seconds now: the `received_at` a source stamps on what it reads.
 pub fn received_now() -> i64 {
     std::time::SystemTime::now()

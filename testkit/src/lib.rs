@@ -6,7 +6,9 @@
 //! - [`ports`]: a free loopback port for a server a test starts;
 //! - [`fixtures`]: small report emails written inline;
 //! - [`generator`]: realistic report corpora at any scale, and the
-//!   examples shipped in `examples/`.
+//!   examples shipped in `examples/`;
+//! - `sources` (feature `sources`): a recording bus, TLS and a loopback
+//!   listener for the network sources' tests.
 //!
 //! Of the workspace it depends on `parse` alone (its MIME base64, for the
 //! generator's emails), so any crate may take it as a dev-dependency
@@ -16,6 +18,8 @@ pub mod corpus;
 pub mod fixtures;
 pub mod generator;
 pub mod ports;
+#[cfg(feature = "sources")]
+pub mod sources;
 
 pub use generator::{
     email, write_report, write_report_salted, Attachment, Generator, Profile, Rng,

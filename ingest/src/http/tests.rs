@@ -9,7 +9,7 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, HttpConfig, Shared};
-use crate::test_support::{loopback, tls, Recording};
+use dmarcflow_testkit::sources::{loopback, tls, Recording};
 
 const REPORT: &str = r#"{"organization-name":"Mail Co","date-range":{"start-datetime":"2024-01-01T00:00:00Z",
 "end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@mail.example","report-id":"https-1",

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::{connect, roots_from_pem, serve, AfterAck, ImapConfig, ImapSession, Security, Shared};
-use crate::test_support::Recording;
 use dmarcflow_testkit::fixtures::report_email;
+use dmarcflow_testkit::sources::Recording;
 
 const NOT_A_REPORT: &str =
     "From: a@b.example\r\nTo: dmarc@example.com\r\nSubject: hello\r\n\r\nJust a note.\r\n";

@@ -10,8 +10,8 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::{serve, Shared, SmtpConfig};
-use crate::test_support::{loopback, tls, Recording};
 use dmarcflow_testkit::fixtures::report_email;
+use dmarcflow_testkit::sources::{loopback, tls, Recording};
 
 /// A report email with a line that starts with a dot (dot-stuffing).
 fn report() -> String {

@@ -1,6 +1,6 @@
-//! Shared by the sources' tests: a bus that records and can be made
-//! unavailable, a self-signed certificate with a client trusting it, and a
-//! loopback listener.
+//! For the network sources' tests (feature `sources`): a bus that records
+//! and can be made unavailable, a self-signed certificate with a client
+//! trusting it, and a loopback listener.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +9,9 @@ use dmarcflow_schemas::Ingested;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-use crate::files::Rejected;
 use dmarcflow_bus::BusError;
 use dmarcflow_bus::Publish;
+use dmarcflow_schemas::Rejected;
 
 #[derive(Default)]
 pub struct Recording {
