@@ -37,6 +37,9 @@ where
             Ok((tcp, peer)) => {
                 metrics::counter!("dmarcflow_listener_accepted_total", "listener" => name)
                     .increment(1);
+                // Replies are small and each waits for the client (an SMTP
+                // reply, an HTTP answer, a refusal): never delay one.
+                let _ = tcp.set_nodelay(true);
                 match gate.admit(peer.ip()) {
                     Ok(admission) => {
                         tokio::spawn(handle(tcp, peer, admission));
