@@ -78,10 +78,6 @@ impl Gate {
         self.listener
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Connections open now.
     pub fn open(&self) -> usize {
         self.lock().total
@@ -91,36 +87,27 @@ impl Gate {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Admits a connection from `ip`, or says why not. Never waits.
+    /// Admits a connection from `ip`, or says why not. Never waits: the
+    /// caps are checked and the buffers reserved (a semaphore's try, no
+    /// wait) under one lock.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Admission, Refusal> {
         let client = Client::of(ip);
-        {
-            let open = self.lock();
-            if open.total >= self.limits.max_connections {
-                return Err(Refusal::MaxConnections);
-            }
-            if open.by_client.get(&client).copied().unwrap_or(0)
-                >= self.limits.max_connections_per_ip
-            {
-                return Err(Refusal::MaxConnectionsPerIp);
-            }
+        let mut open = self.lock();
+        if open.total >= self.limits.max_connections {
+            return Err(Refusal::MaxConnections);
+        }
+        let count = open.by_client.get(&client).copied().unwrap_or(0);
+        if count >= self.limits.max_connections_per_ip {
+            return Err(Refusal::MaxConnectionsPerIp);
         }
         let mut reservation = self.budget.empty();
         if !reservation.try_grow(self.limits.reserve_bytes) {
             return Err(Refusal::Memory);
         }
-        let total = {
-            let mut open = self.lock();
-            // Checked again: another admission may have come in between
-            // (only the accept loop admits, so this is belt and braces).
-            let count = open.by_client.entry(client).or_insert(0);
-            if *count >= self.limits.max_connections_per_ip {
-                return Err(Refusal::MaxConnectionsPerIp);
-            }
-            *count += 1;
-            open.total += 1;
-            open.total
-        };
+        open.by_client.insert(client, count + 1);
+        open.total += 1;
+        let total = open.total;
+        drop(open);
         self.report(total);
         Ok(Admission {
             gate: self.clone(),
