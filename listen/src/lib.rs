@@ -52,3 +52,23 @@ pub fn timed_out(listener: &'static str, phase: &'static str) {
     metrics::counter!("dmarcflow_listener_timeouts_total", "listener" => listener, "phase" => phase)
         .increment(1);
 }
+
+/// Runs `work` until `deadline`; past it, the timeout is counted in
+/// `phase` and `work` fails with `TimedOut`.
+pub async fn within<T>(
+    deadline: tokio::time::Instant,
+    listener: &'static str,
+    phase: &'static str,
+    work: impl std::future::Future<Output = std::io::Result<T>>,
+) -> std::io::Result<T> {
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(done) => done,
+        Err(_) => {
+            timed_out(listener, phase);
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{phase} timed out"),
+            ))
+        }
+    }
+}

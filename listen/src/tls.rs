@@ -16,14 +16,6 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     limit: Duration,
     listener: &'static str,
 ) -> std::io::Result<TlsStream<S>> {
-    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
-        Ok(done) => done,
-        Err(_) => {
-            crate::timed_out(listener, "tls_handshake");
-            Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "TLS handshake timed out",
-            ))
-        }
-    }
+    let deadline = tokio::time::Instant::now() + limit;
+    crate::within(deadline, listener, "tls_handshake", acceptor.accept(stream)).await
 }

@@ -76,16 +76,7 @@ async fn conversation<P: Publish>(tcp: TcpStream, peer: &str, shared: &Arc<Share
     // The reads are bounded by the clock; this bounds the rest (a client
     // that never reads its replies) at the same end, with a moment for a
     // delivery under way to be answered.
-    let result = match tokio::time::timeout_at(clock.hard_end(), talk).await {
-        Ok(result) => result,
-        Err(_) => {
-            dmarcflow_listen::timed_out(LISTENER, "session");
-            Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "session timed out",
-            ))
-        }
-    };
+    let result = dmarcflow_listen::within(clock.hard_end(), LISTENER, "session", talk).await;
     if let Err(e) = result {
         tracing::debug!(error = %e, %peer, "smtp session ended with an error");
     }

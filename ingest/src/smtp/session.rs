@@ -80,16 +80,7 @@ async fn bounded<T>(
     (at, phase): (Instant, &'static str),
     read: impl std::future::Future<Output = std::io::Result<T>>,
 ) -> std::io::Result<T> {
-    match tokio::time::timeout_at(at, read).await {
-        Ok(done) => done,
-        Err(_) => {
-            dmarcflow_listen::timed_out(LISTENER, phase);
-            Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("{phase} timeout"),
-            ))
-        }
-    }
+    dmarcflow_listen::within(at, LISTENER, phase, read).await
 }
 
 #[derive(Default)]
