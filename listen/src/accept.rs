@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::throttle::Throttle;
-use crate::{Admission, Gate, Refuser};
+use crate::{Gate, Refuser};
 
 /// The pause after an error that says the process is out of something.
 const RESOURCE_PAUSE: Duration = Duration::from_millis(100);
@@ -23,11 +23,12 @@ const RESOURCE_PAUSE: Duration = Duration::from_millis(100);
 const UNKNOWN_PAUSE: Duration = Duration::from_millis(10);
 
 /// Accepts connections for as long as it is polled: each one admitted by
-/// `gate` is served by `handle` in a task of its own (holding its
-/// [`Admission`] until it ends); the others are refused by `refuser`.
+/// `gate` is served by `handle` in a task of its own, which holds the
+/// connection's [`Admission`](crate::Admission) until `handle` is done; the others are
+/// refused by `refuser`.
 pub async fn serve<H, F>(listener: TcpListener, gate: Arc<Gate>, refuser: Refuser, handle: H)
 where
-    H: Fn(TcpStream, SocketAddr, Admission) -> F,
+    H: Fn(TcpStream, SocketAddr) -> F,
     F: Future<Output = ()> + Send + 'static,
 {
     let name = gate.listener();
@@ -42,7 +43,11 @@ where
                 let _ = tcp.set_nodelay(true);
                 match gate.admit(peer.ip()) {
                     Ok(admission) => {
-                        tokio::spawn(handle(tcp, peer, admission));
+                        let served = handle(tcp, peer);
+                        tokio::spawn(async move {
+                            served.await;
+                            drop(admission);
+                        });
                     }
                     Err(refusal) => refuser.refuse(tcp, peer, refusal),
                 }

@@ -96,12 +96,9 @@ pub async fn serve<P: Publish>(listener: TcpListener, shared: Arc<Shared<P>>) {
         shared.budget.for_connections(),
     );
     let refuser = Refuser::new(LISTENER, shared.config.tls.clone(), refusal_response);
-    dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer, admission| {
+    dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer| {
         let shared = shared.clone();
-        async move {
-            connection(tcp, peer.to_string(), &shared).await;
-            drop(admission);
-        }
+        async move { connection(tcp, peer.to_string(), &shared).await }
     })
     .await;
 }

@@ -32,12 +32,9 @@ pub async fn serve<P: Publish>(listener: TcpListener, shared: Arc<Shared<P>>) {
     );
     let host = shared.config.hostname.clone();
     let refuser = Refuser::new(LISTENER, None, move |refusal| refusal_reply(&host, refusal));
-    dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer, admission| {
+    dmarcflow_listen::serve(listener, gate, refuser, move |tcp, peer| {
         let shared = shared.clone();
-        async move {
-            conversation(tcp, &peer.to_string(), &shared).await;
-            drop(admission);
-        }
+        async move { conversation(tcp, &peer.to_string(), &shared).await }
     })
     .await;
 }
