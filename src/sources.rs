@@ -30,7 +30,7 @@ pub async fn run<P: Publish>(
         bail!("nothing to ingest: give paths, or configure [smtp], [http] or [imap] (DMARCFLOW_SMTP_LISTEN, DMARCFLOW_HTTP_LISTEN, DMARCFLOW_IMAP_HOST)");
     }
     let budget = dmarcflow_ingest::MemoryBudget::split(config.memory_budget);
-    let (smtp_limits, http_limits) = listener_limits(config);
+    let (smtp_limits, http_limits) = listener_limits(config, &budget.for_connections());
     // One enricher (its DNS cache) for every source.
     let enricher = match &config.enrich {
         Some(c) => Some(Arc::new(
@@ -128,8 +128,12 @@ pub async fn run<P: Publish>(
 
 /// The caps of the SMTP and HTTPS listeners: the configured ones over the
 /// defaults for this process, sized from its open-file limit (raised to
-/// the hard one first) and its memory budget. Logged, with the limit.
-fn listener_limits(config: &Config) -> (Limits, Limits) {
+/// the hard one first) and the pool connections reserve from. Logged,
+/// with the limit.
+fn listener_limits(
+    config: &Config,
+    connections: &dmarcflow_ingest::MemoryBudget,
+) -> (Limits, Limits) {
     let files = match dmarcflow_listen::open_files::raise() {
         Ok(files) => files,
         Err(e) => {
@@ -142,7 +146,7 @@ fn listener_limits(config: &Config) -> (Limits, Limits) {
         }
     };
     let listeners = usize::from(config.smtp.is_some()) + usize::from(config.http.is_some());
-    let sized = |reserve| Limits::sized(files.soft, config.memory_budget, listeners, reserve);
+    let sized = |reserve| Limits::sized(files.soft, connections.bytes(), listeners, reserve);
     let smtp = config.smtp.as_ref().map_or(Caps::default(), |s| s.caps);
     let http = config.http.as_ref().map_or(Caps::default(), |h| h.caps);
     let smtp = smtp.over(sized(dmarcflow_ingest::smtp::CONNECTION_RESERVE));

@@ -8,9 +8,10 @@
 //!   of the process (Kafka's sockets, the store, DNS, logs, the metrics
 //!   endpoint), shared equally by the listeners, each less
 //!   [`crate::refusal::SLOTS`] for the refusals it may have in flight;
-//! - memory: the connections' quarter of the memory budget
-//!   ([`crate::MemoryBudget::split`]; the messages in flight have the
-//!   rest), each connection holding its listener's `reserve_bytes`;
+//! - memory: the pool open connections reserve from (the connections'
+//!   quarter of a [`crate::MemoryBudget::split`] budget, the messages in
+//!   flight having the rest), each connection holding its listener's
+//!   `reserve_bytes`;
 //!
 //! and neither above [`DEFAULT_MAX_CONNECTIONS`]. An operator sets
 //! `max_connections` to choose otherwise; the gate still refuses a
@@ -40,15 +41,31 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The caps before they are sized (`DEFAULT_MAX_CONNECTIONS`, and
+    /// `DEFAULT_MAX_CONNECTIONS_PER_IP` per address) for connections that
+    /// each reserve `reserve_bytes`.
+    pub fn defaults(reserve_bytes: u64) -> Self {
+        Self {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            reserve_bytes,
+        }
+    }
+
     /// The defaults for one of `listeners` listeners whose connections
     /// each reserve `reserve_bytes`, under an open-file limit of
-    /// `open_files` and a memory budget of `budget_bytes`.
-    pub fn sized(open_files: u64, budget_bytes: u64, listeners: usize, reserve_bytes: u64) -> Self {
+    /// `open_files`, from a pool of `connection_bytes`
+    /// ([`crate::MemoryBudget::for_connections`]).
+    pub fn sized(
+        open_files: u64,
+        connection_bytes: u64,
+        listeners: usize,
+        reserve_bytes: u64,
+    ) -> Self {
         let listeners = listeners.max(1) as u64;
         let by_files = (open_files.saturating_sub(RESERVED_FILES) / listeners)
             .saturating_sub(crate::refusal::SLOTS as u64);
-        let by_memory =
-            budget_bytes / crate::budget::CONNECTION_SHARE / listeners / reserve_bytes.max(1);
+        let by_memory = connection_bytes / listeners / reserve_bytes.max(1);
         let max = usize::try_from(by_files.min(by_memory))
             .unwrap_or(usize::MAX)
             .clamp(MIN_CONNECTIONS, DEFAULT_MAX_CONNECTIONS);
@@ -66,22 +83,23 @@ mod tests {
 
     #[test]
     fn defaults_follow_files_and_memory() {
-        // A raised limit and the default budget: memory decides.
-        let l = Limits::sized(1 << 20, 512 << 20, 2, 128 << 10);
+        // A raised limit and the connections' quarter of the default
+        // budget: memory decides.
+        let l = Limits::sized(1 << 20, 128 << 20, 2, 128 << 10);
         assert_eq!(l.max_connections, 512);
         assert_eq!(l.max_connections_per_ip, 50);
         // One listener, more memory: the ceiling.
         assert_eq!(
-            Limits::sized(1 << 20, 4 << 30, 1, 64 << 10).max_connections,
+            Limits::sized(1 << 20, 1 << 30, 1, 64 << 10).max_connections,
             1000
         );
         // 512 files, two listeners: (512 - 256) / 2 - 32 = 96.
         assert_eq!(
-            Limits::sized(512, 512 << 20, 2, 64 << 10).max_connections,
+            Limits::sized(512, 128 << 20, 2, 64 << 10).max_connections,
             96
         );
         // Too few files for anything: the floor, per address capped by it.
-        let l = Limits::sized(100, 512 << 20, 2, 64 << 10);
+        let l = Limits::sized(100, 128 << 20, 2, 64 << 10);
         assert_eq!((l.max_connections, l.max_connections_per_ip), (8, 8));
     }
 }

@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(smtp.config.timeouts.command, Duration::from_secs(60));
         assert_eq!(smtp.config.timeouts.data, Duration::from_secs(9));
         assert_eq!(smtp.config.timeouts.session, Duration::from_secs(1800));
-        let sized = Limits::sized(1 << 20, 512 << 20, 2, 64 << 10);
+        let sized = Limits::sized(1 << 20, 128 << 20, 2, 64 << 10);
         let limits = smtp.caps.over(sized);
         assert_eq!(
             (limits.max_connections, limits.max_connections_per_ip),

@@ -68,11 +68,7 @@ impl Default for HttpConfig {
             max_body_bytes: 10 << 20,
             tls: None,
             bus_timeout: Duration::from_secs(30),
-            limits: Limits {
-                max_connections: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS,
-                max_connections_per_ip: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS_PER_IP,
-                reserve_bytes: CONNECTION_RESERVE,
-            },
+            limits: Limits::defaults(CONNECTION_RESERVE),
             tls_handshake: Duration::from_secs(30),
             request: RequestTimeouts {
                 header: Duration::from_secs(20),

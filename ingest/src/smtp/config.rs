@@ -74,11 +74,7 @@ impl SmtpConfig {
             tls: None,
             require_tls: false,
             bus_timeout: std::time::Duration::from_secs(30),
-            limits: Limits {
-                max_connections: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS,
-                max_connections_per_ip: dmarcflow_listen::limits::DEFAULT_MAX_CONNECTIONS_PER_IP,
-                reserve_bytes: CONNECTION_RESERVE,
-            },
+            limits: Limits::defaults(CONNECTION_RESERVE),
             timeouts: SmtpTimeouts::default(),
         }
     }
