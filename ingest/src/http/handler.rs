@@ -83,29 +83,17 @@ async fn respond<P: Publish>(
         ));
     }
     let limit = shared.config.max_body_bytes;
-    let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the limit is {limit} bytes"),
-        )
-    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
     // Room for the body as declared (a chunked one: as it arrives) and for
     // parsing it, promised before it is read, as the SMTP listener does;
     // grown to the whole body's working room once it is read.
-    let busy = || {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many reports in flight; try again later".to_owned(),
-        )
-    };
     let mut held = shared.budget.empty();
     let first = shared.working_bytes(declared.unwrap_or(0));
     if !held.grow(first, Some(BUDGET_WAIT)).await {
@@ -156,6 +144,22 @@ async fn respond<P: Publish>(
     }
 }
 
+/// The answer to a body over `limit` bytes.
+fn too_large(limit: usize) -> (StatusCode, String) {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the limit is {limit} bytes"),
+    )
+}
+
+/// The answer when the memory budget has no room for a report.
+fn busy() -> (StatusCode, String) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too many reports in flight; try again later".to_owned(),
+    )
+}
+
 /// Reads a body of at most `limit` bytes at no less than the minimum rate:
 /// the n-th byte must have arrived `body_grace + n / min_body_rate`
 /// seconds after the head (a slow start is forgiven, a trickle is not).
@@ -195,19 +199,13 @@ async fn body(
             Some(Ok(frame)) => {
                 if let Ok(chunk) = frame.into_data() {
                     if data.len() + chunk.len() > limit {
-                        return Err((
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            format!("the limit is {limit} bytes"),
-                        ));
+                        return Err(too_large(limit));
                     }
                     let size = (data.len() + chunk.len()) as u64;
                     if size > held.bytes() {
                         let more = (size - held.bytes()).max(BODY_CHUNK);
                         if !held.grow(more, Some(BUDGET_WAIT)).await {
-                            return Err((
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "too many reports in flight; try again later".to_owned(),
-                            ));
+                            return Err(busy());
                         }
                     }
                     data.extend_from_slice(&chunk);
