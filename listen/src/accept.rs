@@ -24,8 +24,8 @@ const UNKNOWN_PAUSE: Duration = Duration::from_millis(10);
 
 /// Accepts connections for as long as it is polled: each one admitted by
 /// `gate` is served by `handle` in a task of its own, which holds the
-/// connection's [`Admission`](crate::Admission) until `handle` is done; the others are
-/// refused by `refuser`.
+/// connection's [`Admission`](crate::Admission) until `handle` is done;
+/// the others are refused by `refuser`.
 pub async fn serve<H, F>(listener: TcpListener, gate: Arc<Gate>, refuser: Refuser, handle: H)
 where
     H: Fn(TcpStream, SocketAddr) -> F,

@@ -8,6 +8,8 @@ use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::imap::{roots_from_pem, web_pki_roots, AfterAck, ImapConfig, Security};
 use serde::Deserialize;
 
+use super::value::number;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImapSection {
@@ -74,14 +76,7 @@ pub fn imap(section: ImapSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
     };
     let mut config = ImapConfig::new(host, username, password, tls);
     config.security = security;
-    let number = |name: &str, file: Option<u64>| -> Result<Option<u64>> {
-        match env(name) {
-            Some(v) => Ok(Some(
-                v.trim().parse().with_context(|| format!("{name}={v:?}"))?,
-            )),
-            None => Ok(file),
-        }
-    };
+    let number = |name: &str, file: Option<u64>| number(env, name, file);
     config.port = match number("DMARCFLOW_IMAP_PORT", section.port.map(u64::from))? {
         Some(p) => u16::try_from(p).context("imap: port")?,
         None if security == Security::Tls => 993,
