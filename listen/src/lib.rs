@@ -32,7 +32,7 @@ mod accept;
 mod bind;
 pub mod budget;
 mod gate;
-pub mod limits;
+mod limits;
 pub mod open_files;
 mod refusal;
 mod request_clock;

@@ -59,7 +59,7 @@ impl Refuser {
     }
 
     /// The answer for `refusal`.
-    pub fn answer(&self, refusal: Refusal) -> &[u8] {
+    fn answer(&self, refusal: Refusal) -> &[u8] {
         let i = match refusal {
             Refusal::MaxConnections => 0,
             Refusal::MaxConnectionsPerIp => 1,
