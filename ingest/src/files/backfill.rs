@@ -127,10 +127,8 @@ impl Backfill<'_> {
             // Until every reader is done; a failure stops the readers (they
             // find the channel closed) and is returned once they stopped.
             for pending in pending_rx {
-                acknowledge(runtime, &mut state, pending?).map_err(|e| match e {
-                    Acknowledged::State(source) => state_error(source),
-                    Acknowledged::Failed(e) => e,
-                })?;
+                let key = acknowledged(runtime, pending?)?;
+                writeln!(state, "{key}").map_err(state_error)?;
                 unsynced += 1;
                 if unsynced >= SYNC_EVERY {
                     state.sync_data().map_err(state_error)?;
@@ -264,30 +262,22 @@ fn read_once(cache: &mut Option<Arc<Vec<u8>>>, input: &Input) -> std::io::Result
     Ok(raw)
 }
 
-enum Acknowledged {
-    State(std::io::Error),
-    Failed(BackfillError),
-}
-
-/// Waits for every message of an input (in input order), then records the
-/// input as done.
-fn acknowledge(
+/// Waits for every message of an input (in input order): the input's
+/// state key, to record it as done.
+fn acknowledged(
     runtime: &tokio::runtime::Runtime,
-    state: &mut File,
     (input, key, sends): Pending<'_>,
-) -> Result<(), Acknowledged> {
+) -> Result<String, BackfillError> {
     for send in sends {
         runtime
             .block_on(send)
-            .map_err(|e| Acknowledged::Failed(BackfillError::Task(e.to_string())))?
-            .map_err(|source| {
-                Acknowledged::Failed(BackfillError::Publish {
-                    path: input.path.clone(),
-                    source,
-                })
+            .map_err(|e| BackfillError::Task(e.to_string()))?
+            .map_err(|source| BackfillError::Publish {
+                path: input.path.clone(),
+                source,
             })?;
     }
-    writeln!(state, "{key}").map_err(Acknowledged::State)
+    Ok(key)
 }
 
 /// An input's identity in the state file: path, size and modification time.
