@@ -81,19 +81,7 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
         .filter_map(|v| v["path"].as_str().map(str::to_owned))
         .collect();
 
-    let broker = std::env::var("DMARCFLOW_KAFKA_TEST_STOP")
-        .ok()
-        .zip(std::env::var("DMARCFLOW_KAFKA_TEST_START").ok());
-    assert!(
-        broker.is_some() || std::env::var("CI").is_err(),
-        "DMARCFLOW_KAFKA_TEST_STOP/START unset under CI: .ci/kafka.sh must run first"
-    );
-    let script = |path: &str| {
-        let status = std::process::Command::new(path)
-            .status()
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(status.success(), "{path}: {status}");
-    };
+    let broker = dmarcflow_testkit::services::kafka_outage();
     let mut random = Random(nanos | 1);
     eprintln!("fault test seed {nanos}");
     for round in 0..6 {
@@ -101,10 +89,10 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
         let mut sink = rig.spawn(&["sink"]);
         std::thread::sleep(Duration::from_millis(100 + random.below(900)));
         // The broker dies under them (SIGKILL) and comes back on its storage.
-        if let (Some((stop, start)), 1 | 4) = (&broker, round) {
-            script(stop);
+        if let (Some(outage), 1 | 4) = (&broker, round) {
+            outage.stop();
             std::thread::sleep(Duration::from_millis(random.below(1000)));
-            script(start);
+            outage.start();
             std::thread::sleep(Duration::from_millis(random.below(1000)));
         }
         // Kill one or both, the other shortly after.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -18,28 +18,13 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Dovecot's settings, or None (skip) outside CI.
+/// Dovecot's settings over TLS, or None (skip) outside CI.
 fn dovecot() -> Option<ImapConfig> {
-    let Some(host) = var("DMARCFLOW_IMAP_TEST_HOST") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "DMARCFLOW_IMAP_TEST_HOST is unset under CI: .ci/dovecot.sh must run first"
-        );
-        eprintln!("skipping: no Dovecot (DMARCFLOW_IMAP_TEST_*)");
-        return None;
-    };
-    let ca = var("DMARCFLOW_IMAP_TEST_CA").unwrap_or_default();
-    let tls = roots_from_pem(Path::new(&ca)).unwrap_or_else(|e| panic!("{ca}: {e}"));
-    let mut config = ImapConfig::new(
-        host,
-        var("DMARCFLOW_IMAP_TEST_USER").unwrap_or_default(),
-        var("DMARCFLOW_IMAP_TEST_PASSWORD").unwrap_or_default(),
-        tls,
-    );
+    let server = dmarcflow_testkit::services::dovecot()?;
+    let tls = roots_from_pem(&server.ca).unwrap_or_else(|e| panic!("{}: {e}", server.ca.display()));
+    let mut config = ImapConfig::new(server.host, server.user, server.password, tls);
     config.security = Security::Tls;
-    config.port = var("DMARCFLOW_IMAP_TEST_TLS_PORT")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(993);
+    config.port = server.tls_port;
     Some(config)
 }
 

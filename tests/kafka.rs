@@ -20,7 +20,7 @@ struct Env {
 
 impl Env {
     fn new(name: &str) -> Option<Self> {
-        let brokers = common::service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092")?;
+        let brokers = dmarcflow_testkit::services::kafka_brokers()?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());

@@ -21,21 +21,11 @@ static BROKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The shared broker's address and a topic prefix of the test's own.
 fn broker(name: &str) -> Option<(String, String)> {
-    let brokers = common::service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092")?;
+    let brokers = dmarcflow_testkit::services::kafka_brokers()?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos());
     Some((brokers, format!("{name}-{nanos}")))
-}
-
-/// Runs the `.ci/kafka.sh` stop or start script named by `var`.
-fn broker_script(var: &str) {
-    let path =
-        std::env::var(var).unwrap_or_else(|_| panic!("{var} unset: .ci/kafka.sh must run first"));
-    let status = Command::new(&path)
-        .status()
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert!(status.success(), "{path}: {status}");
 }
 
 #[test]
@@ -47,11 +37,7 @@ fn swaks_over_starttls_and_a_broker_outage() {
     let Some((brokers, prefix)) = broker("smtp-test") else {
         return;
     };
-    let outage = std::env::var("DMARCFLOW_KAFKA_TEST_STOP").is_ok();
-    assert!(
-        outage || std::env::var("CI").is_err(),
-        "DMARCFLOW_KAFKA_TEST_STOP unset under CI"
-    );
+    let outage = dmarcflow_testkit::services::kafka_outage();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let at = |name: &str| dir.path().join(name).display().to_string();
     certificate(dir.path(), "mx.test");
@@ -119,15 +105,15 @@ fn swaks_over_starttls_and_a_broker_outage() {
     );
     assert_eq!(stored(), "first");
 
-    if !outage {
+    let Some(outage) = outage else {
         let _ = listener.kill();
         let _ = listener.wait();
         return;
-    }
+    };
     // The broker dies (SIGKILL): 451 (a temporary failure), swaks gives up.
-    broker_script("DMARCFLOW_KAFKA_TEST_STOP");
+    outage.stop();
     let (ok, log) = swaks("second");
-    broker_script("DMARCFLOW_KAFKA_TEST_START");
+    outage.start();
     assert!(!ok && log.contains("451 4.3.0"), "{log}");
 
     // Back on its storage: the retry lands.

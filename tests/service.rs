@@ -150,12 +150,7 @@ fn without_kafka_the_answer_waits_for_the_store() {
 
 #[test]
 fn with_kafka_one_process_publishes_and_sinks() {
-    let Some(brokers) = std::env::var("DMARCFLOW_KAFKA_BROKERS").ok() else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "DMARCFLOW_KAFKA_BROKERS is unset under CI"
-        );
-        eprintln!("skipping: no DMARCFLOW_KAFKA_BROKERS");
+    let Some(brokers) = dmarcflow_testkit::services::kafka_brokers() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

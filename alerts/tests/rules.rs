@@ -179,12 +179,9 @@ async fn stores(name: &str, dir: &std::path::Path) -> Vec<StoreConfig> {
     let mut out = vec![StoreConfig::Sqlite {
         path: dir.join(format!("{name}.db")),
     }];
-    let url = std::env::var("DMARCFLOW_CLICKHOUSE_URL").ok();
-    assert!(
-        url.is_some() || std::env::var("CI").is_err(),
-        "DMARCFLOW_CLICKHOUSE_URL is missing under CI"
-    );
-    if let Some(url) = url {
+    if let Some(url) =
+        dmarcflow_testkit::services::service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123")
+    {
         let mut config = dmarcflow_store::clickhouse::ClickHouseConfig::new(url);
         config.database = format!("dmarcflow_test_alerts_{name}");
         let (server, version) = dmarcflow_store::clickhouse::connect(&config)
@@ -547,19 +544,12 @@ async fn undelivered_on(config_store: &StoreConfig) {
 /// IMAP settings; skips without them, except under CI.
 #[tokio::test]
 async fn alerts_are_mailed_through_a_relay_into_a_mailbox() {
-    let relay = std::env::var("DMARCFLOW_ALERTS_TEST_RELAY").ok();
-    let imap = std::env::var("DMARCFLOW_IMAP_TEST_HOST")
-        .ok()
-        .zip(std::env::var("DMARCFLOW_IMAP_TEST_PORT").ok());
-    let mailbox = std::env::var("DMARCFLOW_ALERTS_TEST_MAILBOX").ok();
-    let (Some(relay), Some((host, port)), Some(mailbox)) = (relay, imap, mailbox) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "no SMTP relay or mailbox under CI (.ci/exim.sh, .ci/dovecot.sh)"
-        );
-        eprintln!("skipping: no SMTP relay or mailbox");
+    let Some(relay) = dmarcflow_testkit::services::mail_relay() else {
         return;
     };
+    let (host, port) = (relay.dovecot.host.clone(), relay.dovecot.port.to_string());
+    let mailbox = relay.mailbox.clone();
+    let relay = relay.relay;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut store = Store::open(&StoreConfig::Sqlite {
         path: dir.path().join("mail.db"),

@@ -6,171 +6,54 @@
 //! published in the zones) and verified through the same server. Needs
 //! knotd; skips without it, except under CI.
 
-use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use dmarcflow_enrich::{DnsConfig, Enricher, NetworkDatabases, Ptr, ReverseDns, SenderMap};
 use dmarcflow_schemas::Source;
+use dmarcflow_testkit::dkim;
+use dmarcflow_testkit::knot::{Knot, Zone};
 
-fn knotd() -> Option<PathBuf> {
-    let found = ["/usr/sbin/knotd", "/usr/bin/knotd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    assert!(
-        found.is_some() || std::env::var("CI").is_err(),
-        "knotd is missing under CI (.ci/run installs Debian's knot)"
-    );
-    if found.is_none() {
-        eprintln!("skipping: no knotd");
-    }
-    found
-}
-
-use dmarcflow_testkit::ports::free_port;
-
-const SOA: &str = "@ 300 SOA ns.sender.example. hostmaster.sender.example. 1 3600 600 86400 60\n@ 300 NS ns.sender.example.\n";
-
-/// The zones and Knot's configuration in `dir`.
-fn write_zones(dir: &Path, port: u16) {
-    let write = |name: &str, text: String| {
-        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
-    };
-    write(
-        "sender.example.zone",
-        format!(
-            "$ORIGIN sender.example.\n{SOA}\
-             ns 300 A 127.0.0.1\n\
-             mail 300 A 192.0.2.10\n\
-             liar 300 A 192.0.2.99\n\
-             mx6 300 AAAA 2001:db8::25\n\
-             both 300 A 192.0.2.14\n\
-             both 300 AAAA 2001:db8::14\n\
-             @ 300 TXT \"v=spf1 ip4:127.0.0.1 -all\"\n\
-             k1._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={key}\"\n\
-             k2._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={key}\"\n",
-            key = public_key(SENDER_SEED)
+/// The zones: sender.example (its mail hosts and DKIM keys), a forger's
+/// key, and the reverse zones of the test addresses.
+fn zones() -> Vec<Zone> {
+    vec![
+        Zone::new(
+            "sender.example",
+            format!(
+                "ns 300 A 127.0.0.1\n\
+                 mail 300 A 192.0.2.10\n\
+                 liar 300 A 192.0.2.99\n\
+                 mx6 300 AAAA 2001:db8::25\n\
+                 both 300 A 192.0.2.14\n\
+                 both 300 AAAA 2001:db8::14\n\
+                 @ 300 TXT \"v=spf1 ip4:127.0.0.1 -all\"\n\
+                 k1._domainkey 300 TXT \"{key}\"\n\
+                 k2._domainkey 300 TXT \"{key}\"\n",
+                key = dkim::record(SENDER_SEED)
+            ),
         ),
-    );
-    write(
-        "forger.example.zone",
-        format!(
-            "$ORIGIN forger.example.\n{SOA}\
-             k1._domainkey 300 TXT \"v=DKIM1; k=ed25519; p={}\"\n",
-            public_key(FORGER_SEED)
+        Zone::new(
+            "forger.example",
+            format!("k1._domainkey 300 TXT \"{}\"\n", dkim::record(FORGER_SEED)),
         ),
-    );
-    write(
-        "reverse4.zone",
-        format!(
-            "$ORIGIN 2.0.192.in-addr.arpa.\n{SOA}\
-             10 300 PTR mail.sender.example.\n\
+        Zone::new(
+            "2.0.192.in-addr.arpa",
+            "10 300 PTR mail.sender.example.\n\
              11 300 PTR liar.sender.example.\n\
              13 300 PTR gone.sender.example.\n\
              14 300 PTR BOTH.Sender.Example.\n\
-             15 300 PTR mail.sender.example.\n"
+             15 300 PTR mail.sender.example.\n",
         ),
-    );
-    write(
-        "reverse6.zone",
-        format!(
-            "$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.\n{SOA}\
-             5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 300 PTR mx6.sender.example.\n"
+        Zone::new(
+            "8.b.d.0.1.0.0.2.ip6.arpa",
+            "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 300 PTR mx6.sender.example.\n",
         ),
-    );
-    let d = dir.display();
-    write(
-        "knot.conf",
-        format!(
-            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n\
-             database:\n    storage: {d}/db\n\
-             control:\n    listen: {d}/knot.sock\n\
-             log:\n  - target: stderr\n    any: warning\n\
-             zone:\n\
-             \x20 - domain: sender.example\n    file: {d}/sender.example.zone\n\
-             \x20 - domain: forger.example\n    file: {d}/forger.example.zone\n\
-             \x20 - domain: 2.0.192.in-addr.arpa\n    file: {d}/reverse4.zone\n\
-             \x20 - domain: 8.b.d.0.1.0.0.2.ip6.arpa\n    file: {d}/reverse6.zone\n"
-        ),
-    );
+    ]
 }
 
 const SENDER_SEED: [u8; 32] = [7; 32];
 const FORGER_SEED: [u8; 32] = [9; 32];
-
-/// An Ed25519 key from its seed (PKCS#8 v1: a fixed prefix, then the seed).
-fn key(seed: [u8; 32]) -> mail_auth::common::crypto::Ed25519Key {
-    let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    der.extend_from_slice(&seed);
-    mail_auth::common::crypto::Ed25519Key::from_pkcs8_der(&der).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn public_key(seed: [u8; 32]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(key(seed).public_key())
-}
-
-fn start(knotd: &Path, dir: &Path, port: u16) -> Child {
-    let child = Command::new(knotd)
-        .args(["-c", &dir.join("knot.conf").display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("knotd: {e}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "knotd does not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
-
-/// A knotd serving the test zones, killed when dropped.
-struct Knot {
-    knotd: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Knot {
-    fn start() -> Option<Self> {
-        let knotd = knotd()?;
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let port = free_port();
-        write_zones(dir.path(), port);
-        let child = Some(start(&knotd, dir.path(), port));
-        Some(Self {
-            knotd,
-            dir,
-            port,
-            child,
-        })
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.stop();
-        self.child = Some(start(&self.knotd, self.dir.path(), self.port));
-    }
-}
-
-impl Drop for Knot {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap_or_else(|e| panic!("{e}"))
@@ -186,10 +69,10 @@ fn found(name: &str, confirmed: bool) -> Ptr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ptr_names_forward_confirmation_and_a_dead_server() {
-    let Some(mut knot) = Knot::start() else {
+    let Some(mut knot) = Knot::start(&zones()) else {
         return;
     };
-    let port = knot.port;
+    let port = knot.port();
     let timeout = Duration::from_millis(1500);
     let dns = ReverseDns::new(&DnsConfig {
         nameservers: vec![SocketAddr::from(([127, 0, 0, 1], port))],
@@ -292,10 +175,10 @@ fn ipinfo_lite() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_gets_its_host_sender_network_and_country() {
-    let Some(knot) = Knot::start() else {
+    let Some(knot) = Knot::start(&zones()) else {
         return;
     };
-    let port = knot.port;
+    let port = knot.port();
     let mut senders = SenderMap::builtin();
     senders
         .add("[[sender]]\ndomain = \"sender.example\"\nname = \"Example Sender\"\ntype = \"esp\"\n")
@@ -368,7 +251,6 @@ async fn an_address_gets_its_host_sender_network_and_country() {
 /// A report email from `from`, signed by `signer` (seed, domain,
 /// selector).
 fn report_email(from: &str, signer: Option<([u8; 32], &str, &str)>) -> Vec<u8> {
-    use mail_auth::common::headers::HeaderWriter;
     let message = format!(
         "From: DMARC Reports <{from}>\r\n\
          To: rua@example.com\r\n\
@@ -382,15 +264,7 @@ fn report_email(from: &str, signer: Option<([u8; 32], &str, &str)>) -> Vec<u8> {
     );
     match signer {
         None => message.into_bytes(),
-        Some((seed, domain, selector)) => {
-            let signature = mail_auth::dkim::DkimSigner::from_key(key(seed))
-                .domain(domain)
-                .selector(selector)
-                .headers(["From", "To", "Subject", "Date", "Message-ID"])
-                .sign(message.as_bytes())
-                .unwrap_or_else(|e| panic!("{e}"));
-            format!("{}{message}", signature.to_header()).into_bytes()
-        }
+        Some((seed, domain, selector)) => dkim::sign(message.as_bytes(), seed, domain, selector),
     }
 }
 
@@ -399,11 +273,11 @@ async fn a_report_email_is_verified_against_its_reporter() {
     use dmarcflow_enrich::{ReportVerifier, Unauthenticated};
     use dmarcflow_schemas::reporter_auth::Verdict;
     use dmarcflow_schemas::{AggregateReport, Ingested, Report};
-    let Some(mut knot) = Knot::start() else {
+    let Some(mut knot) = Knot::start(&zones()) else {
         return;
     };
     let dns = ReverseDns::new(&DnsConfig {
-        nameservers: vec![SocketAddr::from(([127, 0, 0, 1], knot.port))],
+        nameservers: vec![SocketAddr::from(([127, 0, 0, 1], knot.port()))],
         timeout: Duration::from_millis(800),
         ..DnsConfig::default()
     })

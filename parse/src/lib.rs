@@ -24,8 +24,6 @@ pub mod mime;
 mod pipeline;
 pub mod text;
 pub mod tlsrpt;
-#[cfg(test)]
-mod xorshift;
 
 pub use error::ParseError;
 pub use item::{Extracted, Item};

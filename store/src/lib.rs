@@ -24,9 +24,6 @@ mod table;
 mod values;
 mod write_summary;
 
-#[cfg(test)]
-mod test_support;
-
 pub use batch::{BatchConfig, Batcher};
 pub use error::StoreError;
 pub use secret::Secret;

@@ -184,7 +184,7 @@ mod tests {
 
     use super::*;
     use crate::sqlite::SqliteStore;
-    use crate::test_support::{generated, ingested};
+    use dmarcflow_testkit::reports::{generated, ingested};
 
     /// A SQLite store in `dir`, and batching that flushes only by age.
     fn sqlite(dir: &tempfile::TempDir, max_age_ms: u64) -> (Store, PathBuf, BatchConfig) {

@@ -7,17 +7,28 @@
 //! - [`fixtures`]: small report emails written inline;
 //! - [`generator`]: realistic report corpora at any scale, and the
 //!   examples shipped in `examples/`;
+//! - [`reports`]: the corpus parsed into the contract's types, and made-up
+//!   aggregate reports, for the crates after `parse`;
+//! - [`services`]: the real services from the environment (a skip, or a
+//!   failure under CI, when one is missing);
+//! - [`knot`]: an authoritative DNS server serving the zones a test writes;
+//! - `dkim` (feature `dkim`): keys from seeds and signed mail;
 //! - `sources` (feature `sources`): a recording bus, TLS and a loopback
 //!   listener for the network sources' tests.
 //!
-//! Of the workspace it depends on `parse` alone (its MIME base64, for the
-//! generator's emails), so any crate may take it as a dev-dependency
-//! without pulling in the bus, the enricher, ingest or a store.
+//! Of the workspace it depends on `parse` and `schemas` alone, so any crate
+//! may take it as a dev-dependency without pulling in the bus, the
+//! enricher, ingest or a store.
 
 pub mod corpus;
+#[cfg(feature = "dkim")]
+pub mod dkim;
 pub mod fixtures;
 pub mod generator;
+pub mod knot;
 pub mod ports;
+pub mod reports;
+pub mod services;
 #[cfg(feature = "sources")]
 pub mod sources;
 

@@ -151,33 +151,6 @@ pub fn post_tls_report(port: u16, cacert: &Path, report: &Path) -> (String, Stri
     )
 }
 
-/// The address in `var` (or `default`; for a list, its first) when
-/// something listens there; None (skip) outside CI, a failure under CI.
-pub fn service(var: &str, default: &str) -> Option<String> {
-    let value = std::env::var(var).unwrap_or_else(|_| default.into());
-    // A URL, an address, or a list of them (Kafka brokers): the first.
-    let host = value
-        .split(',')
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let up = host
-        .parse()
-        .ok()
-        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if up {
-        return Some(value);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "{var}: nothing at {value} under CI"
-    );
-    eprintln!("skipping: nothing at {value} ({var})");
-    None
-}
-
 /// A working directory, Kafka topics, a consumer group and a ClickHouse
 /// database of the test's own, and the `dmarcflow` commands using them.
 pub struct Rig {
@@ -213,8 +186,11 @@ impl Drop for Rig {
 impl Rig {
     /// None (skip) when the broker or ClickHouse is missing outside CI.
     pub fn new(name: &str) -> Option<Self> {
-        let brokers = service("DMARCFLOW_KAFKA_BROKERS", "127.0.0.1:9092")?;
-        let clickhouse = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123")?;
+        let brokers = dmarcflow_testkit::services::kafka_brokers()?;
+        let clickhouse = dmarcflow_testkit::services::service(
+            "DMARCFLOW_CLICKHOUSE_URL",
+            "http://127.0.0.1:8123",
+        )?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos());

@@ -18,28 +18,13 @@ const NOT_A_REPORT: &str =
 
 /// The test server's settings, or None (skip) outside CI.
 fn server(security: Security) -> Option<ImapConfig> {
-    let var = |name: &str| std::env::var(format!("DMARCFLOW_IMAP_TEST_{name}")).ok();
-    let Some(host) = var("HOST") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "DMARCFLOW_IMAP_TEST_HOST is unset under CI: .ci/dovecot.sh must run first"
-        );
-        eprintln!("skipped: no Dovecot (run .ci/dovecot.sh and source its env)");
-        return None;
-    };
-    let number = |name: &str| var(name).and_then(|p| p.parse().ok()).unwrap_or(0);
-    let ca = var("CA").unwrap_or_default();
-    let tls = roots_from_pem(ca.as_ref()).unwrap_or_else(|e| panic!("{ca}: {e}"));
-    let mut config = ImapConfig::new(
-        host,
-        var("USER").unwrap_or_default(),
-        var("PASSWORD").unwrap_or_default(),
-        tls,
-    );
+    let server = dmarcflow_testkit::services::dovecot()?;
+    let tls = roots_from_pem(&server.ca).unwrap_or_else(|e| panic!("{}: {e}", server.ca.display()));
+    let mut config = ImapConfig::new(server.host, server.user, server.password, tls);
     config.security = security;
     config.port = match security {
-        Security::Tls => number("TLS_PORT"),
-        _ => number("PORT"),
+        Security::Tls => server.tls_port,
+        _ => server.port,
     };
     config.backoff_min = Duration::from_millis(100);
     config.backoff_max = Duration::from_millis(400);

@@ -277,7 +277,7 @@ fn auth_results<'x>(c: &mut Cursor<'x>, rec: &mut Record<'x>) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::{above_space, value_end, Cursor};
-    use crate::xorshift::XorShift;
+    use dmarcflow_testkit::Rng;
 
     #[test]
     fn skip_stops_at_the_first_byte_above_space() {
@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn value_end_finds_the_first_lt_or_amp() {
-        for seed in XorShift(0x9e37_79b9_7f4a_7c15).take(20_000) {
+        for seed in Rng::new(0x9e37_79b9_7f4a_7c15).take(20_000) {
             let len = (seed % 80) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| match (seed >> (i % 60)) % 23 {

@@ -12,11 +12,6 @@ mod query;
 pub mod retention;
 mod sink;
 
-#[cfg(test)]
-mod cluster_tests;
-#[cfg(test)]
-mod integration_tests;
-
 use clickhouse::{Client, Compression};
 
 pub use config::{ClickHouseConfig, RetryPolicy};

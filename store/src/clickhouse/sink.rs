@@ -146,45 +146,6 @@ impl ClickHouseSink {
         .await
     }
 
-    /// Only the records of a batch, as a write cut short after them would
-    /// leave it (tests use this to interrupt a batch).
-    #[cfg(test)]
-    pub(crate) async fn write_aggregate_records(
-        &self,
-        reports: &[(&AggregateReport<'_>, Meta<'_>)],
-        summary: &mut WriteSummary,
-    ) -> Result<(), StoreError> {
-        let complete = self.complete_aggregates(reports).await?;
-        let pending: Vec<_> = reports
-            .iter()
-            .filter(|(r, _)| !complete.contains(&r.id))
-            .copied()
-            .collect();
-        self.write_records(&pending, summary).await
-    }
-
-    /// Every record of `reports` in one insert, without the lookup: what a
-    /// retry does when its first attempt was written but not seen.
-    #[cfg(test)]
-    pub(crate) async fn insert_records_unchecked(
-        &self,
-        reports: &[&AggregateReport<'_>],
-        summary: &mut WriteSummary,
-    ) -> Result<(), StoreError> {
-        let rows: Vec<_> = reports
-            .iter()
-            .flat_map(|r| {
-                let first = r.first_record();
-                r.records
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, rec)| encoder::aggregate_record(r, first + i as u64, rec))
-            })
-            .collect();
-        self.insert::<encoder::AggregateRecordRow<'static>>("aggregate_records", &rows, summary)
-            .await
-    }
-
     /// The records of incomplete reports, from where each stopped.
     async fn write_records(
         &self,

@@ -29,3 +29,13 @@ impl Rng {
         items[self.below(items.len() as u64) as usize]
     }
 }
+
+/// The numbers one after another: for tests that compare a fast routine
+/// with the standard library over many generated inputs.
+impl Iterator for Rng {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        Some(self.next_u64())
+    }
+}

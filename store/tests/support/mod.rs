@@ -1,31 +1,68 @@
-//! Shared by the store tests: the shared corpus parsed into reports, the
-//! totals every store must end up with, and generated reports.
+//! Shared by the store's integration tests: the totals every store must
+//! end up with after storing a set of reports, the assertion that it does,
+//! and a fresh ClickHouse database per test.
+//!
+//! ClickHouse is `$DMARCFLOW_CLICKHOUSE_URL` (default
+//! `http://127.0.0.1:8123`; `.ci/run` starts one). Without a server the
+//! tests skip, except under CI where that is a failure.
+
+#![allow(dead_code)] // each test file uses its own part
 
 use std::collections::BTreeMap;
 
-use dmarcflow_ingest::files::{discover, FilesSource, Found};
-use dmarcflow_schemas::aggregate::{AggregateReport, DmarcResult, Record};
+use dmarcflow_schemas::aggregate::DmarcResult;
 use dmarcflow_schemas::{Ingested, Report};
+use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig, ClickHouseSink};
+use dmarcflow_store::summary::day;
+use dmarcflow_store::{Store, WriteSummary};
+use dmarcflow_testkit::reports::corpus_reports;
+use dmarcflow_testkit::services::{clickhouse_url, missing};
 
-use crate::summary::day;
+/// A fresh, migrated database `dmarcflow_test_<name>`, or None (skip).
+pub async fn fresh(name: &str) -> Option<ClickHouseConfig> {
+    let mut config = ClickHouseConfig::new(clickhouse_url());
+    config.database = format!("dmarcflow_test_{name}");
+    let (server, version) = match connect(&config).await {
+        Ok(c) => c,
+        Err(e) => {
+            return missing(
+                &format!("ClickHouse at {}: {e}", config.url),
+                ".ci/run starts one",
+            )
+        }
+    };
+    let drop = format!("DROP DATABASE IF EXISTS {}", config.database);
+    server
+        .query(&drop)
+        .execute()
+        .await
+        .unwrap_or_else(|e| panic!("{drop}: {e}"));
+    migrate(&server, &config.database, version, None)
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
+    Some(config)
+}
 
-pub use dmarcflow_testkit::corpus::root as corpus_root;
+/// A sink on a fresh database, and the corpus; None to skip.
+pub async fn corpus_sink(name: &str) -> Option<(ClickHouseSink, Vec<Ingested<'static>>)> {
+    let config = fresh(name).await?;
+    let reports = corpus_reports()?;
+    let sink = ClickHouseSink::connect(config)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Some((sink, reports))
+}
 
-/// Every report of the corpus, in discovery order.
-pub fn corpus_reports() -> Option<Vec<Ingested<'static>>> {
-    let root = corpus_root()?;
-    let inputs = discover(&[root]).ok()?;
-    let source = FilesSource::default();
-    let mut out = Vec::new();
-    for input in &inputs {
-        let _ = source.read(input, 1_700_000_000, |found| {
-            if let Found::Report(r) = found {
-                out.push(r);
-            }
-            Ok::<(), ()>(())
-        });
+/// Every report through the sink, 40 a batch.
+pub async fn write_all(sink: &ClickHouseSink, reports: &[Ingested<'_>]) -> WriteSummary {
+    let mut total = WriteSummary::default();
+    for batch in reports.chunks(40) {
+        total += sink
+            .write(batch)
+            .await
+            .unwrap_or_else(|e| panic!("write: {e}"));
     }
-    Some(out)
+    total
 }
 
 /// The numbers a store must show after storing `reports` (duplicates
@@ -117,57 +154,10 @@ pub fn totals(reports: &[Ingested<'_>]) -> Totals {
     t
 }
 
-/// A made-up report with `records` records, for tests of parts and retries.
-pub fn generated(id_seed: u32, records: usize) -> AggregateReport<'static> {
-    let mut r = AggregateReport::empty();
-    r.metadata.org_name = "test.example".into();
-    r.metadata.email = "dmarc@test.example".into();
-    r.metadata.report_id = format!("generated-{id_seed}").into();
-    r.metadata.begin = 1_704_067_200; // 2024-01-01
-    r.metadata.end = 1_704_153_599;
-    r.policy_published.domain = "generated.example".into();
-    r.records = (0..records)
-        .map(|i| Record {
-            source_ip: format!("198.51.100.{}", i % 250).into(),
-            count: 1 + (i as u64 % 7),
-            disposition: Some(dmarcflow_schemas::aggregate::Disposition::None),
-            dkim: Some(if i % 3 == 0 {
-                DmarcResult::Fail
-            } else {
-                DmarcResult::Pass
-            }),
-            spf: Some(DmarcResult::Pass),
-            header_from: "generated.example".into(),
-            ..Record::default()
-        })
-        .collect();
-    r.id = AggregateReport::compute_id(&r.metadata, &r.policy_published);
-    r
-}
-
-/// `report` cut into parts of `size` records.
-pub fn in_parts(report: &AggregateReport<'static>, size: usize) -> Vec<Ingested<'static>> {
-    report
-        .clone()
-        .split(size)
-        .into_iter()
-        .map(ingested)
-        .collect()
-}
-
-pub fn ingested(report: AggregateReport<'static>) -> Ingested<'static> {
-    Ingested {
-        report: Report::Aggregate(report),
-        origin: "generated".into(),
-        received_at: 1_704_153_600,
-        reporter: None,
-    }
-}
-
 /// Asserts that `store` holds exactly what `totals` says: one copy of every
 /// report and record, and daily aggregations equal to the parsed totals.
-pub async fn assert_stored(store: &crate::Store, t: &Totals) {
-    use crate::summary::Backend;
+pub async fn assert_stored(store: &Store, t: &Totals) {
+    use dmarcflow_store::summary::Backend;
     let ch = store.backend() == Backend::ClickHouse;
     let one = |sql: String| async move {
         let table = store
