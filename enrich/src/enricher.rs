@@ -70,16 +70,16 @@ impl Enricher {
         }
     }
 
-    /// Adds to a report what ingest knows: its sources, and the verdict on
-    /// its email (`signatures`; `None` for a report not received by
-    /// email). `Err` with the reason when `unauthenticated` dead-letters
-    /// it.
-    pub async fn ingested(
+    /// The verdict on the email that carried a report (`signatures`;
+    /// `None` for a report not received by email, which is left as it is).
+    /// `Err` with the reason when `unauthenticated` dead-letters it. Its
+    /// sources are the stage's work ([`Enricher::stage`]); the verdict
+    /// comes first, so that a refused report is not enriched for nothing.
+    pub fn judge(
         &self,
         item: &mut Ingested<'_>,
         signatures: Option<&Signatures>,
     ) -> Result<(), String> {
-        self.report(&mut item.report).await;
         if let Some(s) = signatures {
             let reporter = crate::report_auth::reporter_domain(&item.report, s.from.as_deref());
             let auth: ReporterAuth = s.verdict(reporter.as_deref(), &self.suffixes);

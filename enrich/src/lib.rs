@@ -37,6 +37,7 @@ pub use report_auth::{Envelope, ReportVerifier, Signatures};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
 pub use senders::{Sender, SenderKind, SenderMap};
 pub use source_cache::SourceCache;
+pub use stage::Enrichable;
 
 /// A configured source of facts that could not be read.
 #[derive(Debug, thiserror::Error)]

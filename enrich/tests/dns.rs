@@ -307,7 +307,7 @@ async fn a_report_email_is_verified_against_its_reporter() {
         async move {
             let signatures = enricher.signatures(&raw, envelope.as_ref()).await;
             let mut item = ingested();
-            let outcome = enricher.ingested(&mut item, signatures.as_ref()).await;
+            let outcome = enricher.judge(&mut item, signatures.as_ref());
             (
                 item.reporter
                     .unwrap_or(dmarcflow_schemas::ReporterAuth::HTTPS),

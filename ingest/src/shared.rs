@@ -14,8 +14,9 @@ use crate::budget::MemoryBudget;
 use crate::files::{FilesSource, Found, Rejected};
 use dmarcflow_bus::BusError;
 use dmarcflow_bus::Publish;
-use dmarcflow_enrich::{Enricher, Envelope, Signatures};
-use dmarcflow_schemas::ReporterAuth;
+use dmarcflow_enrich::{Enrichable, Enricher, Envelope, Signatures};
+use dmarcflow_schemas::{Report, ReporterAuth};
+use futures_util::{Stream, StreamExt};
 
 /// Records per part of a large report received over the network: a part
 /// is in memory while it waits for the bus (about 1 KB a record).
@@ -71,21 +72,15 @@ impl<C, P> Shared<C, P> {
         }
     }
 
-    /// What ingest adds to a report found in a message before it is
-    /// published: its sources' enrichment and the verdict on its email (or
-    /// the mark of HTTPS). A report `[enrich] unauthenticated =
-    /// "dead-letter"` refuses becomes a dead letter.
-    pub async fn prepare(
-        &self,
-        found: Found,
-        carrier: Carrier<'_>,
-        signatures: Option<&Signatures>,
-    ) -> Found {
+    /// The verdict on the email (or the mark of HTTPS) a find came in: a
+    /// report `[enrich] unauthenticated = "dead-letter"` refuses becomes a
+    /// dead letter.
+    fn judge(&self, found: Found, carrier: Carrier<'_>, signatures: Option<&Signatures>) -> Found {
         let Found::Report(mut item) = found else {
             return found;
         };
         if let Some(enricher) = &self.enricher {
-            if let Err(error) = enricher.ingested(&mut item, signatures).await {
+            if let Err(error) = enricher.judge(&mut item, signatures) {
                 return Found::Rejected(Rejected {
                     path: item.origin.clone(),
                     origin: item.origin,
@@ -98,6 +93,23 @@ impl<C, P> Shared<C, P> {
             item.reporter = Some(ReporterAuth::HTTPS);
         }
         Found::Report(item)
+    }
+
+    /// What ingest adds to the finds of one message before they are
+    /// published, in order: the verdict on its email, then the reports'
+    /// sources through the enrichment stage, one report at a time (see
+    /// `dmarcflow_enrich::stage` for why one).
+    pub fn prepared<'s>(
+        &'s self,
+        finds: impl Stream<Item = Found> + 's,
+        carrier: Carrier<'s>,
+        signatures: Option<&'s Signatures>,
+    ) -> impl Stream<Item = Found> + 's {
+        let judged = finds.map(move |f| self.judge(f, carrier, signatures));
+        match &self.enricher {
+            Some(enricher) => enricher.stage_within(judged, 1).left_stream(),
+            None => judged.right_stream(),
+        }
     }
 
     /// The same, drawing on `budget` (shared with the other sources).
@@ -119,6 +131,16 @@ impl<C, P> Shared<C, P> {
         let limits = &mut source.parser.limits;
         limits.max_in_memory = self.budget.allowance(raw, limits.max_in_memory);
         source
+    }
+}
+
+/// A find goes through the enrichment stage; a rejection passes as it is.
+impl Enrichable for Found {
+    fn report_mut(&mut self) -> Option<&mut Report<'static>> {
+        match self {
+            Found::Report(item) => Some(&mut item.report),
+            Found::Rejected(_) => None,
+        }
     }
 }
 
@@ -158,33 +180,46 @@ impl<C, P: Publish> Shared<C, P> {
         let signatures = self.signatures(&data, carrier).await;
         let mut found = source.read_message_channel(data.clone(), origin, received_at);
         let mut delivered = Delivered::default();
-        while let Some(item) = found.recv().await {
-            let item = self.prepare(item, carrier, signatures.as_ref()).await;
-            let sending = async {
-                match item {
-                    Found::Report(r) => {
-                        let id = r.report.id().to_owned();
-                        self.publisher.publish_owned(r).await?;
-                        delivered.reports.push(id);
-                    }
-                    Found::Rejected(r) => {
-                        self.publisher.dead_letter(&data, &r, received_at).await?;
-                        delivered.rejected.push(r);
-                    }
+        {
+            let finds = found.finds();
+            let mut prepared = std::pin::pin!(self.prepared(finds, carrier, signatures.as_ref()));
+            while let Some(item) = prepared.next().await {
+                let sending = self.send(item, &data, received_at, &mut delivered);
+                let sent = tokio::time::timeout(timeout, sending)
+                    .await
+                    .unwrap_or(Err(BusError::Timeout));
+                if let Err(e) = sent {
+                    self.publisher.recover();
+                    return Err(Undelivered::Bus(e));
                 }
-                Ok(())
-            };
-            let sent = tokio::time::timeout(timeout, sending)
-                .await
-                .unwrap_or(Err(BusError::Timeout));
-            if let Err(e) = sent {
-                self.publisher.recover();
-                return Err(Undelivered::Bus(e));
             }
         }
         if !found.finish().await {
             return Err(Undelivered::Parser);
         }
         Ok(delivered)
+    }
+
+    /// Publishes one find (a report, or a dead letter with the message it
+    /// came in) and notes it in `delivered` once acknowledged.
+    async fn send(
+        &self,
+        item: Found,
+        data: &[u8],
+        received_at: i64,
+        delivered: &mut Delivered,
+    ) -> Result<(), BusError> {
+        match item {
+            Found::Report(r) => {
+                let id = r.report.id().to_owned();
+                self.publisher.publish_owned(r).await?;
+                delivered.reports.push(id);
+            }
+            Found::Rejected(r) => {
+                self.publisher.dead_letter(data, &r, received_at).await?;
+                delivered.rejected.push(r);
+            }
+        }
+        Ok(())
     }
 }

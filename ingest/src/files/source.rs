@@ -320,6 +320,11 @@ impl FoundStream {
         self.rx.recv().await
     }
 
+    /// The finds as a stream, ending once the message is read.
+    pub fn finds(&mut self) -> impl futures_util::Stream<Item = Found> + '_ {
+        futures_util::stream::poll_fn(move |cx| self.rx.poll_recv(cx))
+    }
+
     /// After the last find: whether the thread ended normally (false: it
     /// failed, and the finds may be incomplete).
     pub async fn finish(self) -> bool {

@@ -177,10 +177,14 @@ async fn fetch_and_parse<P>(
             .await
             .ok_or(ImapError::Parse)?;
         let signatures = shared.signatures(&data, Carrier::Email).await;
-        let prepared = found
-            .into_iter()
-            .map(|f| shared.prepare(f, Carrier::Email, signatures.as_ref()));
-        let found = futures_util::future::join_all(prepared).await;
+        let found = shared
+            .prepared(
+                futures_util::stream::iter(found),
+                Carrier::Email,
+                signatures.as_ref(),
+            )
+            .collect()
+            .await;
         messages.push(Message { uid, data, found });
     }
     Ok(messages)
