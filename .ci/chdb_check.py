@@ -48,7 +48,7 @@ def expect(s, sql, want, what):
 
 def expand(sql, domain):
     """grafana-clickhouse-datasource's macros over a range covering the data
-    (as store/src/clickhouse/integration_tests.rs expands them)."""
+    (as store/tests/clickhouse.rs expands them)."""
     sql = sql.replace("${domain}", domain)
     sql = re.sub(
         r"\$__timeFilter\(([^)]*)\)",

@@ -34,18 +34,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A tiny xorshift, seeded from the clock (printed, to replay a failure).
-struct Random(u64);
-
-impl Random {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn killed_and_restarted_pipeline_stores_every_report_once() {
     let Some(mut rig) = Rig::new("fault") else {
@@ -82,7 +70,8 @@ fn killed_and_restarted_pipeline_stores_every_report_once() {
         .collect();
 
     let broker = dmarcflow_testkit::services::kafka_outage();
-    let mut random = Random(nanos | 1);
+    // Seeded from the clock (printed, to replay a failure).
+    let mut random = dmarcflow_testkit::Rng::new(nanos);
     eprintln!("fault test seed {nanos}");
     for round in 0..6 {
         let mut ingest = rig.spawn(&["ingest", "inbox"]);

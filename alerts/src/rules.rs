@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use dmarcflow_store::summary::{clickhouse_ip_text, day, day_seconds as seconds, Backend};
+use dmarcflow_store::summary::{day, day_seconds as seconds, Backend};
 use dmarcflow_store::{Store, Table};
 
 use crate::{AlertError, AlertsConfig};
@@ -100,52 +100,19 @@ impl Period {
     }
 }
 
-/// The SQL pieces that differ between the stores.
-struct Dialect(Backend);
-
-impl Dialect {
-    fn day(&self, seconds: i64) -> String {
-        match self.0 {
-            Backend::ClickHouse => format!("toDate('{}')", day(seconds)),
-            Backend::Sqlite => format!("'{}'", day(seconds)),
-        }
-    }
-    fn time(&self, seconds: i64) -> String {
-        match self.0 {
-            Backend::ClickHouse => format!("toDateTime({seconds})"),
-            Backend::Sqlite => seconds.to_string(),
-        }
-    }
-    fn text(&self, column: &str) -> String {
-        match self.0 {
-            Backend::ClickHouse => format!("ifNull(toString({column}), '')"),
-            Backend::Sqlite => format!("coalesce(CAST({column} AS TEXT), '')"),
-        }
-    }
-    fn ip(&self) -> String {
-        match self.0 {
-            Backend::ClickHouse => clickhouse_ip_text("source_ip"),
-            Backend::Sqlite => "source_ip".to_owned(),
-        }
-    }
-    fn count(&self) -> &'static str {
-        match self.0 {
-            Backend::ClickHouse => "count()",
-            Backend::Sqlite => "count(*)",
-        }
-    }
-}
-
 /// Every rule's query, by rule (also what `dmarcflow clickhouse-sql`
 /// prints for checking on other server releases).
 pub fn queries(backend: Backend, period: &Period) -> Vec<(Rule, String)> {
-    let d = Dialect(backend);
-    let (ws, we) = (d.day(period.window.0), d.day(period.window.1 - 86_400));
-    let bs = d.day(period.baseline_start);
-    let ip = d.ip();
+    let d = backend;
+    let day_of = |seconds: i64| d.day(&day(seconds));
+    let (ws, we) = (day_of(period.window.0), day_of(period.window.1 - 86_400));
+    let bs = day_of(period.baseline_start);
+    let ip = d.ip_text("source_ip");
     let count = d.count();
     let (ts, te) = (d.time(period.window.0), d.time(period.window.1));
-    let policy = [d.text("p"), d.text("sp"), d.text("pct"), d.text("testing")].join(", ");
+    let policy = ["p", "sp", "pct", "testing"]
+        .map(|c| d.text_or_empty(c))
+        .join(", ");
     vec![
         (
             Rule::NewSource,
@@ -207,8 +174,8 @@ pub fn queries(backend: Backend, period: &Period) -> Vec<(Rule, String)> {
                 "SELECT policy_domain, {policy}, {count} AS reports, \
                  {first} AS first_seen, {last} AS last_seen FROM aggregate_reports \
                  WHERE date_begin < {te} GROUP BY policy_domain, p, sp, pct, testing",
-                first = seconds_of(&d, "min(date_begin)"),
-                last = seconds_of(&d, "max(date_begin)"),
+                first = d.seconds("min(date_begin)"),
+                last = d.seconds("max(date_begin)"),
             ),
         ),
         (
@@ -220,13 +187,6 @@ pub fn queries(backend: Backend, period: &Period) -> Vec<(Rule, String)> {
             ),
         ),
     ]
-}
-
-fn seconds_of(d: &Dialect, expression: &str) -> String {
-    match d.0 {
-        Backend::ClickHouse => format!("toUInt32({expression})"),
-        Backend::Sqlite => expression.to_owned(),
-    }
 }
 
 /// The conditions that hold at the end of `period`.

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use dmarcflow_store::summary::Backend;
 use dmarcflow_store::Store;
 
 use crate::AlertError;
@@ -42,18 +41,19 @@ pub struct State {
 
 /// Every condition's state, by key.
 pub async fn load(store: &Store) -> Result<BTreeMap<String, State>, AlertError> {
-    let sql = match store.backend() {
-        Backend::ClickHouse => {
-            "SELECT key, argMax(rule, updated_at), argMax(domain, updated_at), \
-             argMax(subject, updated_at), argMax(status, updated_at), argMax(message, updated_at), \
-             toUInt32(argMax(since, updated_at)), toUInt32(argMax(notified_at, updated_at)) \
-             FROM alert_state GROUP BY key"
-        }
-        Backend::Sqlite => {
-            "SELECT key, rule, domain, subject, status, message, since, notified_at FROM alert_state"
-        }
-    };
-    let table = store.query(sql).await?;
+    let backend = store.backend();
+    let newest = |column: &str| backend.newest(column, "updated_at");
+    let sql = format!(
+        "SELECT key, {}, {}, {}, {}, {}, {}, {} FROM alert_state GROUP BY key",
+        newest("rule"),
+        newest("domain"),
+        newest("subject"),
+        newest("status"),
+        newest("message"),
+        backend.seconds(&newest("since")),
+        backend.seconds(&newest("notified_at")),
+    );
+    let table = store.query(&sql).await?;
     let mut out = BTreeMap::new();
     for row in table.rows {
         let [key, rule, domain, subject, status, message, since, notified_at] =
@@ -86,17 +86,14 @@ pub async fn save(store: &mut Store, states: &[State], version: u64) -> Result<(
         return Ok(());
     }
     let backend = store.backend();
-    let q = |s: &str| quote(backend, s);
+    let q = |s: &str| backend.quote(s);
     let rows: Vec<String> = states
         .iter()
         .map(|s| {
-            let (since, notified) = match backend {
-                Backend::ClickHouse => (
-                    format!("toDateTime({})", s.since.max(0)),
-                    format!("toDateTime({})", s.notified_at.max(0)),
-                ),
-                Backend::Sqlite => (s.since.to_string(), s.notified_at.to_string()),
-            };
+            let (since, notified) = (
+                backend.time(s.since.max(0)),
+                backend.time(s.notified_at.max(0)),
+            );
             format!(
                 "({}, {}, {}, {}, {}, {}, {since}, {notified}, {version})",
                 q(&s.key),
@@ -108,33 +105,11 @@ pub async fn save(store: &mut Store, states: &[State], version: u64) -> Result<(
             )
         })
         .collect();
-    let verb = match backend {
-        Backend::ClickHouse => "INSERT INTO",
-        Backend::Sqlite => "INSERT OR REPLACE INTO",
-    };
+    let verb = backend.upsert();
     let sql = format!(
         "{verb} alert_state (key, rule, domain, subject, status, message, since, notified_at, updated_at) VALUES {}",
         rows.join(", ")
     );
     store.execute(&sql).await?;
     Ok(())
-}
-
-/// A string literal: the text comes from reports (outside data).
-pub fn quote(backend: Backend, text: &str) -> String {
-    match backend {
-        Backend::ClickHouse => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
-        Backend::Sqlite => format!("'{}'", text.replace('\'', "''")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals() {
-        assert_eq!(quote(Backend::Sqlite, "o'k"), "'o''k'");
-        assert_eq!(quote(Backend::ClickHouse, "o'k\\"), "'o\\'k\\\\'");
-    }
 }

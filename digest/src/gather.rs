@@ -51,19 +51,7 @@ impl Digest {
 
 pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> {
     let backend = store.backend();
-    let (day, filter) = match backend {
-        Backend::ClickHouse => (
-            "toString(day)".to_owned(),
-            format!(
-                "day BETWEEN toDate('{}') AND toDate('{}')",
-                scope.from, scope.to
-            ),
-        ),
-        Backend::Sqlite => (
-            "day".to_owned(),
-            format!("day BETWEEN '{}' AND '{}'", scope.from, scope.to),
-        ),
-    };
+    let (day, filter) = (backend.day_text("day"), scope.days(backend));
     let domain = &scope.domain;
     let per_day = store
         .query(&format!(
@@ -83,10 +71,7 @@ pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> 
             fail: number(r, 3),
         })
         .collect();
-    let ip = match backend {
-        Backend::ClickHouse => dmarcflow_store::summary::clickhouse_ip_text("source_ip"),
-        Backend::Sqlite => "source_ip".to_owned(),
-    };
+    let ip = backend.ip_text("source_ip");
     let failing = store
         .query(&format!(
             "SELECT {ip} AS source, sum(dmarc_fail) AS failing, sum(messages) AS total, \
@@ -129,16 +114,9 @@ pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> 
 /// The alert time as text, and the period's bounds as the alert table's
 /// time type (Unix seconds, midnight UTC to the midnight after `to`).
 fn period_seconds(backend: Backend, scope: &Scope) -> (String, String, String) {
-    match backend {
-        Backend::ClickHouse => (
-            "toString(since)".to_owned(),
-            format!("toDateTime('{} 00:00:00', 'UTC')", scope.from),
-            format!("toDateTime('{} 00:00:00', 'UTC') + 86400", scope.to),
-        ),
-        Backend::Sqlite => (
-            "datetime(since, 'unixepoch')".to_owned(),
-            format!("unixepoch('{}')", scope.from),
-            format!("unixepoch('{}') + 86400", scope.to),
-        ),
-    }
+    (
+        backend.time_text("since"),
+        backend.midnight(&scope.from),
+        format!("{} + 86400", backend.midnight(&scope.to)),
+    )
 }

@@ -11,10 +11,13 @@
 //!   unique keys); DDL in `schemas/sqlite/`.
 //!
 //! [`Store`] picks one from the configuration; [`summary`] holds the
-//! per-source and per-result tables that `dmarcflow report` prints.
+//! per-source and per-result tables that `dmarcflow report` prints;
+//! [`dialect`] is where the two stores' SQL differs, for every crate that
+//! builds queries (alerts, digests).
 
 pub mod batch;
 pub mod clickhouse;
+pub mod dialect;
 mod error;
 mod secret;
 pub mod sqlite;

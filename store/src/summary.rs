@@ -5,12 +5,7 @@
 //! (name and type), per network (ASN), per country, and per reporter
 //! organisation.
 
-/// ClickHouse SQL for a FixedString(16) address column as text: IPv4
-/// without the `::ffff:` that `IPv6NumToString` puts before mapped
-/// addresses.
-pub fn clickhouse_ip_text(column: &str) -> String {
-    format!("replaceRegexpOne(IPv6NumToString({column}), '^::ffff:', '')")
-}
+pub use crate::dialect::Backend;
 
 /// `YYYY-MM-DD` of Unix seconds (UTC, proleptic Gregorian): the day a
 /// report is counted under.
@@ -36,13 +31,6 @@ pub fn day_seconds(text: &str) -> Option<i64> {
         return None;
     }
     Some(dmarcflow_schemas::storable_time::days_from_civil(y, m, d) * 86_400)
-}
-
-/// Which SQL dialect to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    ClickHouse,
-    Sqlite,
 }
 
 /// A domain and an inclusive range of days (`YYYY-MM-DD`).
@@ -78,12 +66,18 @@ impl Scope {
             to: to.to_owned(),
         })
     }
+
+    /// The condition on a daily table's `day` for the scope's days.
+    pub fn days(&self, backend: Backend) -> String {
+        backend.days_between("day", &self.from, &self.to)
+    }
 }
 
 /// Per source: messages, DMARC pass rate, aligned DKIM/SPF passes,
 /// dispositions; biggest senders first.
 pub fn by_source(backend: Backend, scope: &Scope) -> String {
-    let (ip, day_filter) = dialect(backend, scope);
+    let ip = backend.ip_text("source_ip");
+    let day_filter = scope.days(backend);
     format!(
         // Aliases differ from column names: ClickHouse would substitute an
         // alias named like a column inside the other aggregates.
@@ -100,11 +94,8 @@ pub fn by_source(backend: Backend, scope: &Scope) -> String {
 
 /// Per result: messages by disposition and policy-evaluated DKIM/SPF.
 pub fn by_result(backend: Backend, scope: &Scope) -> String {
-    let (_, day_filter) = dialect(backend, scope);
-    let text = |c: &str| match backend {
-        Backend::ClickHouse => format!("toString({c})"),
-        Backend::Sqlite => c.to_owned(),
-    };
+    let day_filter = scope.days(backend);
+    let text = |c: &str| backend.text(c);
     format!(
         "SELECT {d} AS disposition, {k} AS dkim, {s} AS spf, sum(messages) AS total \
          FROM aggregate_by_result_daily WHERE policy_domain = '{domain}' AND {day_filter} \
@@ -178,7 +169,7 @@ impl View {
 /// quarantined and rejected; biggest first. An unknown key ('' or AS 0)
 /// shows as `(unknown)`.
 fn by_key(backend: Backend, scope: &Scope, table: &str, keys: &[&str]) -> String {
-    let (_, day_filter) = dialect(backend, scope);
+    let day_filter = scope.days(backend);
     // Aliased apart from the columns (see by_source).
     let alias = |k: &str| match k {
         "base_domain" => "host",
@@ -192,10 +183,9 @@ fn by_key(backend: Backend, scope: &Scope, table: &str, keys: &[&str]) -> String
     let shown: Vec<String> = keys
         .iter()
         .map(|k| {
-            let (text, empty) = match (backend, *k) {
-                (Backend::ClickHouse, "asn") => ("toString(asn)".to_owned(), "'0'"),
-                (Backend::Sqlite, "asn") => ("CAST(asn AS TEXT)".to_owned(), "'0'"),
-                (_, k) => (k.to_owned(), "''"),
+            let (text, empty) = match *k {
+                "asn" => (backend.text("asn"), "'0'"),
+                k => (k.to_owned(), "''"),
             };
             format!(
                 "CASE WHEN {text} = {empty} THEN '(unknown)' ELSE {text} END AS {}",
@@ -214,22 +204,6 @@ fn by_key(backend: Backend, scope: &Scope, table: &str, keys: &[&str]) -> String
         group = names.join(", "),
         domain = scope.domain
     )
-}
-
-fn dialect(backend: Backend, scope: &Scope) -> (String, String) {
-    match backend {
-        Backend::ClickHouse => (
-            clickhouse_ip_text("source_ip"),
-            format!(
-                "day BETWEEN toDate('{}') AND toDate('{}')",
-                scope.from, scope.to
-            ),
-        ),
-        Backend::Sqlite => (
-            "source_ip".to_owned(),
-            format!("day BETWEEN '{}' AND '{}'", scope.from, scope.to),
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ mod support;
 
 use dmarcflow_store::clickhouse::encoder::{aggregate_record, AggregateRecordRow};
 use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseSink, INSERT_SETTINGS};
-use dmarcflow_store::summary::{by_result, by_source, clickhouse_ip_text, Backend, Scope};
+use dmarcflow_store::summary::{by_result, by_source, Backend, Scope};
 use dmarcflow_store::Store;
 use dmarcflow_testkit::reports::{generated, in_parts, ingested};
 use support::{assert_stored, corpus_sink, fresh, totals, write_all, Totals};
@@ -219,7 +219,7 @@ async fn values_read_back() {
         .query(&format!(
             "SELECT {}, toString(disposition), other_values, message_count \
                  FROM aggregate_records ORDER BY record_index",
-            clickhouse_ip_text("source_ip")
+            Backend::ClickHouse.ip_text("source_ip")
         ))
         .await
         .unwrap_or_else(|e| panic!("{e}"));

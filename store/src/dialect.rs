@@ -1,0 +1,165 @@
+//! The SQL that differs between the two stores, in one place. Every query
+//! the reports, alerts and digests build is written once, with the pieces
+//! below where ClickHouse and SQLite disagree:
+//! - days and times: ClickHouse has `Date` and `DateTime` columns that
+//!   compare with `toDate`/`toDateTime` values and print as text only
+//!   through `toString`; SQLite keeps days as `YYYY-MM-DD` text and times
+//!   as Unix seconds;
+//! - text of other types: enums, numbers and addresses (ClickHouse keeps
+//!   an address as `FixedString(16)`, IPv4 mapped into IPv6);
+//! - counting (`count()` is ClickHouse's, `count(*)` both's but 18.16
+//!   prints it differently), quoting (ClickHouse escapes with a
+//!   backslash, SQLite doubles the quote);
+//! - upserts: SQLite replaces a row by its key, ClickHouse keeps every
+//!   version and a reader takes the newest (`argMax`).
+
+/// Which SQL dialect to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    ClickHouse,
+    Sqlite,
+}
+
+impl Backend {
+    /// A `YYYY-MM-DD` day (already validated) as a value the day columns
+    /// compare with.
+    pub fn day(self, day: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("toDate('{day}')"),
+            Backend::Sqlite => format!("'{day}'"),
+        }
+    }
+
+    /// `column BETWEEN from AND to` over a day column (both days included).
+    pub fn days_between(self, column: &str, from: &str, to: &str) -> String {
+        format!("{column} BETWEEN {} AND {}", self.day(from), self.day(to))
+    }
+
+    /// A day column as `YYYY-MM-DD` text.
+    pub fn day_text(self, column: &str) -> String {
+        self.text(column)
+    }
+
+    /// Unix seconds as a value the time columns compare with.
+    pub fn time(self, seconds: i64) -> String {
+        match self {
+            Backend::ClickHouse => format!("toDateTime({seconds})"),
+            Backend::Sqlite => seconds.to_string(),
+        }
+    }
+
+    /// The first second of a `YYYY-MM-DD` day (UTC), as a time value.
+    pub fn midnight(self, day: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("toDateTime('{day} 00:00:00', 'UTC')"),
+            Backend::Sqlite => format!("unixepoch('{day}')"),
+        }
+    }
+
+    /// A time column as `YYYY-MM-DD HH:MM:SS` text.
+    pub fn time_text(self, column: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("toString({column})"),
+            Backend::Sqlite => format!("datetime({column}, 'unixepoch')"),
+        }
+    }
+
+    /// A time expression as Unix seconds.
+    pub fn seconds(self, expression: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("toUInt32({expression})"),
+            Backend::Sqlite => expression.to_owned(),
+        }
+    }
+
+    /// Any column (an enum, a number, a day) as text.
+    pub fn text(self, column: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("toString({column})"),
+            Backend::Sqlite => format!("CAST({column} AS TEXT)"),
+        }
+    }
+
+    /// A column that may be NULL as text, `''` for NULL.
+    pub fn text_or_empty(self, column: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("ifNull(toString({column}), '')"),
+            Backend::Sqlite => format!("coalesce(CAST({column} AS TEXT), '')"),
+        }
+    }
+
+    /// An address column as text: IPv4 without the `::ffff:` that
+    /// ClickHouse's `IPv6NumToString` puts before mapped addresses.
+    pub fn ip_text(self, column: &str) -> String {
+        match self {
+            Backend::ClickHouse => {
+                format!("replaceRegexpOne(IPv6NumToString({column}), '^::ffff:', '')")
+            }
+            Backend::Sqlite => column.to_owned(),
+        }
+    }
+
+    /// The number of rows.
+    pub fn count(self) -> &'static str {
+        match self {
+            Backend::ClickHouse => "count()",
+            Backend::Sqlite => "count(*)",
+        }
+    }
+
+    /// A string literal (the text may come from reports: outside data).
+    pub fn quote(self, text: &str) -> String {
+        match self {
+            Backend::ClickHouse => {
+                format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+            Backend::Sqlite => format!("'{}'", text.replace('\'', "''")),
+        }
+    }
+
+    /// The statement that writes a row over the row with its key.
+    pub fn upsert(self) -> &'static str {
+        match self {
+            Backend::ClickHouse => "INSERT INTO",
+            Backend::Sqlite => "INSERT OR REPLACE INTO",
+        }
+    }
+
+    /// A column's value in the newest version of a key's row, in a query
+    /// grouped by the key: ClickHouse keeps every version (`version`
+    /// orders them), SQLite only the newest.
+    pub fn newest(self, column: &str, version: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("argMax({column}, {version})"),
+            Backend::Sqlite => column.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_outside_text() {
+        assert_eq!(Backend::Sqlite.quote("o'k"), "'o''k'");
+        assert_eq!(Backend::ClickHouse.quote("o'k\\"), "'o\\'k\\\\'");
+    }
+
+    #[test]
+    fn days_and_times() {
+        assert_eq!(
+            Backend::ClickHouse.days_between("day", "2024-01-01", "2024-01-31"),
+            "day BETWEEN toDate('2024-01-01') AND toDate('2024-01-31')"
+        );
+        assert_eq!(
+            Backend::Sqlite.days_between("day", "2024-01-01", "2024-01-31"),
+            "day BETWEEN '2024-01-01' AND '2024-01-31'"
+        );
+        assert_eq!(Backend::ClickHouse.time(86_400), "toDateTime(86400)");
+        assert_eq!(
+            Backend::Sqlite.midnight("2024-01-02"),
+            "unixepoch('2024-01-02')"
+        );
+    }
+}
