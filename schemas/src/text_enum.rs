@@ -18,6 +18,9 @@ pub enum Match {
 pub trait TextEnum<'a>: Sized {
     /// Reads a value and says how it matched.
     fn read(raw: std::borrow::Cow<'a, str>) -> (Self, Match);
+
+    /// The canonical text, or the verbatim unknown value.
+    fn text(&self) -> &str;
 }
 
 macro_rules! text_enum {
@@ -85,6 +88,10 @@ macro_rules! text_enum {
         impl<'a> $crate::TextEnum<'a> for $name<'a> {
             fn read(raw: std::borrow::Cow<'a, str>) -> (Self, $crate::Match) {
                 Self::from_text(raw)
+            }
+
+            fn text(&self) -> &str {
+                self.as_str()
             }
         }
 

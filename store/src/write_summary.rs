@@ -19,3 +19,17 @@ impl std::ops::AddAssign for WriteSummary {
         self.rows += other.rows;
     }
 }
+
+impl WriteSummary {
+    /// Counts a report's own row: `inserted` 1 (stored) or 0 (already
+    /// there: a duplicate). Whether it was stored.
+    pub fn report_rows(&mut self, inserted: usize) -> bool {
+        if inserted == 0 {
+            self.duplicates += 1;
+            return false;
+        }
+        self.reports += inserted as u64;
+        self.rows += inserted as u64;
+        true
+    }
+}

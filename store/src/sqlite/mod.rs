@@ -5,6 +5,7 @@
 
 mod migrate;
 mod query;
+mod row;
 mod writer;
 
 #[cfg(test)]
