@@ -62,6 +62,63 @@ fn aggregate(
         summary.duplicates += 1;
         return Ok(());
     }
+    records(tx, r, summary)?;
+    if !r.is_final() {
+        return Ok(());
+    }
+    let m = &r.metadata;
+    let p = &r.policy_published;
+    let (record_count, message_count) = match r.part {
+        Some(part) => (part.total_records, part.total_messages),
+        None => (r.records.len() as u64, r.message_count()),
+    };
+    let extensions = if r.extensions.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&r.extensions).unwrap_or_default()
+    };
+    let inserted = Row::new()
+        .with("report_id", &r.id)
+        .with("org_name", &m.org_name)
+        .with("org_email", &m.email)
+        .with("extra_contact_info", &text(&m.extra_contact_info))
+        .with("reporter_report_id", &m.report_id)
+        .with("reporter_report_id_raw", &text(&m.report_id_raw))
+        .with("date_begin", &m.begin)
+        .with("date_end", &m.end)
+        .with("policy_domain", &p.domain)
+        .with("version", &text(&r.version))
+        .with("namespace", &text(&r.namespace))
+        .with("generator", &text(&m.generator))
+        .with("adkim", &name(&p.adkim))
+        .with("aspf", &name(&p.aspf))
+        .with("p", &name(&p.p))
+        .with("sp", &name(&p.sp))
+        .with("np", &name(&p.np))
+        .with("pct", &p.pct)
+        .with("fo", &text(&p.fo))
+        .with("testing", &name(&p.testing))
+        .with("discovery_method", &name(&p.discovery_method))
+        .with("record_count", &record_count)
+        .with("message_count", &message_count)
+        .with("errors", &json_array(&m.errors))
+        .with("warnings", &json_array(r.warnings.iter()))
+        .with("extensions", &extensions)
+        .with("schema_version", &r.schema_version)
+        .ingest(meta)
+        .insert(tx, "aggregate_reports")?;
+    summary.rows += inserted as u64;
+    summary.reports += inserted as u64;
+    Ok(())
+}
+
+/// A report's (or part's) records, each once (`INSERT OR IGNORE` on the
+/// report id and record index).
+fn records(
+    tx: &Transaction<'_>,
+    r: &AggregateReport<'_>,
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
     let m = &r.metadata;
     let p = &r.policy_published;
     let first = r.first_record();
@@ -135,50 +192,6 @@ fn aggregate(
             .source(&source)
             .insert_as(tx, "aggregate_records", &mut sql)? as u64;
     }
-    if !r.is_final() {
-        return Ok(());
-    }
-    let (record_count, message_count) = match r.part {
-        Some(part) => (part.total_records, part.total_messages),
-        None => (r.records.len() as u64, r.message_count()),
-    };
-    let extensions = if r.extensions.is_empty() {
-        String::new()
-    } else {
-        serde_json::to_string(&r.extensions).unwrap_or_default()
-    };
-    let inserted = Row::new()
-        .with("report_id", &r.id)
-        .with("org_name", &m.org_name)
-        .with("org_email", &m.email)
-        .with("extra_contact_info", &text(&m.extra_contact_info))
-        .with("reporter_report_id", &m.report_id)
-        .with("reporter_report_id_raw", &text(&m.report_id_raw))
-        .with("date_begin", &m.begin)
-        .with("date_end", &m.end)
-        .with("policy_domain", &p.domain)
-        .with("version", &text(&r.version))
-        .with("namespace", &text(&r.namespace))
-        .with("generator", &text(&m.generator))
-        .with("adkim", &name(&p.adkim))
-        .with("aspf", &name(&p.aspf))
-        .with("p", &name(&p.p))
-        .with("sp", &name(&p.sp))
-        .with("np", &name(&p.np))
-        .with("pct", &p.pct)
-        .with("fo", &text(&p.fo))
-        .with("testing", &name(&p.testing))
-        .with("discovery_method", &name(&p.discovery_method))
-        .with("record_count", &record_count)
-        .with("message_count", &message_count)
-        .with("errors", &json_array(&m.errors))
-        .with("warnings", &json_array(r.warnings.iter()))
-        .with("extensions", &extensions)
-        .with("schema_version", &r.schema_version)
-        .ingest(meta)
-        .insert(tx, "aggregate_reports")?;
-    summary.rows += inserted as u64;
-    summary.reports += inserted as u64;
     Ok(())
 }
 
