@@ -114,15 +114,7 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(n) = section.max_body_bytes {
         config.max_body_bytes = n;
     }
-    config.tls = tls(
-        env("DMARCFLOW_HTTP_TLS_CERT")
-            .map(PathBuf::from)
-            .or(section.tls_cert),
-        env("DMARCFLOW_HTTP_TLS_KEY")
-            .map(PathBuf::from)
-            .or(section.tls_key),
-        "http",
-    )?;
+    config.tls = tls(env, "http", section.tls_cert, section.tls_key)?;
     let defaults = HttpConfig::default();
     let var = |key: &str| format!("DMARCFLOW_HTTP_{key}");
     config.tls_handshake = seconds(
@@ -165,11 +157,23 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
 }
 
 /// A TLS configuration from a certificate and key given together (or neither).
+/// A listener's certificate and key (`DMARCFLOW_<SECTION>_TLS_CERT` and
+/// `_TLS_KEY` over the file's `tls_cert` and `tls_key`), loaded; None
+/// without either.
 fn tls(
+    env: &dyn Fn(&str) -> Option<String>,
+    section: &str,
     cert: Option<PathBuf>,
     key: Option<PathBuf>,
-    section: &str,
 ) -> Result<Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>> {
+    let var = |name: &str| {
+        env(&format!(
+            "DMARCFLOW_{}_{name}",
+            section.to_ascii_uppercase()
+        ))
+    };
+    let cert = var("TLS_CERT").map(PathBuf::from).or(cert);
+    let key = var("TLS_KEY").map(PathBuf::from).or(key);
     match (cert, key) {
         (Some(cert), Some(key)) => {
             Ok(Some(tls_from_pem(&cert, &key).with_context(|| {
@@ -240,15 +244,7 @@ pub fn smtp(section: SmtpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
             defaults.tls_handshake,
         )?,
     };
-    config.tls = tls(
-        env("DMARCFLOW_SMTP_TLS_CERT")
-            .map(PathBuf::from)
-            .or(section.tls_cert),
-        env("DMARCFLOW_SMTP_TLS_KEY")
-            .map(PathBuf::from)
-            .or(section.tls_key),
-        "smtp",
-    )?;
+    config.tls = tls(env, "smtp", section.tls_cert, section.tls_key)?;
     if config.require_tls && config.tls.is_none() {
         bail!("smtp: require_tls needs tls_cert and tls_key");
     }
