@@ -27,8 +27,10 @@ pub struct ReportArgs {
     /// country, reporter (default: all of them, in that order).
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
-    /// text (the views as tables), html (one self-contained file: a chart,
-    /// the tables, the alerts of the period) or pdf.
+    /// text (the path to enforcement, then the views as tables), json (the
+    /// whole report as one object: `enforcement`, then `by` each view), html
+    /// (one self-contained file: the path to enforcement, a chart, the
+    /// tables, the alerts of the period) or pdf.
     #[arg(long, default_value = "text")]
     pub format: String,
     /// Write here instead of to stdout.
@@ -104,51 +106,110 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| day_of(unix_now() - 30 * 86_400));
     let scope = Scope::new(&args.domain, &from, &to).map_err(anyhow::Error::msg)?;
-    if args.format != "text" {
-        return digest(config, args, &scope);
+    let catalogue = config.catalogue()?;
+    if matches!(args.format.as_str(), "html" | "pdf") {
+        return digest(config, args, &scope, &catalogue);
     }
-    let views = if args.by.is_empty() {
-        View::ALL.to_vec()
-    } else {
-        args.by
-            .iter()
-            .map(|name| {
-                View::parse(name.trim()).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--by {name}: not a view (result, source, host, sender, network, country, reporter)"
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>>>()?
-    };
+    let views = views(&args.by)?;
     let rt = runtime()?;
-    let tables = rt.block_on(async {
+    let (assessment, mut tables) = rt.block_on(async {
         let store = Store::open(&config.store).await?;
+        let assessment =
+            dmarcflow_enforce::assess(&store, &scope, &config.enforcement, &catalogue).await?;
         let backend = store.backend();
         let mut tables = Vec::new();
         for view in &views {
             tables.push(store.query(&view.sql(backend, &scope)).await?);
         }
-        Ok::<_, dmarcflow_store::StoreError>(tables)
+        Ok::<_, dmarcflow_store::StoreError>((assessment, tables))
     })?;
-    let mut out = format!("{} from {} to {}\n", scope.domain, scope.from, scope.to);
-    for (view, table) in views.iter().zip(&tables) {
-        out.push_str(&format!("\nBy {}\n{}", view.name(), table.to_aligned()));
+    for (view, table) in views.iter().zip(tables.iter_mut()) {
+        if *view == View::Sender {
+            with_classes(table, &assessment);
+        }
     }
-    emit(&out)
+    match args.format.as_str() {
+        "text" => {
+            let mut out = format!("{} from {} to {}\n\n", scope.domain, scope.from, scope.to);
+            out.push_str(&dmarcflow_enforce::text::text(&assessment));
+            for (view, table) in views.iter().zip(&tables) {
+                out.push_str(&format!("\nBy {}\n{}", view.name(), table.to_aligned()));
+            }
+            emit(&out)
+        }
+        "json" => {
+            let by: serde_json::Map<String, serde_json::Value> = views
+                .iter()
+                .zip(&tables)
+                .map(|(view, t)| {
+                    let value = serde_json::json!({"columns": t.columns, "rows": t.rows});
+                    (view.name().to_owned(), value)
+                })
+                .collect();
+            let report = serde_json::json!({
+                "domain": scope.domain,
+                "from": scope.from,
+                "to": scope.to,
+                "enforcement": assessment,
+                "by": by,
+            });
+            emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))
+        }
+        other => anyhow::bail!("--format {other}: text, json, html or pdf"),
+    }
+}
+
+/// The views `--by` names (all of them without it).
+fn views(by: &[String]) -> Result<Vec<View>> {
+    if by.is_empty() {
+        return Ok(View::ALL.to_vec());
+    }
+    by.iter()
+        .map(|name| {
+            View::parse(name.trim()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--by {name}: not a view (result, source, host, sender, network, country, reporter)"
+                )
+            })
+        })
+        .collect()
+}
+
+/// The sender view with each sender's class: its class with the most
+/// messages, the others after it (`misaligned, unauthorised`).
+fn with_classes(table: &mut dmarcflow_store::Table, a: &dmarcflow_enforce::Assessment) {
+    table.columns.push("class".to_owned());
+    for row in &mut table.rows {
+        let name = row.first().cloned().unwrap_or_default();
+        let classes: Vec<&str> = a
+            .senders
+            .iter()
+            .filter(|s| s.sender == name)
+            .map(|s| s.class.as_str())
+            .collect();
+        row.push(classes.join(", "));
+    }
 }
 
 /// `report --format html|pdf`: the digest, to `--out` or stdout.
-fn digest(config: &Config, args: &ReportArgs, scope: &Scope) -> Result<()> {
+fn digest(
+    config: &Config,
+    args: &ReportArgs,
+    scope: &Scope,
+    catalogue: &dmarcflow_senders::SenderMap,
+) -> Result<()> {
     let rt = runtime()?;
+    let owner = dmarcflow_digest::Owner {
+        enforcement: &config.enforcement,
+        catalogue,
+    };
     let digest = rt.block_on(async {
         let store = Store::open(&config.store).await?;
-        dmarcflow_digest::gather(&store, scope).await
+        dmarcflow_digest::gather(&store, scope, owner).await
     })?;
     let bytes = match args.format.as_str() {
         "html" => dmarcflow_digest::html::render(&digest).into_bytes(),
-        "pdf" => dmarcflow_digest::pdf::render(&digest),
-        other => anyhow::bail!("--format {other}: text, html or pdf"),
+        _ => dmarcflow_digest::pdf::render(&digest),
     };
     match &args.out {
         Some(path) => {

@@ -1,5 +1,7 @@
 //! The numbers of a digest, from the store's daily tables.
 
+use dmarcflow_enforce::{Assessment, EnforcementConfig};
+use dmarcflow_senders::SenderMap;
 use dmarcflow_store::summary::{Backend, Scope, View};
 use dmarcflow_store::{Store, StoreError, Table};
 
@@ -26,6 +28,9 @@ pub struct Digest {
     pub tls: Table,
     /// The alerts of the period: status, rule, message, when.
     pub alerts: Table,
+    /// Who sends as the domain and its readiness for the next policy step
+    /// (None only in digests built without a store).
+    pub enforcement: Option<Assessment>,
 }
 
 impl Digest {
@@ -49,7 +54,15 @@ impl Digest {
     }
 }
 
-pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> {
+/// What the owner says about their senders, and the catalogue that knows
+/// how to fix them: what the enforcement section needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub enforcement: &'a EnforcementConfig,
+    pub catalogue: &'a SenderMap,
+}
+
+pub async fn gather(store: &Store, scope: &Scope, owner: Owner<'_>) -> Result<Digest, StoreError> {
     let backend = store.backend();
     let (day, filter) = (backend.day_text("day"), scope.days(backend));
     let domain = &scope.domain;
@@ -108,15 +121,15 @@ pub async fn gather(store: &Store, scope: &Scope) -> Result<Digest, StoreError> 
         failing,
         tls,
         alerts,
+        enforcement: Some(
+            dmarcflow_enforce::assess(store, scope, owner.enforcement, owner.catalogue).await?,
+        ),
     })
 }
 
 /// The alert time as text, and the period's bounds as the alert table's
 /// time type (Unix seconds, midnight UTC to the midnight after `to`).
 fn period_seconds(backend: Backend, scope: &Scope) -> (String, String, String) {
-    (
-        backend.time_text("since"),
-        backend.midnight(&scope.from),
-        format!("{} + 86400", backend.midnight(&scope.to)),
-    )
+    let (start, end) = scope.times(backend);
+    (backend.time_text("since"), start, end)
 }

@@ -20,4 +20,4 @@ pub mod html;
 pub mod pdf;
 pub mod schedule;
 
-pub use gather::{gather, Day, Digest};
+pub use gather::{gather, Day, Digest, Owner};

@@ -68,6 +68,24 @@ impl Pages {
         self.text(MARGIN, y, font, size, text);
     }
 
+    /// `text` in lines of at most `width` characters, cut at spaces.
+    fn paragraph(&mut self, font: Name, size: f32, width: usize, text: &str) {
+        let mut line = String::new();
+        for word in text.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                self.line(font, size, &line);
+                line = String::from("    ");
+            }
+            if !line.trim().is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.trim().is_empty() {
+            self.line(font, size, &line);
+        }
+    }
+
     fn heading(&mut self, text: &str) {
         self.room(40.0);
         self.y -= 10.0;
@@ -207,6 +225,22 @@ pub fn render(d: &Digest) -> Vec<u8> {
             d.pass_rate()
         ),
     );
+    if let Some(a) = &d.enforcement {
+        use dmarcflow_enforce::text;
+        pages.heading("The path to enforcement");
+        for line in text::summary(a) {
+            pages.paragraph(REGULAR, 9.0, 110, &line);
+        }
+        let fixes = text::fixes(a);
+        if !fixes.is_empty() {
+            pages.line(BOLD, 9.0, "Fix first:");
+            for fix in fixes {
+                pages.paragraph(REGULAR, 9.0, 110, &format!("- {fix}"));
+            }
+        }
+        pages.heading("Who sends as the domain");
+        pages.table(&text::senders(a), "No senders in the period.");
+    }
     pages.heading("Volume and pass rate per day");
     pages.chart(d);
     pages.heading("By result");

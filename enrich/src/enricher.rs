@@ -129,23 +129,11 @@ impl Enricher {
             source.ptr = ptr.name;
         }
         let network = self.networks.lookup(addr);
-        let as_base = network
-            .as_domain
-            .as_deref()
-            .and_then(|d| self.suffixes.base_domain(d));
-        let sender = source
-            .base_domain
-            .as_deref()
-            .and_then(|d| self.senders.lookup(d))
-            .or_else(|| as_base.as_deref().and_then(|d| self.senders.lookup(d)));
-        if let Some(sender) = sender {
-            source.name = Some(sender.name.clone());
-            source.kind = Some(sender.kind.as_str().to_owned());
-        }
         source.asn = network.asn;
         source.as_name = network.as_name;
         source.as_domain = network.as_domain;
         source.country = network.country;
+        self.name_address(&mut source);
         if self.dns.is_none() || until.is_some() {
             self.cache.put(addr, &source, until);
         }
@@ -166,6 +154,7 @@ impl Enricher {
                     .await;
                 for record in &mut r.records {
                     record.source = by_ip.get(record.source_ip.as_ref()).cloned();
+                    self.identify(record);
                 }
             }
             Report::Failure(r) => {

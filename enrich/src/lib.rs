@@ -11,10 +11,13 @@
 //!   DB-IP Lite ASN/Country/City, each with its own field layout);
 //! - [`base_domain`]: the registrable domain of a host name, from the Public
 //!   Suffix List (compiled in, or a list file the user keeps up to date);
-//! - [`senders`]: the sender behind a base domain (name and type), from the
-//!   map this project maintains (`senders.toml`) and the user's own entries;
+//! - the sender catalogue (`dmarcflow_senders`): who sends from a PTR
+//!   domain, a network, a DKIM signing domain or a bounce domain;
 //! - [`Enricher`]: all of them together, an address in and its
-//!   `dmarcflow_schemas::Source` out;
+//!   `dmarcflow_schemas::Source` out; [`identify`] then names a record's
+//!   source from what the record itself carries (its passing DKIM and SPF
+//!   domains) where the address alone did not, and, last, after its
+//!   network's organisation;
 //! - [`report_auth`]: whether a report email is the reporter's own (its
 //!   DKIM signatures, through the same resolver, against the reporter's
 //!   domain).
@@ -22,20 +25,20 @@
 pub mod base_domain;
 mod config;
 mod enricher;
+mod identify;
 pub mod network;
 pub mod report_auth;
 pub mod reverse_dns;
-pub mod senders;
 mod source_cache;
 pub mod stage;
 
 pub use base_domain::SuffixList;
 pub use config::EnrichConfig;
+pub use dmarcflow_senders::{Sender, SenderKind, SenderMap};
 pub use enricher::{Enricher, Unauthenticated};
 pub use network::{Network, NetworkDatabases};
 pub use report_auth::{Envelope, ReportVerifier, Signatures};
 pub use reverse_dns::{DnsConfig, DnsError, Ptr, ReverseDns};
-pub use senders::{Sender, SenderKind, SenderMap};
 pub use source_cache::SourceCache;
 pub use stage::Enrichable;
 
@@ -49,8 +52,8 @@ pub enum EnrichError {
     },
     #[error("{path}: {error}")]
     Read { path: String, error: std::io::Error },
-    #[error("{path}: {error}")]
-    Senders { path: String, error: String },
+    #[error(transparent)]
+    Senders(#[from] dmarcflow_senders::CatalogueError),
     #[error("[enrich] dns: {0}")]
     Dns(#[from] DnsError),
 }

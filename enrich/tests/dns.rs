@@ -213,16 +213,19 @@ async fn an_address_gets_its_host_sender_network_and_country() {
             base_domain: Some("sender.example".into()),
             name: Some("Example Sender".into()),
             kind: Some("esp".into()),
+            identified_by: Some("ptr".into()),
             ..Source::default()
         })
     );
-    // No PTR: the AS domain's base domain names the sender.
+    // No PTR: the AS domain's base domain names the sender (by the
+    // catalogue's PTR key for google.com).
     assert_eq!(
         enricher.source("192.0.2.12").await,
         network(Source {
             ip: "192.0.2.12".into(),
             name: Some("Google".into()),
             kind: Some("email provider".into()),
+            identified_by: Some("as_domain".into()),
             ..Source::default()
         })
     );

@@ -177,6 +177,7 @@ fn enriched_reports_match_their_schema() {
         as_domain: None,
         country: Some("DE".into()),
         lookup_failed: false,
+        identified_by: Some("ptr".into()),
     };
     let (mut aggregate, mut failure, mut tls) = (0, 0, 0);
     for entry in corpus::inventory(&root)

@@ -31,6 +31,8 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     7 => "0007_source_intelligence.sql",
     8 => "0008_source_intelligence_current.sql",
     9 => "0009_alert_state.sql",
+    10 => "0010_sender_identification.sql",
+    11 => "0011_sender_identification_current.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -39,6 +41,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     2 => "0002_daily_aggregations.sql",
     3 => "0003_source_intelligence.sql",
     4 => "0004_alert_state.sql",
+    5 => "0005_sender_identification.sql",
 );
 
 impl Migration {

@@ -3,6 +3,7 @@
 //! overrides, one file per section (`store` for `[clickhouse]` and
 //! `[sqlite]`); this one loads the file and resolves every section.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 mod alerts;
 mod batch;
+mod enforcement;
 mod enrich;
 mod kafka;
 mod reports;
@@ -45,6 +47,9 @@ pub struct FileConfig {
     pub enrich: Option<enrich::EnrichSection>,
     pub alerts: Option<alerts::AlertsSection>,
     pub reports: Option<reports::ReportsSection>,
+    pub enforcement: Option<enforcement::EnforcementSection>,
+    #[serde(default)]
+    pub domains: BTreeMap<String, enforcement::DomainSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +98,18 @@ pub struct Config {
     pub alerts: Option<dmarcflow_alerts::AlertsConfig>,
     /// None: no scheduled reports (`[reports]`).
     pub reports: Option<Reports>,
+    /// The owner's approved senders and the readiness threshold.
+    pub enforcement: dmarcflow_enforce::EnforcementConfig,
+}
+
+impl Config {
+    /// The sender catalogue: the project's, with `[enrich] senders` over it.
+    pub fn catalogue(&self) -> Result<dmarcflow_senders::SenderMap> {
+        match self.enrich.as_ref().and_then(|e| e.senders.as_deref()) {
+            Some(path) => Ok(dmarcflow_senders::SenderMap::with_user_file(path)?),
+            None => Ok(dmarcflow_senders::SenderMap::builtin()),
+        }
+    }
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -168,6 +185,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let enrich = enrich::enrich(file.enrich, env)?;
     let alerts = alerts::alerts(file.alerts, env)?;
     let reports = reports::reports(file.reports)?;
+    let enforcement = enforcement::enforcement(file.enforcement, file.domains, env)?;
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
         .filter(|l| !l.is_empty());
@@ -191,6 +209,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         enrich,
         alerts,
         reports,
+        enforcement,
     })
 }
 

@@ -99,6 +99,23 @@ impl Backend {
         }
     }
 
+    /// Whether an array column (ClickHouse `Array`, SQLite JSON text) holds
+    /// `value` (a known word: not quoted further).
+    pub fn array_has(self, column: &str, value: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("arrayExists(x -> toString(x) = '{value}', {column})"),
+            Backend::Sqlite => format!("(instr({column}, '\"{value}\"') > 0)"),
+        }
+    }
+
+    /// An array column's first element as text, `''` when it is empty.
+    pub fn first_of(self, column: &str) -> String {
+        match self {
+            Backend::ClickHouse => format!("if(empty({column}), '', toString({column}[1]))"),
+            Backend::Sqlite => format!("coalesce(json_extract({column}, '$[0]'), '')"),
+        }
+    }
+
     /// The number of rows.
     pub fn count(self) -> &'static str {
         match self {

@@ -67,6 +67,15 @@ impl Scope {
         })
     }
 
+    /// The scope's bounds as time values: the first second of `from` and
+    /// the first second after `to` (UTC).
+    pub fn times(&self, backend: Backend) -> (String, String) {
+        (
+            backend.midnight(&self.from),
+            format!("{} + 86400", backend.midnight(&self.to)),
+        )
+    }
+
     /// The condition on a daily table's `day` for the scope's days.
     pub fn days(&self, backend: Backend) -> String {
         backend.days_between("day", &self.from, &self.to)

@@ -33,10 +33,8 @@ impl Table {
         let line = |cells: &[String], out: &mut String| {
             for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
                 let sep = if i == 0 { "" } else { "  " };
-                let numeric = !cell.is_empty()
-                    && cell
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || c == '.' || c == '%');
+                // A number (or a percentage); an IPv4 address is text.
+                let numeric = cell.trim_end_matches('%').parse::<f64>().is_ok();
                 let _ = if numeric {
                     write!(out, "{sep}{cell:>w$}")
                 } else {

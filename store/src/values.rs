@@ -53,6 +53,7 @@ pub struct SourceColumns<'a> {
     pub as_domain: &'a str,
     pub country: &'a str,
     pub lookup_failed: u8,
+    pub identified_by: &'a str,
 }
 
 impl<'a> SourceColumns<'a> {
@@ -72,6 +73,7 @@ impl<'a> SourceColumns<'a> {
             as_domain: text(&s.as_domain),
             country: text(&s.country),
             lookup_failed: u8::from(s.lookup_failed),
+            identified_by: text(&s.identified_by),
         }
     }
 }

@@ -33,7 +33,8 @@ async fn migrations_apply_twice() {
                 "0004_insert_dedup_window.sql",
                 "0005_daily_dedup_window.sql",
                 "0006_current_schema.sql",
-                "0008_source_intelligence_current.sql"
+                "0008_source_intelligence_current.sql",
+                "0011_sender_identification_current.sql"
             ]
         );
     }
@@ -297,6 +298,7 @@ async fn grafana_panels_run() {
                     as_domain: Some(format!("network{n}.example")),
                     country: Some(["NL", "US", "BR"][n].into()),
                     lookup_failed: false,
+                    identified_by: Some("ptr".into()),
                 }));
             }
         }

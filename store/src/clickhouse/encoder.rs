@@ -90,6 +90,7 @@ pub struct AggregateRecordRow<'a> {
     pub source_as_domain: &'a str,
     pub source_country: &'a str,
     pub source_lookup_failed: u8,
+    pub source_identified_by: &'a str,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -138,6 +139,7 @@ pub struct FailureReportRow<'a> {
     pub source_as_domain: &'a str,
     pub source_country: &'a str,
     pub source_lookup_failed: u8,
+    pub source_identified_by: &'a str,
     pub reporter_auth: &'a str,
     pub reporter_dkim: &'a str,
     pub reporter_dkim_domain: &'a str,
@@ -406,6 +408,7 @@ pub fn aggregate_record<'a>(
         source_as_domain: source.as_domain,
         source_country: source.country,
         source_lookup_failed: source.lookup_failed,
+        source_identified_by: source.identified_by,
     }
 }
 
@@ -473,6 +476,7 @@ pub fn failure_report<'a>(r: &'a FailureReport<'_>, meta: Meta<'a>) -> FailureRe
         source_as_domain: source.as_domain,
         source_country: source.country,
         source_lookup_failed: source.lookup_failed,
+        source_identified_by: source.identified_by,
         reporter_auth: auth.auth,
         reporter_dkim: auth.dkim,
         reporter_dkim_domain: auth.dkim_domain,

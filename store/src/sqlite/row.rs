@@ -49,6 +49,7 @@ impl<'v> Row<'v> {
             .with("source_as_domain", &s.as_domain)
             .with("source_country", &s.country)
             .with("source_lookup_failed", &s.lookup_failed)
+            .with("source_identified_by", &s.identified_by)
     }
 
     /// Where a report came from, when, and the `reporter_*` verdict on its

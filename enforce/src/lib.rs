@@ -1,0 +1,29 @@
+//! The path to enforcement, after the store (ingest -> parse -> schemas ->
+//! bus -> sink -> **store** -> enforce): from a domain's stored aggregate
+//! records over a window, who sends as the domain and in which class
+//! ([`class`]), what the next policy step would have done to that mail,
+//! and whether the domain is ready for it ([`assessment`]).
+//!
+//! Why people run DMARC reporting at all is to move a domain from `p=none`
+//! to `p=reject` without losing their own mail; this crate answers the two
+//! questions that takes: who sends as the domain (each source named, by
+//! the enrichment and the sender catalogue, and classified here), and what
+//! enforcement would do to each of them. `dmarcflow report` opens with it,
+//! the digests carry it, two alert rules watch it.
+//!
+//! It reads through the store's SQL (both dialects) and asks the sender
+//! catalogue what kind a sender is and how a customer aligns mail through
+//! it; it writes nothing.
+
+pub mod assessment;
+pub mod class;
+mod config;
+mod policy;
+pub mod text;
+mod traffic;
+
+pub use assessment::{assess, Assessment, Blocker, SenderClass, Verdict};
+pub use class::SourceClass;
+pub use config::EnforcementConfig;
+pub use policy::Policy;
+pub use traffic::Traffic;

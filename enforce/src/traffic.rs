@@ -1,0 +1,87 @@
+//! A domain's mail over a window, grouped by what classifies it: the
+//! sender (the name enrichment gave the source, else its address), its
+//! type, the policy-evaluated and the raw DKIM and SPF outcomes, and
+//! whether the receiver said it was forwarded. One query, both dialects;
+//! the groups are few (senders times outcomes) however many records.
+
+use dmarcflow_store::summary::{Backend, Scope};
+use dmarcflow_store::{Store, StoreError};
+
+/// One group of a domain's mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// The sender's name, or the source address where none is known.
+    pub sender: String,
+    /// The sender's type as enrichment gave it ('' when unknown).
+    pub kind: String,
+    /// Policy-evaluated DKIM passed (aligned).
+    pub dkim_aligned: bool,
+    /// Policy-evaluated SPF passed (aligned).
+    pub spf_aligned: bool,
+    /// A DKIM signature passed, for whatever domain.
+    pub dkim_pass: bool,
+    /// SPF passed, for whatever domain.
+    pub spf_pass: bool,
+    /// The receiver overrode the policy as forwarded, mailing list or local
+    /// policy.
+    pub forwarding_reason: bool,
+    /// A DKIM `d=` the mail carried ('' for none).
+    pub dkim_domain: String,
+    pub messages: u64,
+    /// Distinct source addresses.
+    pub sources: u64,
+}
+
+/// The override reasons that say a message was resent by someone else.
+const FORWARDING: [&str; 3] = ["forwarded", "mailing_list", "local_policy"];
+
+/// The query for `scope`'s domain and days.
+pub fn sql(backend: Backend, scope: &Scope) -> String {
+    let (start, end) = scope.times(backend);
+    let fwd = FORWARDING
+        .map(|r| backend.array_has("reason_types", r))
+        .join(" OR ");
+    format!(
+        // Aliases apart from the columns (ClickHouse would substitute an
+        // alias named like a column inside the other expressions).
+        "SELECT CASE WHEN source_name = '' THEN {ip} ELSE source_name END AS sender_key, \
+         source_type AS sender_kind, \
+         (dkim = 'pass') AS a_dkim, (spf = 'pass') AS a_spf, \
+         {dkim_pass} AS p_dkim, {spf_pass} AS p_spf, ({fwd}) AS fwd, \
+         max({first_d}) AS d_domain, sum(message_count) AS msgs, \
+         count(DISTINCT source_ip) AS addrs \
+         FROM aggregate_records WHERE policy_domain = '{domain}' \
+         AND date_begin >= {start} AND date_begin < {end} \
+         GROUP BY sender_key, sender_kind, a_dkim, a_spf, p_dkim, p_spf, fwd \
+         ORDER BY msgs DESC, sender_key",
+        ip = backend.ip_text("source_ip"),
+        dkim_pass = backend.array_has("dkim_results", "pass"),
+        spf_pass = backend.array_has("spf_results", "pass"),
+        first_d = backend.first_of("dkim_domains"),
+        domain = scope.domain,
+    )
+}
+
+/// The domain's mail in `scope`, biggest groups first.
+pub async fn load(store: &Store, scope: &Scope) -> Result<Vec<Traffic>, StoreError> {
+    let table = store.query(&sql(store.backend(), scope)).await?;
+    Ok(table.rows.iter().map(|row| parse(row)).collect())
+}
+
+fn parse(row: &[String]) -> Traffic {
+    let text = |i: usize| row.get(i).cloned().unwrap_or_default();
+    let flag = |i: usize| row.get(i).is_some_and(|v| v == "1" || v == "true");
+    let number = |i: usize| row.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Traffic {
+        sender: text(0),
+        kind: text(1),
+        dkim_aligned: flag(2),
+        spf_aligned: flag(3),
+        dkim_pass: flag(4),
+        spf_pass: flag(5),
+        forwarding_reason: flag(6),
+        dkim_domain: text(7),
+        messages: number(8),
+        sources: number(9),
+    }
+}
