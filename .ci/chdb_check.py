@@ -120,9 +120,9 @@ def main():
         # a minimum version: 0001-0003, 0007) and the dedup windows, twice,
         # with the ledger as `dmarcflow migrate` keeps it; then rows; then
         # the current schema (0006, which rebuilds the tables 0007 added
-        # columns to) and 0008 over them, twice: nothing lost or doubled.
+        # columns to) 0008 and 0011 over them, twice: nothing lost or doubled.
         migrations = of("migration")
-        rebuild = [x for x in migrations if x["name"][:4] in ("0006", "0008")]
+        rebuild = [x for x in migrations if x["name"][:4] in ("0006", "0008", "0011")]
         before = [x for x in migrations if x not in rebuild]
         for round_ in (1, 2):
             for x in of("ledger"):
@@ -208,6 +208,7 @@ def main():
             ("aggregate_reports.reporter_auth", "LowCardinality(String)"),
             ("tlsrpt_failures.sending_mta_as_name", "LowCardinality(String)"),
             ("aggregate_by_sender_daily.sender_name", "LowCardinality(String)"),
+            ("aggregate_records.source_identified_by", "LowCardinality(String)"),
         ]:
             table, name = column.split(".")
             expect(s, f"SELECT type FROM system.columns WHERE database = 'dmarcflow' AND table = '{table}' AND name = '{name}'", want, f"type of {column}")

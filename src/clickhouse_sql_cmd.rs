@@ -84,6 +84,9 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
         for view in View::ALL {
             out.push(json!({"kind": "report", "name": format!("by {} {domain}", view.name()), "sql": view.sql(Backend::ClickHouse, &scope)}));
         }
+        for (name, sql) in dmarcflow_enforce::queries(Backend::ClickHouse, &scope) {
+            out.push(json!({"kind": "report", "name": format!("{name} {domain}"), "sql": sql}));
+        }
     }
     // The alert rules over the examples' first day.
     let alerts = dmarcflow_alerts::AlertsConfig::default();

@@ -27,3 +27,14 @@ pub use class::SourceClass;
 pub use config::EnforcementConfig;
 pub use policy::Policy;
 pub use traffic::Traffic;
+
+use dmarcflow_store::summary::{Backend, Scope};
+
+/// Every query an assessment sends, by name (for checking them on other
+/// server releases: `dmarcflow clickhouse-sql`).
+pub fn queries(backend: Backend, scope: &Scope) -> [(&'static str, String); 2] {
+    [
+        ("enforcement traffic", traffic::sql(backend, scope)),
+        ("enforcement policy", policy::sql(backend, scope)),
+    ]
+}

@@ -74,12 +74,10 @@ impl Policy {
     }
 }
 
-/// The policy in the newest report of `scope` for its domain; the default
-/// (nothing known) when there is none.
-pub async fn load(store: &Store, scope: &Scope) -> Result<Policy, StoreError> {
-    let b: Backend = store.backend();
+/// The query for the newest policy `scope`'s domain published.
+pub fn sql(b: Backend, scope: &Scope) -> String {
     let (start, end) = scope.times(b);
-    let sql = format!(
+    format!(
         "SELECT {}, {}, {}, {}, {} FROM aggregate_reports WHERE policy_domain = '{domain}' \
          AND date_begin >= {start} AND date_begin < {end} ORDER BY date_begin DESC LIMIT 1",
         b.text_or_empty("p"),
@@ -88,7 +86,13 @@ pub async fn load(store: &Store, scope: &Scope) -> Result<Policy, StoreError> {
         b.text_or_empty("pct"),
         b.text_or_empty("testing"),
         domain = scope.domain,
-    );
+    )
+}
+
+/// The policy in the newest report of `scope` for its domain; the default
+/// (nothing known) when there is none.
+pub async fn load(store: &Store, scope: &Scope) -> Result<Policy, StoreError> {
+    let sql = sql(store.backend(), scope);
     let table = store.query(&sql).await?;
     let Some(row) = table.rows.first() else {
         return Ok(Policy::default());

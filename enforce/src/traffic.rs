@@ -33,7 +33,12 @@ pub struct Traffic {
 }
 
 /// The override reasons that say a message was resent by someone else.
-const FORWARDING: [&str; 3] = ["forwarded", "mailing_list", "local_policy"];
+const FORWARDING: [&str; 4] = [
+    "forwarded",
+    "trusted_forwarder",
+    "mailing_list",
+    "local_policy",
+];
 
 /// The query for `scope`'s domain and days.
 pub fn sql(backend: Backend, scope: &Scope) -> String {

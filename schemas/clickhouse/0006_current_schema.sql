@@ -18,7 +18,8 @@
 -- The columns of 0007 come first (ADD COLUMN IF NOT EXISTS) and are part of
 -- every rebuilt table: on a server upgraded from one older than 22.2, 0007
 -- ran before this one, and the copy (SELECT *) needs the same columns on
--- both sides.
+-- both sides. So do those of 0010 (`source_identified_by`, last: ADD
+-- COLUMN appends).
 DROP VIEW IF EXISTS aggregate_by_source_daily_mv;
 DROP VIEW IF EXISTS aggregate_by_result_daily_mv;
 DROP VIEW IF EXISTS tlsrpt_success_daily_mv;
@@ -87,6 +88,7 @@ ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_as_name String;
 ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_as_domain String;
 ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_country String;
 ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_lookup_failed UInt8;
+ALTER TABLE aggregate_records ADD COLUMN IF NOT EXISTS source_identified_by String;
 DROP TABLE IF EXISTS aggregate_records__previous;
 DROP TABLE IF EXISTS aggregate_records__current;
 CREATE TABLE aggregate_records__current
@@ -126,7 +128,8 @@ CREATE TABLE aggregate_records__current
     source_as_name String,
     source_as_domain String,
     source_country String,
-    source_lookup_failed UInt8
+    source_lookup_failed UInt8,
+    source_identified_by String
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date_begin)
@@ -151,6 +154,7 @@ ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_dkim String;
 ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_dkim_domain String;
 ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_spf String;
 ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_authenticated UInt8;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_identified_by String;
 DROP TABLE IF EXISTS failure_reports__previous;
 DROP TABLE IF EXISTS failure_reports__current;
 CREATE TABLE failure_reports__current
@@ -203,7 +207,8 @@ CREATE TABLE failure_reports__current
     reporter_dkim String,
     reporter_dkim_domain String,
     reporter_spf String,
-    reporter_authenticated UInt8
+    reporter_authenticated UInt8,
+    source_identified_by String
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(arrival_date)
