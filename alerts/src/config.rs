@@ -24,6 +24,11 @@ pub struct AlertsConfig {
     /// How often the `run` and `sink` services evaluate the rules (None:
     /// only `dmarcflow alerts`, e.g. from cron).
     pub interval: Option<Duration>,
+    /// The owners' approved senders and readiness threshold
+    /// (`[enforcement]`, `[domains."<domain>"]`).
+    pub enforcement: dmarcflow_enforce::EnforcementConfig,
+    /// The sender catalogue: the fixes the approved-sender alert carries.
+    pub catalogue: dmarcflow_senders::SenderMap,
 }
 
 impl Default for AlertsConfig {
@@ -37,6 +42,8 @@ impl Default for AlertsConfig {
             webhooks: Vec::new(),
             email: None,
             interval: None,
+            enforcement: dmarcflow_enforce::EnforcementConfig::default(),
+            catalogue: dmarcflow_senders::SenderMap::builtin(),
         }
     }
 }
@@ -64,6 +71,10 @@ pub struct Thresholds {
     pub policy_change: u64,
     /// Failure reports (ruf) in the window.
     pub failure_reports: u64,
+    /// An approved sender's messages failing DMARC in the window.
+    pub approved_sender_failing: u64,
+    /// The domain became ready for its next policy step (1: on; told once).
+    pub domain_ready: u64,
 }
 
 impl Default for Thresholds {
@@ -78,6 +89,8 @@ impl Default for Thresholds {
             tls_new_result_type: 1,
             policy_change: 1,
             failure_reports: 1,
+            approved_sender_failing: 1,
+            domain_ready: 1,
         }
     }
 }

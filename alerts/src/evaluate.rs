@@ -93,7 +93,8 @@ pub async fn evaluate(
         if s.status != Status::Firing || held.contains(&s.key) {
             continue;
         }
-        let notified = s.notified_at >= s.since;
+        let told = crate::rules::Rule::parse(&s.rule).is_none_or(|r| r.notify_resolution());
+        let notified = told && s.notified_at >= s.since;
         let message = format!("resolved: {}", s.message);
         round.transitions.push(Transition {
             status: Status::Resolved,

@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod email;
+mod enforcement;
 pub mod evaluate;
 pub mod notify;
 pub mod rules;

@@ -28,10 +28,14 @@ pub enum Rule {
     PolicyChange,
     /// Failure reports (ruf) arrived.
     FailureReports,
+    /// A sender the owner approved fails DMARC (`dmarcflow_enforce`).
+    ApprovedSenderFailing,
+    /// The domain became ready for its next policy step.
+    DomainReady,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Rule::NewSource,
         Rule::NewSender,
         Rule::PassRateDrop,
@@ -40,6 +44,8 @@ impl Rule {
         Rule::TlsNewResultType,
         Rule::PolicyChange,
         Rule::FailureReports,
+        Rule::ApprovedSenderFailing,
+        Rule::DomainReady,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,7 +58,15 @@ impl Rule {
             Rule::TlsNewResultType => "tls_new_result_type",
             Rule::PolicyChange => "policy_change",
             Rule::FailureReports => "failure_reports",
+            Rule::ApprovedSenderFailing => "approved_sender_failing",
+            Rule::DomainReady => "domain_ready",
         }
+    }
+
+    /// Whether the end of a condition is worth a message: not a domain
+    /// that stopped being ready (it was told once; the report says why).
+    pub fn notify_resolution(self) -> bool {
+        self != Rule::DomainReady
     }
 
     pub fn parse(name: &str) -> Option<Rule> {
@@ -113,13 +127,19 @@ pub fn queries(backend: Backend, period: &Period) -> Vec<(Rule, String)> {
     let policy = ["p", "sp", "pct", "testing"]
         .map(|c| d.text_or_empty(c))
         .join(", ");
+    // The domains with mail before the window: a source is new to a domain
+    // whose history it is not part of, not to one seen for the first time.
+    let known = format!(
+        "SELECT policy_domain FROM aggregate_by_source_daily WHERE day < {ws} GROUP BY policy_domain"
+    );
     vec![
         (
             Rule::NewSource,
             format!(
                 "SELECT policy_domain, {ip} AS source, sum(messages) AS total, \
                  sum(dmarc_fail) AS failing, min(day) AS first_day FROM aggregate_by_source_daily \
-                 WHERE day <= {we} GROUP BY policy_domain, source_ip HAVING first_day >= {ws}"
+                 WHERE day <= {we} AND policy_domain IN ({known}) \
+                 GROUP BY policy_domain, source_ip HAVING first_day >= {ws}"
             ),
         ),
         (
@@ -127,8 +147,8 @@ pub fn queries(backend: Backend, period: &Period) -> Vec<(Rule, String)> {
             format!(
                 "SELECT policy_domain, sender_name, sum(messages) AS total, \
                  sum(dmarc_fail) AS failing, min(day) AS first_day FROM aggregate_by_sender_daily \
-                 WHERE day <= {we} AND sender_name != '' GROUP BY policy_domain, sender_name \
-                 HAVING first_day >= {ws}"
+                 WHERE day <= {we} AND sender_name != '' AND policy_domain IN ({known}) \
+                 GROUP BY policy_domain, sender_name HAVING first_day >= {ws}"
             ),
         ),
         (
@@ -204,6 +224,8 @@ pub async fn conditions(
             _ => out.extend(found),
         }
     }
+    crate::enforcement::name_new_sources(store, config, period, &mut out).await?;
+    out.extend(crate::enforcement::conditions(store, config, period).await?);
     Ok(out)
 }
 
@@ -356,7 +378,7 @@ fn judge(rule: Rule, table: &Table, config: &AlertsConfig, period: &Period) -> V
                     )
                 })
             }
-            Rule::PolicyChange => None,
+            Rule::PolicyChange | Rule::ApprovedSenderFailing | Rule::DomainReady => None,
         };
         out.extend(found);
     }

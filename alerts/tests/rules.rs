@@ -483,6 +483,8 @@ async fn undelivered_on(config_store: &StoreConfig) {
         }],
         defaults: Thresholds {
             new_source_messages: 0,
+            // Both domains are ready for p=quarantine: not this test's.
+            domain_ready: 0,
             ..Thresholds::default()
         },
         ..AlertsConfig::default()
@@ -645,4 +647,137 @@ async fn imap_fetch_all(host: &str, port: &str, user: &str) -> String {
     )
     .await;
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The rules of the path to enforcement: an approved sender failing fires
+/// (with the fix) and keeps the domain from being ready; a day without its
+/// failures resolves it, and the domain becomes ready, told once; a new
+/// source is named with its class, but not on the domain's first day
+/// (everything is new then).
+#[tokio::test]
+async fn approved_senders_readiness_and_named_new_sources() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for config_store in stores("enforcement", dir.path()).await {
+        enforcement_on(&config_store).await;
+    }
+}
+
+/// `aggregate` with the named sources enrichment would have given.
+fn named_aggregate(
+    id: &str,
+    day: i64,
+    rows: &[(&str, u64, bool)],
+    names: &[(&str, &str)],
+) -> Ingested<'static> {
+    let mut item = aggregate(id, day, PolicyAction::None, rows);
+    if let Report::Aggregate(r) = &mut item.report {
+        for record in &mut r.records {
+            if let Some((_, name)) = names.iter().find(|(ip, _)| *ip == record.source_ip) {
+                record.source = Some(Box::new(dmarcflow_schemas::Source {
+                    ip: record.source_ip.to_string(),
+                    name: Some((*name).to_owned()),
+                    identified_by: Some("ptr".into()),
+                    ..dmarcflow_schemas::Source::default()
+                }));
+            }
+        }
+    }
+    item
+}
+
+async fn enforcement_on(config_store: &StoreConfig) {
+    let mut store = Store::open(config_store)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names = [("192.0.2.1", "Google"), ("192.0.2.5", "Our Relay")];
+    store
+        .write(&[
+            named_aggregate(
+                "e1",
+                JAN1,
+                &[("192.0.2.1", 1000, true), ("192.0.2.5", 40, false)],
+                &names,
+            ),
+            named_aggregate(
+                "e2",
+                JAN1 + DAY,
+                &[("192.0.2.1", 1000, true), ("203.0.113.50", 200, false)],
+                &names,
+            ),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut config = AlertsConfig::default();
+    config
+        .enforcement
+        .approved_senders
+        .insert("example.com".into(), vec!["our relay".into()]);
+    let fired = |round: &dmarcflow_alerts::Round| {
+        let mut out: Vec<(String, String, String)> = round
+            .transitions
+            .iter()
+            .map(|t| {
+                (
+                    t.status.as_str().to_owned(),
+                    t.rule.clone(),
+                    t.message.clone(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    // Day one: the approved relay fails; nothing is new on a first day.
+    let first = evaluate(&mut store, &config, "2024-01-01", JAN1 + DAY)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        fired(&first),
+        [(
+            "firing".to_owned(),
+            "approved_sender_failing".to_owned(),
+            "approved sender failing: Our Relay sends 40 messages as example.com that fail DMARC: \
+             sign its mail with a DKIM key of example.com (or send it through a service that does), \
+             or list its servers in example.com's SPF and use a bounce address of example.com"
+                .to_owned()
+        )]
+    );
+    // Day two: the relay is quiet, a spoofer is new (and fails: the pass
+    // rate drops), the domain is ready.
+    let second = evaluate(&mut store, &config, "2024-01-02", JAN1 + 2 * DAY)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let second = fired(&second);
+    let rules: Vec<(&str, &str)> = second
+        .iter()
+        .map(|(s, r, _)| (s.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("firing", "domain_ready"),
+            ("firing", "failing_source"),
+            ("firing", "new_source"),
+            ("firing", "pass_rate_drop"),
+            ("resolved", "approved_sender_failing"),
+        ]
+    );
+    assert_eq!(
+        second[0].2,
+        "example.com is ready for its next policy step, p=quarantine; pct=25: of 1,200 messages \
+         from 2024-01-02 to 2024-01-02, enforcing would have lost 0 (0.00%) of your own and blocked \
+         200 (16.67%) unauthorised"
+    );
+    assert!(
+        second[2].2.starts_with(
+            "new source 203.0.113.50 (unnamed, unauthorised) sending as example.com: 200 messages"
+        ),
+        "{}",
+        second[2].2
+    );
+    // Told once: the same day again changes nothing.
+    let third = evaluate(&mut store, &config, "2024-01-02", JAN1 + 2 * DAY + 60)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(third.transitions.is_empty(), "{:#?}", third.transitions);
 }

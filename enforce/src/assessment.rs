@@ -23,6 +23,7 @@ use dmarcflow_store::{Store, StoreError};
 use serde::Serialize;
 
 use crate::class::{classify, SourceClass};
+use crate::traffic::Key;
 use crate::{policy, traffic, EnforcementConfig, Policy, Traffic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,8 +101,40 @@ pub async fn assess(
     catalogue: &SenderMap,
 ) -> Result<Assessment, StoreError> {
     let policy = policy::load(store, scope).await?;
-    let traffic = traffic::load(store, scope).await?;
+    let traffic = traffic::load(store, scope, Key::Sender).await?;
     Ok(judge(scope, policy, &traffic, config, catalogue))
+}
+
+/// Each source address of `scope`'s domain: its sender's name ('' when
+/// unknown) and the class of most of its messages.
+pub async fn classes_by_address(
+    store: &Store,
+    scope: &Scope,
+    config: &EnforcementConfig,
+) -> Result<BTreeMap<String, (String, SourceClass)>, StoreError> {
+    let traffic = traffic::load(store, scope, Key::Address).await?;
+    let mut volume: BTreeMap<(String, SourceClass), (String, u64)> = BTreeMap::new();
+    for t in &traffic {
+        let approved = !t.name.is_empty() && config.approves(&scope.domain, &t.name);
+        let platform = SenderKind::parse(&t.kind).is_platform();
+        let entry = volume
+            .entry((t.sender.clone(), classify(t, platform, approved)))
+            .or_insert_with(|| (t.name.clone(), 0));
+        entry.1 += t.messages;
+    }
+    let mut out: BTreeMap<String, (String, SourceClass, u64)> = BTreeMap::new();
+    for ((address, class), (name, messages)) in volume {
+        let best = out
+            .entry(address)
+            .or_insert_with(|| (name.clone(), class, 0));
+        if messages > best.2 {
+            *best = (name, class, messages);
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(address, (name, class, _))| (address, (name, class)))
+        .collect())
 }
 
 /// The assessment of `traffic` under `policy` (no I/O).

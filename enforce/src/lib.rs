@@ -22,7 +22,7 @@ mod policy;
 pub mod text;
 mod traffic;
 
-pub use assessment::{assess, Assessment, Blocker, SenderClass, Verdict};
+pub use assessment::{assess, classes_by_address, Assessment, Blocker, SenderClass, Verdict};
 pub use class::SourceClass;
 pub use config::EnforcementConfig;
 pub use policy::Policy;
@@ -32,9 +32,16 @@ use dmarcflow_store::summary::{Backend, Scope};
 
 /// Every query an assessment sends, by name (for checking them on other
 /// server releases: `dmarcflow clickhouse-sql`).
-pub fn queries(backend: Backend, scope: &Scope) -> [(&'static str, String); 2] {
+pub fn queries(backend: Backend, scope: &Scope) -> [(&'static str, String); 3] {
     [
-        ("enforcement traffic", traffic::sql(backend, scope)),
+        (
+            "enforcement by address",
+            traffic::sql(backend, scope, traffic::Key::Address),
+        ),
+        (
+            "enforcement traffic",
+            traffic::sql(backend, scope, traffic::Key::Sender),
+        ),
         ("enforcement policy", policy::sql(backend, scope)),
     ]
 }

@@ -7,11 +7,22 @@
 use dmarcflow_store::summary::{Backend, Scope};
 use dmarcflow_store::{Store, StoreError};
 
+/// How the groups are keyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// By sender: its name, or its address where none is known.
+    Sender,
+    /// By source address (`name` then holds the sender's name, if any).
+    Address,
+}
+
 /// One group of a domain's mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Traffic {
-    /// The sender's name, or the source address where none is known.
+    /// The sender's name or the source address, as the groups are keyed.
     pub sender: String,
+    /// The sender's name ('' when unknown).
+    pub name: String,
     /// The sender's type as enrichment gave it ('' when unknown).
     pub kind: String,
     /// Policy-evaluated DKIM passed (aligned).
@@ -41,7 +52,7 @@ const FORWARDING: [&str; 4] = [
 ];
 
 /// The query for `scope`'s domain and days.
-pub fn sql(backend: Backend, scope: &Scope) -> String {
+pub fn sql(backend: Backend, scope: &Scope, key: Key) -> String {
     let (start, end) = scope.times(backend);
     let fwd = FORWARDING
         .map(|r| backend.array_has("reason_types", r))
@@ -49,7 +60,7 @@ pub fn sql(backend: Backend, scope: &Scope) -> String {
     format!(
         // Aliases apart from the columns (ClickHouse would substitute an
         // alias named like a column inside the other expressions).
-        "SELECT CASE WHEN source_name = '' THEN {ip} ELSE source_name END AS sender_key, \
+        "SELECT {sender_key} AS sender_key, max(source_name) AS sender_name, \
          source_type AS sender_kind, \
          (dkim = 'pass') AS a_dkim, (spf = 'pass') AS a_spf, \
          {dkim_pass} AS p_dkim, {spf_pass} AS p_spf, ({fwd}) AS fwd, \
@@ -59,7 +70,13 @@ pub fn sql(backend: Backend, scope: &Scope) -> String {
          AND date_begin >= {start} AND date_begin < {end} \
          GROUP BY sender_key, sender_kind, a_dkim, a_spf, p_dkim, p_spf, fwd \
          ORDER BY msgs DESC, sender_key",
-        ip = backend.ip_text("source_ip"),
+        sender_key = match key {
+            Key::Sender => format!(
+                "CASE WHEN source_name = '' THEN {} ELSE source_name END",
+                backend.ip_text("source_ip")
+            ),
+            Key::Address => backend.ip_text("source_ip"),
+        },
         dkim_pass = backend.array_has("dkim_results", "pass"),
         spf_pass = backend.array_has("spf_results", "pass"),
         first_d = backend.first_of("dkim_domains"),
@@ -68,8 +85,8 @@ pub fn sql(backend: Backend, scope: &Scope) -> String {
 }
 
 /// The domain's mail in `scope`, biggest groups first.
-pub async fn load(store: &Store, scope: &Scope) -> Result<Vec<Traffic>, StoreError> {
-    let table = store.query(&sql(store.backend(), scope)).await?;
+pub async fn load(store: &Store, scope: &Scope, key: Key) -> Result<Vec<Traffic>, StoreError> {
+    let table = store.query(&sql(store.backend(), scope, key)).await?;
     Ok(table.rows.iter().map(|row| parse(row)).collect())
 }
 
@@ -79,14 +96,15 @@ fn parse(row: &[String]) -> Traffic {
     let number = |i: usize| row.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
     Traffic {
         sender: text(0),
-        kind: text(1),
-        dkim_aligned: flag(2),
-        spf_aligned: flag(3),
-        dkim_pass: flag(4),
-        spf_pass: flag(5),
-        forwarding_reason: flag(6),
-        dkim_domain: text(7),
-        messages: number(8),
-        sources: number(9),
+        name: text(1),
+        kind: text(2),
+        dkim_aligned: flag(3),
+        spf_aligned: flag(4),
+        dkim_pass: flag(5),
+        spf_pass: flag(6),
+        forwarding_reason: flag(7),
+        dkim_domain: text(8),
+        messages: number(9),
+        sources: number(10),
     }
 }

@@ -2,7 +2,7 @@
 //! to ClickHouse (`$DMARCFLOW_CLICKHOUSE_URL`; a skip without it outside
 //! CI, a failure under CI) give the same classes, numbers and verdict.
 
-use dmarcflow_enforce::{assess, EnforcementConfig, SourceClass, Verdict};
+use dmarcflow_enforce::{assess, classes_by_address, EnforcementConfig, SourceClass, Verdict};
 use dmarcflow_schemas::aggregate::{
     AggregateReport, DkimAuth, DkimResult, DmarcResult, OverrideReason, PolicyAction,
     PolicyOverride, Record, SpfAuth, SpfResult,
@@ -138,6 +138,18 @@ async fn check(config: &StoreConfig) {
             ("198.51.100.7", SourceClass::Forwarded, 20),
         ]
     );
+    let by_address = classes_by_address(&store, &scope, &EnforcementConfig::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        by_address.get("192.0.2.2"),
+        Some(&("SendGrid".to_owned(), SourceClass::Misaligned))
+    );
+    assert_eq!(
+        by_address.get("203.0.113.9"),
+        Some(&(String::new(), SourceClass::Unauthorised))
+    );
+    assert_eq!(by_address.len(), 4);
     assert_eq!(a.blockers.len(), 1);
     assert!(
         a.blockers[0].fix.starts_with(

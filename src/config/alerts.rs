@@ -91,5 +91,8 @@ pub fn alerts(
         interval: interval
             .filter(|m| *m > 0)
             .map(|m| Duration::from_secs(m * 60)),
+        // Set by the configuration's resolution from [enforcement] and
+        // [enrich] senders.
+        ..defaults
     }))
 }

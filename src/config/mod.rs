@@ -186,6 +186,13 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let alerts = alerts::alerts(file.alerts, env)?;
     let reports = reports::reports(file.reports)?;
     let enforcement = enforcement::enforcement(file.enforcement, file.domains, env)?;
+    let mut alerts = alerts;
+    if let Some(alerts) = alerts.as_mut() {
+        alerts.enforcement = enforcement.clone();
+        if let Some(path) = enrich.as_ref().and_then(|e| e.senders.as_deref()) {
+            alerts.catalogue = dmarcflow_senders::SenderMap::with_user_file(path)?;
+        }
+    }
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
         .filter(|l| !l.is_empty());
