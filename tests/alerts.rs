@@ -54,9 +54,11 @@ fn alerts_fire_once_over_the_examples() {
     // At p=reject with sp=none and nothing of its own failing: ready for
     // sp=reject.
     assert!(
-        lines.contains(&"firing\tdomain_ready\texample.com is ready for its next policy step, sp=reject: \
+        lines.contains(
+            &"firing\tdomain_ready\texample.com is ready for its next policy step, sp=reject: \
 of 113 messages from 2023-11-19 to 2023-11-21, enforcing would have lost 0 (0.00%) of your own and \
-blocked 0 (0.00%) unauthorised"),
+blocked 0 (0.00%) unauthorised"
+        ),
         "{out}"
     );
     assert!(stderr.contains("5 transitions, 5 firing"), "{stderr}");

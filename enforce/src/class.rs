@@ -58,6 +58,33 @@ pub fn classify(traffic: &Traffic, platform: bool, approved: bool) -> SourceClas
     SourceClass::Unauthorised
 }
 
+/// The same classification as SQL over `aggregate_records`, for the
+/// places that read the store without this crate (the Grafana dashboard's
+/// senders-by-class panel). It knows no approved senders: an approved
+/// sender failing everything shows as `unauthorised` there.
+pub fn sql(backend: dmarcflow_store::summary::Backend) -> String {
+    use dmarcflow_senders::SenderKind;
+    let has = |column: &str, value: &str| backend.array_has(column, value);
+    let forwarding = crate::traffic::FORWARDING
+        .map(|r| has("reason_types", r))
+        .join(" OR ");
+    let platforms = SenderKind::KNOWN
+        .iter()
+        .filter(|k| SenderKind::parse(k).is_platform())
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "CASE WHEN source_type = 'forwarder' OR {forwarding} THEN 'forwarded' \
+         WHEN dkim = 'pass' AND spf != 'pass' AND NOT {spf_pass} THEN 'forwarded' \
+         WHEN dkim = 'pass' OR spf = 'pass' THEN 'aligned' \
+         WHEN source_type IN ({platforms}) AND ({dkim_pass} OR {spf_pass}) THEN 'misaligned' \
+         ELSE 'unauthorised' END",
+        spf_pass = has("spf_results", "pass"),
+        dkim_pass = has("dkim_results", "pass"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

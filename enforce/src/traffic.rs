@@ -44,7 +44,7 @@ pub struct Traffic {
 }
 
 /// The override reasons that say a message was resent by someone else.
-const FORWARDING: [&str; 4] = [
+pub(crate) const FORWARDING: [&str; 4] = [
     "forwarded",
     "trusted_forwarder",
     "mailing_list",
