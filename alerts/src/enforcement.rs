@@ -109,8 +109,13 @@ pub async fn name_new_sources(
         }
     }
     for (domain, found) in by_domain {
-        let classes =
-            classes_by_address(store, &scope(&domain, period)?, &config.enforcement).await?;
+        let classes = classes_by_address(
+            store,
+            &scope(&domain, period)?,
+            &config.enforcement,
+            &config.catalogue,
+        )
+        .await?;
         for c in found {
             if let Some((name, class)) = classes.get(&c.subject) {
                 let name = if name.is_empty() { "unnamed" } else { name };

@@ -101,7 +101,14 @@ pub async fn assess(
     catalogue: &SenderMap,
 ) -> Result<Assessment, StoreError> {
     let policy = policy::load(store, scope).await?;
-    let traffic = traffic::load(store, scope, Key::Sender).await?;
+    let mut traffic = traffic::load(store, scope, Key::Sender).await?;
+    for t in &mut traffic {
+        t.name_from(catalogue);
+        // Keyed by its address for want of a name: by the name now.
+        if !t.name.is_empty() {
+            t.sender = t.name.clone();
+        }
+    }
     Ok(judge(scope, policy, &traffic, config, catalogue))
 }
 
@@ -111,8 +118,12 @@ pub async fn classes_by_address(
     store: &Store,
     scope: &Scope,
     config: &EnforcementConfig,
+    catalogue: &SenderMap,
 ) -> Result<BTreeMap<String, (String, SourceClass)>, StoreError> {
-    let traffic = traffic::load(store, scope, Key::Address).await?;
+    let mut traffic = traffic::load(store, scope, Key::Address).await?;
+    for t in &mut traffic {
+        t.name_from(catalogue);
+    }
     let mut volume: BTreeMap<(String, SourceClass), (String, u64)> = BTreeMap::new();
     for t in &traffic {
         let approved = !t.name.is_empty() && config.approves(&scope.domain, &t.name);

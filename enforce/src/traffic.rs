@@ -38,6 +38,11 @@ pub struct Traffic {
     pub forwarding_reason: bool,
     /// A DKIM `d=` the mail carried ('' for none).
     pub dkim_domain: String,
+    /// The domains of its DKIM signatures and of its SPF checks, for naming
+    /// a sender the store has no name for (the catalogue's DKIM and bounce
+    /// domains).
+    pub dkim_domains: Vec<String>,
+    pub spf_domains: Vec<String>,
     pub messages: u64,
     /// Distinct source addresses.
     pub sources: u64,
@@ -64,7 +69,8 @@ pub fn sql(backend: Backend, scope: &Scope, key: Key) -> String {
          source_type AS sender_kind, \
          (dkim = 'pass') AS a_dkim, (spf = 'pass') AS a_spf, \
          {dkim_pass} AS p_dkim, {spf_pass} AS p_spf, ({fwd}) AS fwd, \
-         max({first_d}) AS d_domain, sum(message_count) AS msgs, \
+         max({first_d}) AS d_domain, max({all_d}) AS d_all, max({all_s}) AS s_all, \
+         sum(message_count) AS msgs, \
          count(DISTINCT source_ip) AS addrs \
          FROM aggregate_records WHERE policy_domain = '{domain}' \
          AND date_begin >= {start} AND date_begin < {end} \
@@ -80,6 +86,8 @@ pub fn sql(backend: Backend, scope: &Scope, key: Key) -> String {
         dkim_pass = backend.array_has("dkim_results", "pass"),
         spf_pass = backend.array_has("spf_results", "pass"),
         first_d = backend.first_of("dkim_domains"),
+        all_d = backend.text("dkim_domains"),
+        all_s = backend.text("spf_domains"),
         domain = scope.domain,
     )
 }
@@ -104,7 +112,50 @@ fn parse(row: &[String]) -> Traffic {
         spf_pass: flag(6),
         forwarding_reason: flag(7),
         dkim_domain: text(8),
-        messages: number(9),
-        sources: number(10),
+        dkim_domains: list(&text(9)),
+        spf_domains: list(&text(10)),
+        messages: number(11),
+        sources: number(12),
+    }
+}
+
+/// An array column as text, either store's (`['a','b']`, `["a","b"]`).
+fn list(text: &str) -> Vec<String> {
+    text.trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .map(|d| {
+            d.trim()
+                .trim_matches(|c| c == '\'' || c == '"')
+                .to_ascii_lowercase()
+        })
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+impl Traffic {
+    /// A sender the store has no name for, named by the catalogue from its
+    /// passing mail's DKIM or bounce domains (a platform signs and bounces
+    /// with its own): enrichment's record signals, for mail stored without
+    /// enrichment.
+    pub fn name_from(&mut self, catalogue: &dmarcflow_senders::SenderMap) {
+        if !self.name.is_empty() {
+            return;
+        }
+        let by_dkim = || {
+            self.dkim_domains
+                .iter()
+                .find_map(|d| catalogue.signing(d))
+                .filter(|_| self.dkim_pass)
+        };
+        let by_spf = || {
+            self.spf_domains
+                .iter()
+                .find_map(|d| catalogue.bouncing(d))
+                .filter(|_| self.spf_pass)
+        };
+        if let Some(sender) = by_dkim().or_else(by_spf) {
+            self.name = sender.name.clone();
+            self.kind = sender.kind.as_str().to_owned();
+        }
     }
 }

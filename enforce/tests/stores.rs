@@ -66,7 +66,7 @@ fn record(ip: &str, count: u64, aligned: (bool, bool), raw: &[(&str, bool)]) -> 
 }
 
 /// A month of example.com at p=none: Google aligned, SendGrid passing for
-/// sendgrid.net only, a spoofer, a mailing list.
+/// sendgrid.net only, a spoofer, a mailing list, Mailchimp unnamed.
 fn report() -> AggregateReport<'static> {
     let mut r = AggregateReport::empty();
     r.metadata.org_name = "Receiver".into();
@@ -91,7 +91,15 @@ fn report() -> AggregateReport<'static> {
         kind: Some(OverrideReason::MailingList),
         comment: None,
     });
-    r.records = vec![google, sendgrid, spoofer, list];
+    // Stored without enrichment: named by the catalogue from its passing
+    // d=mcsv.net.
+    let mailchimp = record(
+        "192.0.2.9",
+        70,
+        (false, false),
+        &[("bounce.mcsv.net", true)],
+    );
+    r.records = vec![google, sendgrid, spoofer, list, mailchimp];
     r.id = AggregateReport::compute_id(&r.metadata, &r.policy_published);
     r
 }
@@ -115,14 +123,14 @@ async fn check(config: &StoreConfig) {
     assert_eq!(a.policy.p, "none");
     assert_eq!(a.next_step.as_deref(), Some("p=quarantine; pct=25"));
     assert_eq!(a.verdict, Verdict::NotReady);
-    assert_eq!(a.messages, 1370);
+    assert_eq!(a.messages, 1440);
     assert_eq!(
         (
             a.would_lose.messages,
             a.would_block.messages,
             a.forwarded.messages
         ),
-        (300, 50, 20)
+        (370, 50, 20)
     );
     let classes: Vec<(&str, SourceClass, u64)> = a
         .senders
@@ -134,13 +142,19 @@ async fn check(config: &StoreConfig) {
         [
             ("Google", SourceClass::Aligned, 1000),
             ("SendGrid", SourceClass::Misaligned, 300),
+            ("Mailchimp", SourceClass::Misaligned, 70),
             ("203.0.113.9", SourceClass::Unauthorised, 50),
             ("198.51.100.7", SourceClass::Forwarded, 20),
         ]
     );
-    let by_address = classes_by_address(&store, &scope, &EnforcementConfig::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let by_address = classes_by_address(
+        &store,
+        &scope,
+        &EnforcementConfig::default(),
+        &SenderMap::builtin(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         by_address.get("192.0.2.2"),
         Some(&("SendGrid".to_owned(), SourceClass::Misaligned))
@@ -149,8 +163,19 @@ async fn check(config: &StoreConfig) {
         by_address.get("203.0.113.9"),
         Some(&(String::new(), SourceClass::Unauthorised))
     );
-    assert_eq!(by_address.len(), 4);
-    assert_eq!(a.blockers.len(), 1);
+    assert_eq!(
+        by_address.get("192.0.2.9"),
+        Some(&("Mailchimp".to_owned(), SourceClass::Misaligned))
+    );
+    assert_eq!(by_address.len(), 5);
+    assert_eq!(a.blockers.len(), 2);
+    assert!(
+        a.blockers[1].fix.starts_with(
+            "Mailchimp sends 70 messages as example.com signed d=bounce.mcsv.net that fail DMARC: Authenticate the domain in Mailchimp"
+        ),
+        "{}",
+        a.blockers[1].fix
+    );
     assert!(
         a.blockers[0].fix.starts_with(
             "SendGrid sends 300 messages as example.com signed d=sendgrid.net that fail DMARC: "

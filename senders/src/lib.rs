@@ -84,6 +84,11 @@ struct Entry {
     docs: Option<String>,
 }
 
+/// `a.b.example.com`, `b.example.com`, `example.com`, `com`.
+fn parents(domain: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(domain), |d| d.split_once('.').map(|(_, rest)| rest))
+}
+
 /// A key as stored: lower case, no trailing dot.
 fn key(domain: &str) -> String {
     domain.trim().trim_end_matches('.').to_ascii_lowercase()
@@ -172,6 +177,22 @@ impl SenderMap {
     /// The sender whose bounce (envelope, SPF) domain is under `base_domain`.
     pub fn by_envelope(&self, base_domain: &str) -> Option<&Sender> {
         self.by_envelope.get(&key(base_domain)).map(Arc::as_ref)
+    }
+
+    /// The sender that signs with `d=` on `domain` or a parent of it
+    /// (`bounce.mcsv.net` finds the key `mcsv.net`): for callers that hold a
+    /// full domain and no suffix list.
+    pub fn signing(&self, domain: &str) -> Option<&Sender> {
+        let domain = key(domain);
+        let found = parents(&domain).find_map(|d| self.by_dkim.get(d));
+        found.map(Arc::as_ref)
+    }
+
+    /// The sender whose bounce domain is `domain` or a parent of it.
+    pub fn bouncing(&self, domain: &str) -> Option<&Sender> {
+        let domain = key(domain);
+        let found = parents(&domain).find_map(|d| self.by_envelope.get(d));
+        found.map(Arc::as_ref)
     }
 
     /// The sender that owns the network AS `asn`.

@@ -95,7 +95,7 @@ mod tests {
                 "Orange Polska Spolka Akcyjna",
             ),
             ("Example Holdings Co., Ltd.", "Example Holdings"),
-            ("Inc.", "Inc."),
+            ("Inc.", "Inc"),
         ] {
             assert_eq!(organisation_name(raw).as_deref(), Some(name), "{raw}");
         }

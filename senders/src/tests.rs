@@ -80,6 +80,15 @@ fn each_signal_finds_its_sender() {
     );
     assert_eq!(name(map.by_ptr("example.org")), None);
     assert_eq!(
+        name(map.signing("bounce.mcsv.net")).as_deref(),
+        Some("Mailchimp")
+    );
+    assert_eq!(
+        name(map.bouncing("us-east-1.amazonses.com")).as_deref(),
+        Some("Amazon SES")
+    );
+    assert_eq!(name(map.signing("mcsv.net.example.org")), None);
+    assert_eq!(
         map.by_name("sendgrid").map(|s| s.kind.clone()),
         Some(SenderKind::Esp)
     );
