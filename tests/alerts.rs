@@ -51,20 +51,22 @@ fn alerts_fire_once_over_the_examples() {
         0,
         "{out}"
     );
-    // At p=reject with sp=none and nothing of its own failing: ready for
-    // sp=reject.
     assert!(
-        lines.contains(
-            &"firing\tdomain_ready\texample.com is ready for its next policy step, sp=reject: \
-of 113 messages from 2023-11-19 to 2023-11-21, enforcing would have lost 0 (0.00%) of your own and \
-blocked 0 (0.00%) unauthorised"
-        ),
+        lines.contains(&"firing\tfailing_source\t198.19.39.142 failed DMARC for example.com in 4252 of 4252 messages"),
         "{out}"
     );
-    assert!(stderr.contains("5 transitions, 5 firing"), "{stderr}");
+    // At p=reject with sp=none, and little of its own failing in these
+    // three days: ready for sp=reject.
+    assert!(
+        lines.contains(&"firing\tdomain_ready\texample.com is ready for its next policy step, sp=reject: \
+of 4,371 messages from 2023-11-19 to 2023-11-21, enforcing would have lost 4 (0.09%) of your own and \
+blocked 4,272 (97.74%) unauthorised"),
+        "{out}"
+    );
+    assert!(stderr.contains("6 transitions, 6 firing"), "{stderr}");
     let (ok, out, stderr) = round(dir.path());
     assert!(ok && out.is_empty(), "{out}{stderr}");
-    assert!(stderr.contains("0 transitions, 5 firing"), "{stderr}");
+    assert!(stderr.contains("0 transitions, 6 firing"), "{stderr}");
     // Without [alerts]: an error that says so.
     let (ok, _, stderr) = dmarcflow(dir.path(), &["alerts"]);
     assert!(!ok && stderr.contains("no [alerts]"), "{stderr}");

@@ -104,10 +104,6 @@ pub async fn assess(
     let mut traffic = traffic::load(store, scope, Key::Sender).await?;
     for t in &mut traffic {
         t.name_from(catalogue);
-        // Keyed by its address for want of a name: by the name now.
-        if !t.name.is_empty() {
-            t.sender = t.name.clone();
-        }
     }
     Ok(judge(scope, policy, &traffic, config, catalogue))
 }
@@ -160,8 +156,16 @@ pub fn judge(
     let mut by_sender: BTreeMap<(String, SourceClass), SenderClass> = BTreeMap::new();
     let mut signed: BTreeMap<String, String> = BTreeMap::new();
     let (mut total, mut lose, mut block, mut forwarded) = (0, 0, 0, 0);
+    // Per sender and class, the sources of each group (a group keyed by an
+    // address the catalogue named joins its sender's).
+    let mut sources: BTreeMap<(String, SourceClass), BTreeMap<&str, u64>> = BTreeMap::new();
     for t in traffic {
-        let approved = config.approves(domain, &t.sender);
+        let who = if t.name.is_empty() {
+            &t.sender
+        } else {
+            &t.name
+        };
+        let approved = config.approves(domain, who);
         let platform = SenderKind::parse(&t.kind).is_platform();
         let class = classify(t, platform, approved);
         let failing = if t.dkim_aligned || t.spf_aligned {
@@ -178,13 +182,13 @@ pub fn judge(
         }
         if failing > 0 && !t.dkim_domain.is_empty() && !t.dkim_domain.ends_with(domain.as_str()) {
             signed
-                .entry(t.sender.clone())
+                .entry(who.clone())
                 .or_insert_with(|| t.dkim_domain.clone());
         }
         let entry = by_sender
-            .entry((t.sender.clone(), class))
+            .entry((who.clone(), class))
             .or_insert_with(|| SenderClass {
-                sender: t.sender.clone(),
+                sender: who.clone(),
                 kind: t.kind.clone(),
                 class,
                 messages: 0,
@@ -193,7 +197,14 @@ pub fn judge(
             });
         entry.messages += t.messages;
         entry.failing += failing;
-        entry.sources = entry.sources.max(t.sources);
+        let seen = sources.entry((who.clone(), class)).or_default();
+        let n = seen.entry(t.sender.as_str()).or_default();
+        *n = (*n).max(t.sources);
+    }
+    for (key, seen) in sources {
+        if let Some(entry) = by_sender.get_mut(&key) {
+            entry.sources = seen.values().sum();
+        }
     }
     let share = |messages: u64| Share {
         messages,

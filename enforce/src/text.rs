@@ -22,10 +22,19 @@ pub fn text(a: &Assessment) -> String {
         }
     }
     if !a.senders.is_empty() {
-        let _ = write!(out, "\nSenders\n{}", senders(a).to_aligned());
+        let mut table = senders(a);
+        let more = table.rows.len().saturating_sub(SHOWN);
+        table.rows.truncate(SHOWN);
+        let _ = write!(out, "\nSenders\n{}", table.to_aligned());
+        if more > 0 {
+            let _ = writeln!(out, "({more} more: report --format json lists them all)");
+        }
     }
     out
 }
+
+/// The senders the text shows, the largest first.
+const SHOWN: usize = 30;
 
 /// The verdict with the published policy, the next step, and what it
 /// would have done: the lines every rendering opens with.

@@ -17,14 +17,60 @@ const DOMAINS: &[&str] = &[
     "news.example.com",
     "example.net",
 ];
-const ESPS: &[&str] = &[
-    "sendgrid.net",
-    "amazonses.com",
-    "mailchimpapp.net",
-    "google.com",
-    "outlook.com",
-];
 const SELECTORS: &[&str] = &["s1", "google", "selector1", "k1", "dkim2024"];
+
+/// Who a record's mail came from, and so what its authentication says:
+/// the traffic a domain's reports show on the way from p=none to
+/// p=reject (each class of `dmarcflow_enforce` appears).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Traffic {
+    /// The domain's own mail servers: DKIM and SPF aligned.
+    Own,
+    /// An ESP set up for the domain: signs d=<domain> (and its own d=),
+    /// bounces from a subdomain: aligned.
+    EspAligned,
+    /// An ESP not set up: signs and bounces with its own domain only
+    /// (misaligned: a configuration to fix).
+    EspMisaligned,
+    /// A forwarder: the domain's signature survives, SPF fails.
+    Forwarded,
+    /// A mailing list: the footer breaks the signature; the receiver may
+    /// say `mailing_list`.
+    MailingList,
+    /// Spoofing: nothing authenticates.
+    Spoofed,
+}
+
+/// Each kind of traffic's share (percent) and the ESP domains seen.
+const TRAFFIC: [(Traffic, u64); 6] = [
+    (Traffic::Own, 45),
+    (Traffic::EspAligned, 20),
+    (Traffic::EspMisaligned, 10),
+    (Traffic::Forwarded, 10),
+    (Traffic::MailingList, 5),
+    (Traffic::Spoofed, 10),
+];
+/// (DKIM d=, bounce domain) of the ESPs in generated traffic.
+const ESPS: &[(&str, &str)] = &[
+    ("sendgrid.net", "sendgrid.net"),
+    ("amazonses.com", "us-east-1.amazonses.com"),
+    ("mcsv.net", "mail182.atl11.mcsv.net"),
+];
+
+/// A record's policy-evaluated DKIM and SPF, its DKIM signatures (domain,
+/// result), and its SPF check (domain, result).
+type Authentication<'a> = (bool, bool, Vec<(&'a str, &'a str)>, (String, &'a str));
+
+fn traffic(rng: &mut Rng) -> Traffic {
+    let mut roll = rng.below(100);
+    for (kind, share) in TRAFFIC {
+        if roll < share {
+            return kind;
+        }
+        roll -= share;
+    }
+    Traffic::Own
+}
 
 impl Profile {
     fn org(self) -> (&'static str, &'static str) {
@@ -46,18 +92,26 @@ impl Profile {
 
 /// A source address in ranges reserved for documentation and benchmarks
 /// (2001:db8::/32, and 198.18.0.0/15 of RFC 2544: 131,072 addresses), so
-/// generated reports never name a real network.
-fn ip(rng: &mut Rng) -> String {
-    if rng.chance(15) {
-        format!("2001:db8:{:x}::{:x}", rng.below(0xffff), rng.below(0xffff))
-    } else {
-        format!(
-            "198.{}.{}.{}",
-            18 + rng.below(2),
-            rng.below(256),
-            1 + rng.below(254)
-        )
-    }
+/// generated reports never name a real network. Each kind of traffic
+/// sends from a few addresses of its own (the same senders day after day);
+/// spoofing from anywhere.
+fn ip(kind: Traffic, esp: u64, rng: &mut Rng) -> String {
+    let (third, hosts) = match kind {
+        Traffic::Own if rng.chance(15) => {
+            return format!("2001:db8:1::{:x}", 1 + rng.below(4));
+        }
+        Traffic::Own => (1, 8),
+        Traffic::EspAligned | Traffic::EspMisaligned => (20 + esp, 16),
+        Traffic::Forwarded => (40, 4),
+        Traffic::MailingList => (41, 2),
+        Traffic::Spoofed if rng.chance(15) => {
+            return format!("2001:db8:{:x}::{:x}", rng.below(0xffff), rng.below(0xffff));
+        }
+        Traffic::Spoofed => {
+            return format!("198.19.{}.{}", rng.below(256), 1 + rng.below(254));
+        }
+    };
+    format!("198.18.{third}.{}", 1 + rng.below(hosts))
 }
 
 /// Writes one report with `records` records: memory stays flat however many.
@@ -123,9 +177,51 @@ fn write_record<W: Write>(
     rng: &mut Rng,
 ) -> io::Result<()> {
     let nl = profile.newline();
-    let dkim_pass = rng.chance(80);
-    let spf_pass = rng.chance(70);
-    let esp = rng.pick(ESPS);
+    let kind = traffic(rng);
+    let esp = rng.below(ESPS.len() as u64);
+    let (esp_d, esp_bounce) = ESPS[esp as usize];
+    // (policy DKIM, policy SPF, the DKIM signatures, the SPF domain and result)
+    let (dkim_pass, spf_pass, signatures, spf): Authentication<'_> = match kind {
+        Traffic::Own => (
+            true,
+            true,
+            vec![(domain, "pass")],
+            (domain.to_owned(), "pass"),
+        ),
+        Traffic::EspAligned => (
+            true,
+            true,
+            vec![(domain, "pass"), (esp_d, "pass")],
+            (format!("em{}.{domain}", 100 + rng.below(900)), "pass"),
+        ),
+        Traffic::EspMisaligned => (
+            false,
+            false,
+            vec![(esp_d, "pass")],
+            (esp_bounce.to_owned(), "pass"),
+        ),
+        Traffic::Forwarded => (
+            true,
+            false,
+            vec![(domain, "pass")],
+            (
+                "forwarder.example.net".to_owned(),
+                rng.pick(&["fail", "softfail", "neutral"]),
+            ),
+        ),
+        Traffic::MailingList => (
+            false,
+            false,
+            vec![(domain, "fail")],
+            ("lists.example.org".to_owned(), "pass"),
+        ),
+        Traffic::Spoofed => (
+            false,
+            false,
+            Vec::new(),
+            (domain.to_owned(), rng.pick(&["fail", "softfail"])),
+        ),
+    };
     let big = rng.chance(10);
     let count = 1 + rng.below(if big { 5000 } else { 20 });
     let disposition = if dkim_pass || spf_pass {
@@ -138,15 +234,15 @@ fn write_record<W: Write>(
         "  <record>{nl}    <row>{nl}      <source_ip>{}</source_ip>{nl}      <count>{}</count>{nl}\
       <policy_evaluated>{nl}        <disposition>{disposition}</disposition>{nl}        <dkim>{}</dkim>{nl}\
         <spf>{}</spf>{nl}",
-        ip(rng),
+        ip(kind, esp, rng),
         count,
         if dkim_pass { "pass" } else { "fail" },
         if spf_pass { "pass" } else { "fail" },
     )?;
-    if !dkim_pass && !spf_pass && rng.chance(20) {
+    if kind == Traffic::MailingList && rng.chance(50) {
         write!(
             out,
-            "        <reason>{nl}          <type>forwarded</type>{nl}        </reason>{nl}"
+            "        <reason>{nl}          <type>mailing_list</type>{nl}        </reason>{nl}"
         )?;
     }
     write!(
@@ -156,32 +252,26 @@ fn write_record<W: Write>(
     if profile == Profile::Microsoft {
         write!(
             out,
-            "      <envelope_to>{}</envelope_to>{nl}      <envelope_from>{esp}</envelope_from>{nl}",
-            rng.pick(DOMAINS)
+            "      <envelope_to>{}</envelope_to>{nl}      <envelope_from>{}</envelope_from>{nl}",
+            rng.pick(DOMAINS),
+            spf.0
         )?;
     }
     write!(
         out,
         "      <header_from>{domain}</header_from>{nl}    </identifiers>{nl}    <auth_results>{nl}"
     )?;
-    let dkims = if profile == Profile::Yahoo {
-        1 + rng.below(3)
-    } else {
-        1
-    };
-    for n in 0..dkims {
-        let d = if n == 0 { domain } else { esp };
+    for (d, result) in signatures {
         write!(
             out,
-            "      <dkim>{nl}        <domain>{d}</domain>{nl}        <selector>{}</selector>{nl}        <result>{}</result>{nl}      </dkim>{nl}",
+            "      <dkim>{nl}        <domain>{d}</domain>{nl}        <selector>{}</selector>{nl}        <result>{result}</result>{nl}      </dkim>{nl}",
             rng.pick(SELECTORS),
-            if dkim_pass || n > 0 { "pass" } else { "fail" }
         )?;
     }
     write!(
         out,
-        "      <spf>{nl}        <domain>{esp}</domain>{nl}        <scope>mfrom</scope>{nl}        <result>{}</result>{nl}      </spf>{nl}\
+        "      <spf>{nl}        <domain>{}</domain>{nl}        <scope>mfrom</scope>{nl}        <result>{}</result>{nl}      </spf>{nl}\
     </auth_results>{nl}  </record>{nl}",
-        if spf_pass { "pass" } else { rng.pick(&["fail", "softfail", "neutral"]) }
+        spf.0, spf.1
     )
 }
