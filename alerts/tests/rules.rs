@@ -584,6 +584,8 @@ async fn alerts_are_mailed_through_a_relay_into_a_mailbox() {
         }),
         defaults: Thresholds {
             new_source_messages: 0,
+            // The domain is ready for p=quarantine: not this test's.
+            domain_ready: 0,
             ..Thresholds::default()
         },
         ..AlertsConfig::default()
