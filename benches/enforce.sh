@@ -12,7 +12,7 @@ unset DMARCFLOW_CLICKHOUSE_URL DMARCFLOW_KAFKA_BROKERS DMARCFLOW_CONFIG
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 cargo build --release -q --bin dmarcflow -p dmarcflow
 cargo build --release -q -p dmarcflow-benches --bin generate --bin enforce-bench
-bin="$CARGO_TARGET_DIR/release"
+bin="$(realpath "$CARGO_TARGET_DIR")/release"
 work=$(mktemp -d /tmp/dmarcflow-enforce-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$bin/generate" emails "$work/emails" "$emails" 5 >/dev/null

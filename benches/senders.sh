@@ -71,6 +71,7 @@ for r in reports:
         src = rec.get("source", {})
         rows.append((src.get("ip_address"), rec.get("count", 0), bool(src.get("name"))))
 p_sources, p_messages, p_named = share(rows)
+p_all = set(ip for ip, _, _ in rows)
 
 rows = []
 for line in open(dfl):
@@ -86,6 +87,8 @@ for line in open(dfl):
 d_sources, d_messages, d_named = share(rows)
 print(f"| {dataset} | parsedmarc {version} | {p_sources} | {p_messages} |")
 print(f"| {dataset} | dmarcflow | {d_sources} | {d_messages} |")
+both = set(ip for ip, _, _ in rows) & (p_named | set(ip for ip in p_all))
+print(f"| {dataset} | on the {len(both)} sources both parsed: parsedmarc names {len(p_named & both)}, dmarcflow {len(d_named & both)} | | |")
 missed = sorted(p_named - d_named)
 if missed:
     print(f"| {dataset} | named by parsedmarc only | {len(missed)}: {', '.join(missed[:10])} | |")
