@@ -175,18 +175,29 @@ fn views(by: &[String]) -> Result<Vec<View>> {
         .collect()
 }
 
-/// The sender view with each sender's class: its class with the most
-/// messages, the others after it (`misaligned, unauthorised`).
+/// The sender view with each sender's classes (`aligned, misaligned`);
+/// the `(unknown)` row gathers those of every sender the store has no
+/// name for.
 fn with_classes(table: &mut dmarcflow_store::Table, a: &dmarcflow_enforce::Assessment) {
+    let named: std::collections::BTreeSet<String> = table
+        .rows
+        .iter()
+        .filter_map(|r| r.first().cloned())
+        .collect();
     table.columns.push("class".to_owned());
     for row in &mut table.rows {
         let name = row.first().cloned().unwrap_or_default();
-        let classes: Vec<&str> = a
+        // `(unknown)`: the store has no name for them (some the catalogue
+        // names from their DKIM or bounce domains).
+        let unnamed = name == "(unknown)";
+        let mut classes: Vec<&str> = a
             .senders
             .iter()
-            .filter(|s| s.sender == name)
+            .filter(|s| s.sender == name || (unnamed && !named.contains(&s.sender)))
             .map(|s| s.class.as_str())
             .collect();
+        classes.sort_unstable();
+        classes.dedup();
         row.push(classes.join(", "));
     }
 }

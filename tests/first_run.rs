@@ -58,6 +58,17 @@ fn run_on_the_examples_then_report() {
         ),
         "{report}"
     );
+    // By sender, with each sender's classes: no [enrich] here, so every
+    // sender is unnamed in the store, and their mail is in every class.
+    let unknown = report
+        .lines()
+        .skip_while(|l| !l.starts_with("By sender"))
+        .find(|l| l.starts_with("(unknown)"))
+        .unwrap_or_default();
+    assert!(
+        unknown.ends_with("aligned, forwarded, misaligned, unauthorised"),
+        "{report}"
+    );
     let by_result: Vec<Vec<&str>> = report
         .lines()
         .skip_while(|l| !l.starts_with("By result"))
