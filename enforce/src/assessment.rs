@@ -17,12 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use dmarcflow_senders::{SenderKind, SenderMap};
+use dmarcflow_senders::SenderMap;
 use dmarcflow_store::summary::Scope;
 use dmarcflow_store::{Store, StoreError};
 use serde::Serialize;
 
-use crate::class::{classify, SourceClass};
+use crate::class::SourceClass;
 use crate::traffic::Key;
 use crate::{policy, traffic, EnforcementConfig, Policy, Traffic};
 
@@ -101,10 +101,7 @@ pub async fn assess(
     catalogue: &SenderMap,
 ) -> Result<Assessment, StoreError> {
     let policy = policy::load(store, scope).await?;
-    let mut traffic = traffic::load(store, scope, Key::Sender).await?;
-    for t in &mut traffic {
-        t.name_from(catalogue);
-    }
+    let traffic = traffic::load(store, scope, Key::Sender, catalogue).await?;
     Ok(judge(scope, policy, &traffic, config, catalogue))
 }
 
@@ -116,16 +113,11 @@ pub async fn classes_by_address(
     config: &EnforcementConfig,
     catalogue: &SenderMap,
 ) -> Result<BTreeMap<String, (String, SourceClass)>, StoreError> {
-    let mut traffic = traffic::load(store, scope, Key::Address).await?;
-    for t in &mut traffic {
-        t.name_from(catalogue);
-    }
+    let traffic = traffic::load(store, scope, Key::Address, catalogue).await?;
     let mut volume: BTreeMap<(String, SourceClass), (String, u64)> = BTreeMap::new();
     for t in &traffic {
-        let approved = !t.name.is_empty() && config.approves(&scope.domain, &t.name);
-        let platform = SenderKind::parse(&t.kind).is_platform();
         let entry = volume
-            .entry((t.sender.clone(), classify(t, platform, approved)))
+            .entry((t.sender.clone(), t.class(&scope.domain, config)))
             .or_insert_with(|| (t.name.clone(), 0));
         entry.1 += t.messages;
     }
@@ -160,14 +152,8 @@ pub fn judge(
     // address the catalogue named joins its sender's).
     let mut sources: BTreeMap<(String, SourceClass), BTreeMap<&str, u64>> = BTreeMap::new();
     for t in traffic {
-        let who = if t.name.is_empty() {
-            &t.sender
-        } else {
-            &t.name
-        };
-        let approved = config.approves(domain, who);
-        let platform = SenderKind::parse(&t.kind).is_platform();
-        let class = classify(t, platform, approved);
+        let who = t.who().to_owned();
+        let class = t.class(domain, config);
         let failing = if t.dkim_aligned || t.spf_aligned {
             0
         } else {
@@ -180,10 +166,11 @@ pub fn judge(
             SourceClass::Forwarded => forwarded += failing,
             SourceClass::Aligned => {}
         }
-        if failing > 0 && !t.dkim_domain.is_empty() && !t.dkim_domain.ends_with(domain.as_str()) {
-            signed
-                .entry(who.clone())
-                .or_insert_with(|| t.dkim_domain.clone());
+        if let Some(d) = t
+            .signed_by()
+            .filter(|d| failing > 0 && !d.ends_with(domain.as_str()))
+        {
+            signed.entry(who.clone()).or_insert_with(|| d.to_owned());
         }
         let entry = by_sender
             .entry((who.clone(), class))

@@ -4,8 +4,12 @@
 //! whether the receiver said it was forwarded. One query, both dialects;
 //! the groups are few (senders times outcomes) however many records.
 
+use dmarcflow_senders::{SenderKind, SenderMap};
 use dmarcflow_store::summary::{Backend, Scope};
 use dmarcflow_store::{Store, StoreError};
+
+use crate::class::{classify, SourceClass};
+use crate::EnforcementConfig;
 
 /// How the groups are keyed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +40,9 @@ pub struct Traffic {
     /// The receiver overrode the policy as forwarded, mailing list or local
     /// policy.
     pub forwarding_reason: bool,
-    /// A DKIM `d=` the mail carried ('' for none).
-    pub dkim_domain: String,
-    /// The domains of its DKIM signatures and of its SPF checks, for naming
-    /// a sender the store has no name for (the catalogue's DKIM and bounce
-    /// domains).
+    /// The domains of its DKIM signatures and of its SPF checks: the
+    /// blockers' `signed d=`, and the catalogue's DKIM and bounce domains
+    /// that name a sender the store has no name for.
     pub dkim_domains: Vec<String>,
     pub spf_domains: Vec<String>,
     pub messages: u64,
@@ -69,7 +71,7 @@ pub fn sql(backend: Backend, scope: &Scope, key: Key) -> String {
          source_type AS sender_kind, \
          (dkim = 'pass') AS a_dkim, (spf = 'pass') AS a_spf, \
          {dkim_pass} AS p_dkim, {spf_pass} AS p_spf, ({fwd}) AS fwd, \
-         max({first_d}) AS d_domain, max({all_d}) AS d_all, max({all_s}) AS s_all, \
+         max({all_d}) AS d_all, max({all_s}) AS s_all, \
          sum(message_count) AS msgs, \
          count(DISTINCT source_ip) AS addrs \
          FROM aggregate_records WHERE policy_domain = '{domain}' \
@@ -85,17 +87,30 @@ pub fn sql(backend: Backend, scope: &Scope, key: Key) -> String {
         },
         dkim_pass = backend.array_has("dkim_results", "pass"),
         spf_pass = backend.array_has("spf_results", "pass"),
-        first_d = backend.first_of("dkim_domains"),
         all_d = backend.text("dkim_domains"),
         all_s = backend.text("spf_domains"),
         domain = scope.domain,
     )
 }
 
-/// The domain's mail in `scope`, biggest groups first.
-pub async fn load(store: &Store, scope: &Scope, key: Key) -> Result<Vec<Traffic>, StoreError> {
+/// The domain's mail in `scope`, biggest groups first, each group the
+/// store has no sender name for named by `catalogue` where it can be.
+pub async fn load(
+    store: &Store,
+    scope: &Scope,
+    key: Key,
+    catalogue: &SenderMap,
+) -> Result<Vec<Traffic>, StoreError> {
     let table = store.query(&sql(store.backend(), scope, key)).await?;
-    Ok(table.rows.iter().map(|row| parse(row)).collect())
+    Ok(table
+        .rows
+        .iter()
+        .map(|row| {
+            let mut t = parse(row);
+            t.name_from(catalogue);
+            t
+        })
+        .collect())
 }
 
 fn parse(row: &[String]) -> Traffic {
@@ -111,11 +126,10 @@ fn parse(row: &[String]) -> Traffic {
         dkim_pass: flag(5),
         spf_pass: flag(6),
         forwarding_reason: flag(7),
-        dkim_domain: text(8),
-        dkim_domains: list(&text(9)),
-        spf_domains: list(&text(10)),
-        messages: number(11),
-        sources: number(12),
+        dkim_domains: list(&text(8)),
+        spf_domains: list(&text(9)),
+        messages: number(10),
+        sources: number(11),
     }
 }
 
@@ -133,11 +147,32 @@ fn list(text: &str) -> Vec<String> {
 }
 
 impl Traffic {
+    /// Who sent it: the sender's name, else the group's key (its address).
+    pub fn who(&self) -> &str {
+        if self.name.is_empty() {
+            &self.sender
+        } else {
+            &self.name
+        }
+    }
+
+    /// The first DKIM `d=` the mail carried, if any.
+    pub fn signed_by(&self) -> Option<&str> {
+        self.dkim_domains.first().map(String::as_str)
+    }
+
+    /// Its class, given who the owner of `domain` approves (and the
+    /// sender's type: whether it is a platform).
+    pub fn class(&self, domain: &str, config: &EnforcementConfig) -> SourceClass {
+        let platform = SenderKind::parse(&self.kind).is_platform();
+        classify(self, platform, config.approves(domain, self.who()))
+    }
+
     /// A sender the store has no name for, named by the catalogue from its
     /// passing mail's DKIM or bounce domains (a platform signs and bounces
     /// with its own): enrichment's record signals, for mail stored without
     /// enrichment.
-    pub fn name_from(&mut self, catalogue: &dmarcflow_senders::SenderMap) {
+    fn name_from(&mut self, catalogue: &SenderMap) {
         if !self.name.is_empty() {
             return;
         }

@@ -108,14 +108,6 @@ impl Backend {
         }
     }
 
-    /// An array column's first element as text, `''` when it is empty.
-    pub fn first_of(self, column: &str) -> String {
-        match self {
-            Backend::ClickHouse => format!("if(empty({column}), '', toString({column}[1]))"),
-            Backend::Sqlite => format!("coalesce(json_extract({column}, '$[0]'), '')"),
-        }
-    }
-
     /// The number of rows.
     pub fn count(self) -> &'static str {
         match self {

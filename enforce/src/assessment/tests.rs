@@ -33,7 +33,7 @@ fn policy(p: &str) -> Policy {
 #[test]
 fn a_misaligned_platform_blocks_with_the_catalogues_fix() {
     let mut sendgrid = t("SendGrid", "esp", OWN_DOMAIN_ONLY, 12_310);
-    sendgrid.dkim_domain = "sendgrid.net".into();
+    sendgrid.dkim_domains = vec!["sendgrid.net".into()];
     let traffic = [
         t("Google", "email provider", PASS, 500_000),
         sendgrid,
