@@ -19,18 +19,19 @@ use dmarcflow_store::Store;
 use crate::rules::{Condition, Period, Rule, MORE_NEW};
 use crate::{AlertError, AlertsConfig};
 
-/// The window as a report scope for `domain`.
-fn scope(domain: &str, period: &Period) -> Result<Scope, AlertError> {
+/// The window as a report scope for `domain`; None for a domain no query
+/// may carry (`Scope::new` refuses it).
+fn scope(domain: &str, period: &Period) -> Option<Scope> {
     Scope::new(
         domain,
         &day(period.window.0),
         &day(period.window.1 - 86_400),
     )
-    .map_err(|_| AlertError::Day(day(period.window.0)))
+    .ok()
 }
 
-/// The domains with aggregate mail in the window.
-async fn domains(store: &Store, period: &Period) -> Result<Vec<String>, AlertError> {
+/// The window's scope of every domain with aggregate mail in it.
+async fn scopes(store: &Store, period: &Period) -> Result<Vec<Scope>, AlertError> {
     let b = store.backend();
     let sql = format!(
         "SELECT policy_domain FROM aggregate_by_source_daily WHERE day >= {} AND day <= {} \
@@ -41,9 +42,8 @@ async fn domains(store: &Store, period: &Period) -> Result<Vec<String>, AlertErr
     let table = store.query(&sql).await?;
     Ok(table
         .rows
-        .into_iter()
-        .filter_map(|r| r.into_iter().next())
-        .filter(|d| Scope::new(d, "2000-01-01", "2000-01-01").is_ok())
+        .iter()
+        .filter_map(|r| scope(r.first()?, period))
         .collect())
 }
 
@@ -54,12 +54,12 @@ pub async fn conditions(
     period: &Period,
 ) -> Result<Vec<Condition>, AlertError> {
     let mut out = Vec::new();
-    for domain in domains(store, period).await? {
-        let t = config.thresholds(&domain);
+    for scope in scopes(store, period).await? {
+        let domain = &scope.domain;
+        let t = config.thresholds(domain);
         if t.approved_sender_failing == 0 && t.domain_ready == 0 {
             continue;
         }
-        let scope = scope(&domain, period)?;
         let a = assess(store, &scope, &config.enforcement, &config.catalogue).await?;
         for b in a.blockers.iter().filter(|b| b.approved) {
             if t.approved_sender_failing > 0 && b.messages >= t.approved_sender_failing {
@@ -109,13 +109,11 @@ pub async fn name_new_sources(
         }
     }
     for (domain, found) in by_domain {
-        let classes = classes_by_address(
-            store,
-            &scope(&domain, period)?,
-            &config.enforcement,
-            &config.catalogue,
-        )
-        .await?;
+        let Some(scope) = scope(&domain, period) else {
+            continue;
+        };
+        let classes =
+            classes_by_address(store, &scope, &config.enforcement, &config.catalogue).await?;
         for c in found {
             if let Some((name, class)) = classes.get(&c.subject) {
                 let name = if name.is_empty() { "unnamed" } else { name };
