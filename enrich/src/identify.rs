@@ -78,17 +78,16 @@ impl Enricher {
         if source.identified_by.as_deref() == Some("ptr") {
             return;
         }
-        let base = |domain: &str| self.suffixes.base_domain(domain);
         let by_dkim = dkim_results
             .iter()
             .filter(|d| d.result.as_str() == "pass")
-            .find_map(|d| self.senders.by_dkim(&base(&d.domain)?))
+            .find_map(|d| self.senders.signing(&d.domain))
             .map(|s| (s, "dkim"));
         let found = by_dkim.or_else(|| {
             spf_results
                 .iter()
                 .filter(|s| s.result.as_str() == "pass")
-                .find_map(|s| self.senders.by_envelope(&base(&s.domain)?))
+                .find_map(|s| self.senders.bouncing(&s.domain))
                 .map(|s| (s, "envelope"))
         });
         if let Some((sender, signal)) = found {

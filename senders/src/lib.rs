@@ -169,19 +169,10 @@ impl SenderMap {
         self.by_ptr.get(&key(base_domain)).map(Arc::as_ref)
     }
 
-    /// The sender that signs with `d=` under `base_domain`.
-    pub fn by_dkim(&self, base_domain: &str) -> Option<&Sender> {
-        self.by_dkim.get(&key(base_domain)).map(Arc::as_ref)
-    }
-
-    /// The sender whose bounce (envelope, SPF) domain is under `base_domain`.
-    pub fn by_envelope(&self, base_domain: &str) -> Option<&Sender> {
-        self.by_envelope.get(&key(base_domain)).map(Arc::as_ref)
-    }
-
     /// The sender that signs with `d=` on `domain` or a parent of it
-    /// (`bounce.mcsv.net` finds the key `mcsv.net`): for callers that hold a
-    /// full domain and no suffix list.
+    /// (`bounce.mcsv.net` finds the key `mcsv.net`): a signature's domain
+    /// as a record carries it, no suffix list needed (keys are base
+    /// domains).
     pub fn signing(&self, domain: &str) -> Option<&Sender> {
         let domain = key(domain);
         let found = parents(&domain).find_map(|d| self.by_dkim.get(d));

@@ -70,12 +70,12 @@ fn each_signal_finds_its_sender() {
     let name = |s: Option<&Sender>| s.map(|s| s.name.clone());
     assert_eq!(name(map.by_ptr("google.com")).as_deref(), Some("Google"));
     assert_eq!(
-        name(map.by_envelope("sendgrid.net")).as_deref(),
+        name(map.bouncing("sendgrid.net")).as_deref(),
         Some("SendGrid")
     );
-    assert_eq!(name(map.by_dkim("mcsv.net")).as_deref(), Some("Mailchimp"));
+    assert_eq!(name(map.signing("mcsv.net")).as_deref(), Some("Mailchimp"));
     assert_eq!(
-        name(map.by_envelope("amazonses.com")).as_deref(),
+        name(map.bouncing("amazonses.com")).as_deref(),
         Some("Amazon SES")
     );
     assert_eq!(name(map.by_ptr("example.org")), None);
@@ -113,13 +113,13 @@ fn user_entries_add_and_replace() {
     let ours = map.by_ptr("example.com").unwrap_or_else(|| panic!("added"));
     assert_eq!(ours.kind, SenderKind::Other("relay".into()));
     assert_eq!(
-        map.by_dkim("sendgrid.net").map(|s| s.name.as_str()),
+        map.signing("sendgrid.net").map(|s| s.name.as_str()),
         Some("Our ESP")
     );
     assert_eq!(map.by_asn(64500).map(|s| s.name.as_str()), Some("Our ESP"));
     // SendGrid keeps its other keys.
     assert_eq!(
-        map.by_envelope("sendgrid.net").map(|s| s.name.as_str()),
+        map.bouncing("sendgrid.net").map(|s| s.name.as_str()),
         Some("SendGrid")
     );
 
