@@ -37,7 +37,7 @@ pub async fn send_due(
         .context("[reports] mails through [alerts.email], which is not configured")?;
     let sent_before = state::load(store).await?;
     let mut sent = Vec::new();
-    let catalogue = config.catalogue()?;
+    let catalogue = &config.catalogue;
     for schedule in &reports.schedule {
         let Some((from, to)) = due(today, schedule.every) else {
             continue;
@@ -53,7 +53,7 @@ pub async fn send_due(
         let scope = Scope::new(&schedule.domain, &from, &to).map_err(anyhow::Error::msg)?;
         let owner = dmarcflow_digest::Owner {
             enforcement: &config.enforcement,
-            catalogue: &catalogue,
+            catalogue,
         };
         let digest = dmarcflow_digest::gather(store, &scope, owner).await?;
         let (bytes, kind, extension) = if reports.pdf {

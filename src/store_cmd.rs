@@ -106,16 +106,16 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| day_of(unix_now() - 30 * 86_400));
     let scope = Scope::new(&args.domain, &from, &to).map_err(anyhow::Error::msg)?;
-    let catalogue = config.catalogue()?;
+    let catalogue = &config.catalogue;
     if matches!(args.format.as_str(), "html" | "pdf") {
-        return digest(config, args, &scope, &catalogue);
+        return digest(config, args, &scope, catalogue);
     }
     let views = views(&args.by)?;
     let rt = runtime()?;
     let (assessment, mut tables) = rt.block_on(async {
         let store = Store::open(&config.store).await?;
         let assessment =
-            dmarcflow_enforce::assess(&store, &scope, &config.enforcement, &catalogue).await?;
+            dmarcflow_enforce::assess(&store, &scope, &config.enforcement, catalogue).await?;
         let backend = store.backend();
         let mut tables = Vec::new();
         for view in &views {

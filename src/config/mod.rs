@@ -100,16 +100,9 @@ pub struct Config {
     pub reports: Option<Reports>,
     /// The owner's approved senders and the readiness threshold.
     pub enforcement: dmarcflow_enforce::EnforcementConfig,
-}
-
-impl Config {
-    /// The sender catalogue: the project's, with `[enrich] senders` over it.
-    pub fn catalogue(&self) -> Result<dmarcflow_senders::SenderMap> {
-        match self.enrich.as_ref().and_then(|e| e.senders.as_deref()) {
-            Some(path) => Ok(dmarcflow_senders::SenderMap::with_user_file(path)?),
-            None => Ok(dmarcflow_senders::SenderMap::builtin()),
-        }
-    }
+    /// The sender catalogue: the project's, with `[enrich] senders` over it
+    /// (read once, for the reports and the alerts).
+    pub catalogue: dmarcflow_senders::SenderMap,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -186,12 +179,14 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let alerts = alerts::alerts(file.alerts, env)?;
     let reports = reports::reports(file.reports)?;
     let enforcement = enforcement::enforcement(file.enforcement, file.domains, env)?;
+    let catalogue = match enrich.as_ref().and_then(|e| e.senders.as_deref()) {
+        Some(path) => dmarcflow_senders::SenderMap::with_user_file(path)?,
+        None => dmarcflow_senders::SenderMap::builtin(),
+    };
     let mut alerts = alerts;
     if let Some(alerts) = alerts.as_mut() {
         alerts.enforcement = enforcement.clone();
-        if let Some(path) = enrich.as_ref().and_then(|e| e.senders.as_deref()) {
-            alerts.catalogue = dmarcflow_senders::SenderMap::with_user_file(path)?;
-        }
+        alerts.catalogue = catalogue.clone();
     }
     let metrics_listen = env("DMARCFLOW_METRICS_LISTEN")
         .or(file.metrics.and_then(|m| m.listen))
@@ -217,6 +212,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         alerts,
         reports,
         enforcement,
+        catalogue,
     })
 }
 
