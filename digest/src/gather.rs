@@ -64,7 +64,7 @@ pub struct Owner<'a> {
 
 pub async fn gather(store: &Store, scope: &Scope, owner: Owner<'_>) -> Result<Digest, StoreError> {
     let backend = store.backend();
-    let (day, filter) = (backend.day_text("day"), scope.days(backend));
+    let (day, filter) = (backend.text("day"), scope.days(backend));
     let domain = &scope.domain;
     let per_day = store
         .query(&format!(

@@ -35,11 +35,6 @@ impl Backend {
         format!("{column} BETWEEN {} AND {}", self.day(from), self.day(to))
     }
 
-    /// A day column as `YYYY-MM-DD` text.
-    pub fn day_text(self, column: &str) -> String {
-        self.text(column)
-    }
-
     /// Unix seconds as a value the time columns compare with.
     pub fn time(self, seconds: i64) -> String {
         match self {
