@@ -2,6 +2,7 @@
 
 mod alerts_cmd;
 mod allocator;
+mod check_cmd;
 mod clickhouse_sql_cmd;
 mod config;
 mod enrichment;
@@ -23,6 +24,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use alerts_cmd::AlertsArgs;
+use check_cmd::CheckArgs;
 use ingest_cmd::IngestArgs;
 use parse_cmd::ParseArgs;
 use reports_cmd::ReportsArgs;
@@ -78,6 +80,10 @@ enum Command {
     /// Mail the scheduled reports ([reports]) due today (or on --day) that
     /// were not sent yet, as attachments through [alerts.email] (for cron).
     Reports(ReportsArgs),
+    /// Check each domain's published records (DMARC, SPF, DKIM, MTA-STS,
+    /// TLS-RPT, BIMI, MX) and score them; exit status 2 when any finding is
+    /// critical.
+    Check(CheckArgs),
     /// Run one SQL query against the store; tab-separated output.
     Query {
         /// The SQL.
@@ -104,6 +110,10 @@ fn init_logs(json: bool) {
         builder.try_init()
     };
 }
+
+/// The outcome of a `check` with a critical finding (exit status 2, as an
+/// error; any other count above 0 is exit status 1).
+const CRITICAL_FINDINGS: u64 = u64::MAX;
 
 fn main() -> ExitCode {
     allocator::return_freed_memory();
@@ -161,6 +171,9 @@ fn main() -> ExitCode {
         Command::Reports(args) => config::load(cli.config.as_deref())
             .and_then(|c| reports_cmd::run(&c, &args))
             .map(|_| 0),
+        Command::Check(args) => config::load(cli.config.as_deref())
+            .and_then(|c| check_cmd::run(&c, &args))
+            .map(|critical| if critical { CRITICAL_FINDINGS } else { 0 }),
         Command::Query { sql } => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::query(&c, &sql))
             .map(|_| 0),
@@ -168,6 +181,7 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(0) => ExitCode::SUCCESS,
+        Ok(CRITICAL_FINDINGS) => ExitCode::from(2),
         Ok(_) => ExitCode::from(1),
         Err(e) => {
             eprintln!("dmarcflow: {}", causes(&e));

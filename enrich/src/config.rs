@@ -93,7 +93,7 @@ impl Enricher {
 }
 
 /// The `nameserver` lines of /etc/resolv.conf, port 53.
-fn system_nameservers() -> Result<Vec<SocketAddr>, EnrichError> {
+pub fn system_nameservers() -> Result<Vec<SocketAddr>, EnrichError> {
     let path = "/etc/resolv.conf";
     let text = std::fs::read_to_string(path).map_err(|error| EnrichError::Read {
         path: path.into(),

@@ -33,7 +33,7 @@ mod source_cache;
 pub mod stage;
 
 pub use base_domain::SuffixList;
-pub use config::EnrichConfig;
+pub use config::{system_nameservers, EnrichConfig};
 pub use dmarcflow_senders::{Sender, SenderKind, SenderMap};
 pub use enricher::{Enricher, Unauthenticated};
 pub use network::{Network, NetworkDatabases};
