@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use dmarcflow_posture::{check_all, text, HickoryDns, Https, SelectorSource};
+use dmarcflow_posture::{check_all, text, trust, Clients, HickoryDns, Https, SelectorSource, Smtp};
 
 use crate::config::Config;
 
@@ -33,9 +33,18 @@ pub struct CheckArgs {
     /// Each DNS lookup's and each HTTPS fetch's bound, in milliseconds.
     #[arg(long, default_value_t = 5000)]
     pub timeout_ms: u64,
+    /// Skip the MX hosts' STARTTLS probes (where port 25 is blocked).
+    #[arg(long)]
+    pub skip_starttls: bool,
+    /// The name this side gives in EHLO to MX hosts.
+    #[arg(long, default_value = "posture-check.dmarcflow.invalid")]
+    pub helo: String,
     /// The HTTPS port of policy fetches (443; another only for tests).
     #[arg(long, default_value_t = 443, hide = true)]
     pub https_port: u16,
+    /// The SMTP port of MX probes (25; another only for tests).
+    #[arg(long, default_value_t = 25, hide = true)]
+    pub smtp_port: u16,
 }
 
 /// Prints every domain's posture; whether any had a critical finding.
@@ -53,7 +62,15 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<bool> {
         Some(path) => Some(std::fs::read(path).with_context(|| format!("{}", path.display()))?),
         None => None,
     };
-    let https = Https::new(ca.as_deref(), timeout, args.https_port)?;
+    let roots = trust::roots(ca.as_deref())?;
+    let clients = Clients {
+        https: Https::new(roots.clone(), timeout, args.https_port)?,
+        smtp: if args.skip_starttls {
+            None
+        } else {
+            Some(Smtp::new(roots, timeout, args.smtp_port, &args.helo)?)
+        },
+    };
     let selectors: Vec<(String, SelectorSource)> = args
         .selectors
         .iter()
@@ -76,7 +93,7 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<bool> {
             cache_size: 10_000,
         })?;
         let dns = HickoryDns::new(reverse.resolver().clone(), timeout);
-        anyhow::Ok(check_all(&dns, &https, &domains, args.concurrency).await)
+        anyhow::Ok(check_all(&dns, &clients, &domains, args.concurrency).await)
     })?;
     let mut critical = false;
     for posture in &postures {

@@ -1,19 +1,118 @@
-//! `dmarcflow check` against a real authoritative server (Knot) serving
-//! test zones: a domain with every record right, SPF trees at 9, 10 and 11
-//! lookups, and a domain with every kind of broken record (two DMARC
-//! records, void lookups, an include loop, a CNAME loop, a 1024-bit and a
-//! revoked DKIM key, a TLS-RPT record without a valid rua, BIMI without
-//! enforcement), and an oversized TXT answer. Each gives its findings, in
-//! bounded time, with exit status 2 when any is critical.
+//! `dmarcflow check` against real servers: an authoritative DNS server
+//! (Knot) serving the test zones, a web server (nginx) serving MTA-STS
+//! policies and BIMI logos with certificates from a test CA the check is
+//! told to trust, and SMTP servers (Exim) as MX hosts on loopback
+//! addresses with a valid, an expired, a wrong-name and an expiring
+//! certificate, and one without STARTTLS. A domain with every record
+//! right; SPF trees at 9, 10 and 11 lookups; every kind of broken record
+//! (two DMARC records, void lookups, an include loop, a CNAME loop, a
+//! 1024-bit and a revoked DKIM key, a TLS-RPT record without a valid rua,
+//! BIMI without enforcement, an oversized TXT answer, a policy of 10 MB, a
+//! redirect, a logo that is not SVG, servers that never answer). Each gives
+//! its findings, in bounded time, with exit status 2 when any is critical.
 //!
-//! Needs knotd; skips without it, except under CI.
+//! Needs knotd, nginx and Exim; skips without them, except under CI.
 
+use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use dmarcflow_testkit::knot::{Knot, Zone};
+use dmarcflow_testkit::mx_hosts::MxHosts;
+use dmarcflow_testkit::nginx::Nginx;
+use dmarcflow_testkit::pki::TestCa;
 use serde_json::Value;
+
+/// A logo that follows the SVG Tiny PS basics.
+const LOGO: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" version="1.2" baseProfile="tiny-ps" viewBox="0 0 64 64">
+<title>Logo Test</title><circle cx="32" cy="32" r="30" fill="#2a6"/></svg>
+"##;
+
+fn policy(mode: &str, mx: &str) -> Vec<u8> {
+    format!("version: STSv1\r\nmode: {mode}\r\nmx: {mx}\r\nmax_age: 604800\r\n").into_bytes()
+}
+
+/// Every server of the tests, up together; dropped together.
+struct Lab {
+    knot: Knot,
+    nginx: Nginx,
+    mx: MxHosts,
+    ca_file: tempfile::NamedTempFile,
+    /// Accept connections (the kernel's backlog) and never answer: a
+    /// policy host and an MX host that hang.
+    _silent: [TcpListener; 2],
+}
+
+const HANG: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 8);
+
+impl Lab {
+    fn start() -> Option<Self> {
+        let ca = TestCa::new("dmarcflow posture test CA");
+        let web = ca.issue(
+            &[
+                "mta-sts.good.test",
+                "mta-sts.tls.test",
+                "mta-sts.enforce.test",
+                "mta-sts.huge.test",
+                "mta-sts.redirect.test",
+                "bimi.logo.test",
+            ],
+            -1,
+            90,
+        );
+        let files = vec![
+            (
+                "mta-sts.good.test/.well-known/mta-sts.txt",
+                policy("enforce", "*.good.test"),
+            ),
+            (
+                "mta-sts.tls.test/.well-known/mta-sts.txt",
+                policy("testing", "*.tls.test"),
+            ),
+            (
+                "mta-sts.enforce.test/.well-known/mta-sts.txt",
+                policy("enforce", "mx.enforce.test"),
+            ),
+            (
+                "mta-sts.huge.test/.well-known/mta-sts.txt",
+                vec![b'#'; 10 << 20],
+            ),
+            ("bimi.logo.test/logo.svg", LOGO.as_bytes().to_vec()),
+            (
+                "bimi.logo.test/logo.png",
+                b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x40".to_vec(),
+            ),
+        ];
+        let redirect = "    if ($host = mta-sts.redirect.test) { return 301 https://mta-sts.good.test/.well-known/mta-sts.txt; }";
+        let nginx = Nginx::start(&web.cert_pem, &web.key_pem, &files, redirect)?;
+        let valid = ca.issue(&["mx1.good.test", "mx2.good.test", "mx1.tls.test"], -1, 90);
+        let expired = ca.issue(&["mx2.tls.test", "mx.enforce.test"], -60, -2);
+        let wrong = ca.issue(&["other.test"], -1, 90);
+        let expiring = ca.issue(&["mx5.tls.test"], -80, 5);
+        let mx = MxHosts::start(&[
+            (Ipv4Addr::new(127, 0, 0, 2), Some(&valid)),
+            (Ipv4Addr::new(127, 0, 0, 3), Some(&expired)),
+            (Ipv4Addr::new(127, 0, 0, 4), Some(&wrong)),
+            (Ipv4Addr::new(127, 0, 0, 5), None),
+            (Ipv4Addr::new(127, 0, 0, 6), Some(&expiring)),
+        ])?;
+        let knot = Knot::start(&zones())?;
+        let ca_file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(ca_file.path(), ca.cert_pem()).unwrap_or_else(|e| panic!("{e}"));
+        let silent =
+            |port| TcpListener::bind((HANG, port)).unwrap_or_else(|e| panic!("{HANG}:{port}: {e}"));
+        let _silent = [silent(nginx.port()), silent(mx.port())];
+        Some(Self {
+            knot,
+            nginx,
+            mx,
+            ca_file,
+            _silent,
+        })
+    }
+}
 
 /// A TXT record's text in zone-file form: quoted strings of at most 200
 /// characters (one DNS character-string holds 255).
@@ -83,13 +182,16 @@ fn zones() -> Vec<Zone> {
     let good = format!(
         "@ MX 10 mx1.good.test.\n\
          @ MX 20 mx2.good.test.\n\
-         mx1 A 127.0.0.1\n\
-         mx2 A 127.0.0.1\n\
+         mx1 A 127.0.0.2\n\
+         mx2 A 127.0.0.2\n\
+         mta-sts A 127.0.0.1\n\
+         _mta-sts {}\n\
          @ {}\n\
          _spf {}\n\
          _dmarc {}\n\
          s2048._domainkey {}\n\
          _smtp._tls {}\n",
+        txt("v=STSv1; id=20261205"),
         txt("v=spf1 ip4:192.0.2.1 include:_spf.good.test -all"),
         txt("v=spf1 a:mx1.good.test mx:good.test -all"),
         txt("v=DMARC1; p=reject; rua=mailto:dmarc@good.test,mailto:agg@reports.test"),
@@ -125,8 +227,39 @@ fn zones() -> Vec<Zone> {
             txt(&format!("filler-{i:02}-{}", "x".repeat(180)))
         ));
     }
+    let sts = |mx: &str| {
+        format!(
+            "{mx}mta-sts A 127.0.0.1\n_mta-sts {}\n_smtp._tls {}\n",
+            txt("v=STSv1; id=1"),
+            txt("v=TLSRPTv1; rua=mailto:tls@reports.test")
+        )
+    };
+    let tls = sts(
+        "@ MX 10 mx1\n@ MX 20 mx2\n@ MX 30 mx3\n@ MX 40 mx4\n@ MX 50 mx5\n@ MX 60 mx6\n\
+         mx1 A 127.0.0.2\nmx2 A 127.0.0.3\nmx3 A 127.0.0.4\nmx4 A 127.0.0.5\n\
+         mx5 A 127.0.0.6\nmx6 A 127.0.0.7\n",
+    );
+    let logo = |file: &str| {
+        format!(
+            "_dmarc {}\ndefault._bimi {}\nbimi A 127.0.0.1\n",
+            txt("v=DMARC1; p=reject"),
+            txt(&format!(
+                "v=BIMI1; l=https://bimi.logo.test/{file}; a=https://bimi.logo.test/vmc.pem"
+            ))
+        )
+    };
     vec![
         Zone::new("good.test", good),
+        Zone::new("tls.test", tls),
+        Zone::new("enforce.test", sts("@ MX 10 mx\nmx A 127.0.0.3\n")),
+        Zone::new("huge.test", sts("")),
+        Zone::new("redirect.test", sts("")),
+        Zone::new(
+            "slow.test",
+            "@ MX 10 mx\nmx A 127.0.0.8\nmta-sts A 127.0.0.8\n_mta-sts TXT \"v=STSv1; id=1\"\n",
+        ),
+        Zone::new("logo.test", logo("logo.svg")),
+        Zone::new("badlogo.test", logo("logo.png")),
         Zone::new("reports.test", reports),
         Zone::new("broken.test", broken),
         Zone::new("big.test", big),
@@ -137,15 +270,22 @@ fn zones() -> Vec<Zone> {
     ]
 }
 
-fn check(knot: &Knot, domains: &[&str], selectors: &[&str]) -> (Option<i32>, Vec<Value>) {
+fn check(lab: &Lab, domains: &[&str], selectors: &[&str]) -> (Option<i32>, Vec<Value>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
     command
         .arg("check")
         .arg("--json")
         .args(domains)
         .env_remove("DMARCFLOW_CONFIG")
-        .env("DMARCFLOW_ENRICH_NAMESERVERS", knot.address().to_string())
-        .args(["--timeout-ms", "2000"]);
+        .env(
+            "DMARCFLOW_ENRICH_NAMESERVERS",
+            lab.knot.address().to_string(),
+        )
+        .args(["--timeout-ms", "2000"])
+        .args(["--https-port", &lab.nginx.port().to_string()])
+        .args(["--smtp-port", &lab.mx.port().to_string()])
+        .arg("--ca-file")
+        .arg(lab.ca_file.path());
     for s in selectors {
         command.args(["--selector", s]);
     }
@@ -176,10 +316,10 @@ fn codes(posture: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn a_domain_with_every_record_right() {
-    let Some(knot) = Knot::start(&zones()) else {
+    let Some(lab) = Lab::start() else {
         return;
     };
-    let (status, postures) = check(&knot, &["good.test"], &["s2048"]);
+    let (status, postures) = check(&lab, &["good.test"], &["s2048"]);
     let p = &postures[0];
     assert_eq!(status, Some(0), "{p:#}");
     assert_eq!(p["domain"], "good.test");
@@ -193,21 +333,22 @@ fn a_domain_with_every_record_right() {
     assert_eq!(p["tlsrpt"]["rua"][0], "mailto:tls@good.test");
     assert_eq!(p["mx"][0]["host"], "mx1.good.test");
     assert_eq!(p["mx"][1]["preference"], 20);
-    assert_eq!(
-        codes(p),
-        [
-            ("mta_sts.missing".to_owned(), "info".to_owned()),
-            ("bimi.missing".to_owned(), "info".to_owned())
-        ]
-    );
+    assert_eq!(p["mta_sts"]["mode"], "enforce");
+    assert_eq!(p["mta_sts"]["id"], "20261205");
+    for mx in [&p["mx"][0], &p["mx"][1]] {
+        assert_eq!(mx["tls"]["address"], "127.0.0.2");
+        assert_eq!(mx["tls"]["starttls"], true);
+        assert_eq!(mx["tls"]["certificate"]["valid"], true, "{mx:#}");
+    }
+    assert_eq!(codes(p), [("bimi.missing".to_owned(), "info".to_owned())]);
 }
 
 #[test]
 fn spf_trees_at_nine_ten_and_eleven_lookups() {
-    let Some(knot) = Knot::start(&zones()) else {
+    let Some(lab) = Lab::start() else {
         return;
     };
-    let (status, postures) = check(&knot, &["spf9.test", "spf10.test", "spf11.test"], &[]);
+    let (status, postures) = check(&lab, &["spf9.test", "spf10.test", "spf11.test"], &[]);
     let lookups: Vec<&Value> = postures.iter().map(|p| &p["spf"]["lookups"]).collect();
     assert_eq!(lookups, [9, 10, 11]);
     let limit = |p: &Value| codes(p).iter().any(|(c, _)| c == "spf.lookup_limit");
@@ -220,12 +361,12 @@ fn spf_trees_at_nine_ten_and_eleven_lookups() {
 
 #[test]
 fn broken_records_each_give_their_finding_in_bounded_time() {
-    let Some(knot) = Knot::start(&zones()) else {
+    let Some(lab) = Lab::start() else {
         return;
     };
     let started = Instant::now();
     let (status, postures) = check(
-        &knot,
+        &lab,
         &["broken.test", "big.test", "empty.test"],
         &["k1024", "old", "gone"],
     );
@@ -280,4 +421,110 @@ fn broken_records_each_give_their_finding_in_bounded_time() {
     let empty = codes(&postures[2]);
     assert!(empty.iter().any(|(c, _)| c == "dmarc.missing"), "{empty:?}");
     assert!(empty.iter().any(|(c, _)| c == "spf.missing"), "{empty:?}");
+}
+
+fn found(posture: &Value) -> Vec<String> {
+    codes(posture)
+        .into_iter()
+        .map(|(c, s)| format!("{s} {c}"))
+        .collect()
+}
+
+fn has(posture: &Value, expected: &str) {
+    let found = found(posture);
+    assert!(
+        found.iter().any(|f| f == expected),
+        "{expected} not in {found:#?}"
+    );
+}
+
+#[test]
+fn mx_hosts_starttls_and_certificates() {
+    let Some(lab) = Lab::start() else {
+        return;
+    };
+    let (status, postures) = check(&lab, &["tls.test", "enforce.test"], &[]);
+    let tls = &postures[0];
+    let mx = |i: usize| &tls["mx"][i]["tls"];
+    assert_eq!(mx(0)["certificate"]["valid"], true, "{tls:#}");
+    assert_eq!(mx(1)["certificate"]["problem"], "expired");
+    assert_eq!(
+        mx(2)["certificate"]["problem"],
+        "not valid for mx3.tls.test"
+    );
+    assert_eq!(mx(3)["starttls"], false);
+    assert_eq!(mx(4)["certificate"]["valid"], true);
+    assert_eq!(mx(5)["starttls"], Value::Null);
+    // Under a testing policy, what senders would fail on is a warning.
+    for expected in [
+        "warning mx.certificate_invalid",
+        "warning mx.starttls_missing",
+        "warning mx.certificate_expiring",
+        "info mx.unreachable",
+    ] {
+        has(tls, expected);
+    }
+    let invalid = found(tls)
+        .iter()
+        .filter(|f| f.ends_with("mx.certificate_invalid"))
+        .count();
+    assert_eq!(invalid, 2);
+    // Under enforce, senders refuse the expired host: critical.
+    has(&postures[1], "critical mx.certificate_invalid");
+    assert_eq!(status, Some(2));
+}
+
+#[test]
+fn hostile_web_and_smtp_servers_end_in_findings_in_bounded_time() {
+    let Some(lab) = Lab::start() else {
+        return;
+    };
+    let started = Instant::now();
+    let (_, postures) = check(
+        &lab,
+        &[
+            "huge.test",
+            "redirect.test",
+            "slow.test",
+            "logo.test",
+            "badlogo.test",
+        ],
+        &[],
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let message = |p: &Value, code: &str| {
+        p["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["code"] == code))
+            .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no {code} in {p:#}"))
+    };
+    let huge = message(&postures[0], "mta_sts.policy_unreachable");
+    assert!(huge.contains("over 65536 bytes"), "{huge}");
+    let redirect = message(&postures[1], "mta_sts.policy_invalid");
+    assert!(
+        redirect.contains("HTTP status 301") && redirect.contains("mta-sts.good.test"),
+        "{redirect}"
+    );
+    let slow = &postures[2];
+    assert!(
+        message(slow, "mta_sts.policy_unreachable").contains("within"),
+        "{slow:#}"
+    );
+    assert!(
+        message(slow, "mx.unreachable").contains("within"),
+        "{slow:#}"
+    );
+    let logo = &postures[3];
+    assert_eq!(logo["bimi"]["logo_bytes"], LOGO.len());
+    assert!(
+        found(logo).iter().all(|f| !f.contains("bimi.logo")),
+        "{logo:#}"
+    );
+    let bad = message(&postures[4], "bimi.logo_invalid");
+    assert!(
+        bad.contains("served as \"image/png\"") && bad.contains("not text"),
+        "{bad}"
+    );
 }

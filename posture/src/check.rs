@@ -16,6 +16,7 @@ use crate::mta_sts::{self, MtaSts};
 use crate::mx::{self, Mx};
 use crate::score;
 use crate::spf::{self, Spf};
+use crate::starttls::{self, Smtp};
 use crate::tlsrpt::{self, TlsRpt};
 
 /// What the report data says about the domain, when the store has any
@@ -55,10 +56,18 @@ impl Posture {
     }
 }
 
+/// What a check reaches beyond the DNS: policy and logo fetches, and the
+/// MX hosts' port 25 (None skips those probes, as where port 25 is
+/// blocked).
+pub struct Clients {
+    pub https: Https,
+    pub smtp: Option<Smtp>,
+}
+
 /// Checks one domain; `selectors` are the DKIM selectors to look at.
 pub async fn check(
     dns: &impl Dns,
-    https: &Https,
+    clients: &Clients,
     domain: &str,
     selectors: &[(String, SelectorSource)],
 ) -> Posture {
@@ -101,7 +110,32 @@ pub async fn check(
     posture.dmarc = dmarc::check(dns, &domain, &mut findings).await;
     posture.spf = spf::check(dns, &domain, &mut findings).await;
     posture.dkim = dkim::check(dns, &domain, selectors, &mut findings).await;
-    posture.mta_sts = mta_sts::check(dns, https, &domain, &posture.mx, &mut findings).await;
+    posture.mta_sts =
+        mta_sts::check(dns, &clients.https, &domain, &posture.mx, &mut findings).await;
+    if let Some(smtp) = &clients.smtp {
+        let probes = posture
+            .mx
+            .iter()
+            .filter(|m| !m.host.is_empty())
+            .take(starttls::MAX_HOSTS)
+            .map(|m| smtp.probe(dns, &m.host));
+        let seen = futures_util::future::join_all(probes).await;
+        for (mx, tls) in posture
+            .mx
+            .iter_mut()
+            .filter(|m| !m.host.is_empty())
+            .zip(seen)
+        {
+            mx.tls = Some(tls);
+        }
+        let now = i64::try_from(posture.checked_at).unwrap_or(i64::MAX);
+        starttls::findings(
+            &posture.mx,
+            posture.mta_sts.mode.as_deref(),
+            now,
+            &mut findings,
+        );
+    }
     posture.tlsrpt = tlsrpt::check(dns, &domain, &mut findings).await;
     if posture.mta_sts.record.is_some() {
         // With MTA-STS, TLS reports are how its failures are seen.
@@ -109,7 +143,7 @@ pub async fn check(
             f.severity = Severity::Warning;
         }
     }
-    posture.bimi = bimi::check(dns, &domain, &posture.dmarc, &mut findings).await;
+    posture.bimi = bimi::check(dns, &clients.https, &domain, &posture.dmarc, &mut findings).await;
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     posture.score = score::score(&findings);
     posture.grade = score::grade(posture.score, &findings);
@@ -120,12 +154,12 @@ pub async fn check(
 /// Checks `domains` with at most `concurrency` at once, in their order.
 pub async fn check_all<'a, D: Dns>(
     dns: &'a D,
-    https: &'a Https,
+    clients: &'a Clients,
     domains: &'a [(String, Vec<(String, SelectorSource)>)],
     concurrency: usize,
 ) -> Vec<Posture> {
     futures_util::stream::iter(domains)
-        .map(|(domain, selectors)| check(dns, https, domain, selectors))
+        .map(|(domain, selectors)| check(dns, clients, domain, selectors))
         .buffered(concurrency.max(1))
         .collect()
         .await

@@ -11,6 +11,7 @@
 use base64::Engine;
 use serde::Serialize;
 
+use crate::der::element;
 use crate::dns::{Dns, Lookup};
 use crate::finding::{Finding, Severity};
 use crate::tags::Tags;
@@ -216,25 +217,6 @@ pub fn rsa_bits(der: &[u8]) -> Option<usize> {
         &modulus[start..]
     };
     Some(n.len() * 8 - n[0].leading_zeros() as usize)
-}
-
-/// One DER element: (tag, contents, what follows).
-fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let length = rest[..count]
-            .iter()
-            .fold(0usize, |n, b| (n << 8) | usize::from(*b));
-        (length, &rest[count..])
-    };
-    (rest.len() >= length).then(|| (tag, &rest[..length], &rest[length..]))
 }
 
 #[cfg(test)]

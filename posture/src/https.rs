@@ -17,15 +17,10 @@ use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
 use crate::dns::{Dns, Lookup};
+use crate::trust::TrustError;
 
 /// RFC 8461 3.3 advises senders to cap policies at 64 KiB.
 pub const MAX_BODY: usize = 64 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum HttpsError {
-    #[error("the CA file: {0}")]
-    CaFile(String),
-}
 
 /// Why a fetch gave no body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,33 +57,17 @@ pub struct Https {
 }
 
 impl Https {
-    /// Trusting the web PKI and the certificates of `extra_ca_pem`, if any;
-    /// `port` is 443 but for tests.
+    /// Trusting `roots` ([`crate::trust::roots`]); `port` is 443 but for
+    /// tests.
     pub fn new(
-        extra_ca_pem: Option<&[u8]>,
+        roots: Arc<RootCertStore>,
         timeout: Duration,
         port: u16,
-    ) -> Result<Self, HttpsError> {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(pem) = extra_ca_pem {
-            let mut reader = pem;
-            let mut added = 0;
-            for cert in rustls_pemfile::certs(&mut reader) {
-                let cert = cert.map_err(|e| HttpsError::CaFile(e.to_string()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| HttpsError::CaFile(e.to_string()))?;
-                added += 1;
-            }
-            if added == 0 {
-                return Err(HttpsError::CaFile("no certificate in it".into()));
-            }
-        }
+    ) -> Result<Self, TrustError> {
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| HttpsError::CaFile(e.to_string()))?
+            .map_err(|e| TrustError::Tls(e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(Self {

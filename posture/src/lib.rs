@@ -7,13 +7,15 @@
 //!
 //! One module per record kind, as mail-auth has them; the DNS behind a
 //! trait ([`dns::Dns`]: hickory's resolver in production, an in-memory
-//! zone in unit tests) and HTTPS through [`https::Https`], both bounded in
-//! time and size: a check of a hostile domain ends, with findings, in
+//! zone in unit tests), HTTPS through [`https::Https`] and each MX host's
+//! STARTTLS through [`starttls::Smtp`], all bounded in time and size: a check of a hostile domain ends, with findings, in
 //! bounded time and memory. `dmarcflow check` prints it; the reports add
 //! what the store knows (DKIM selectors in use, the enforcement verdict).
 
 pub mod bimi;
 pub mod check;
+pub mod date;
+mod der;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
@@ -23,12 +25,16 @@ pub mod mta_sts;
 pub mod mx;
 pub mod score;
 pub mod spf;
+pub mod starttls;
+pub mod svg;
 mod tags;
 pub mod text;
 pub mod tlsrpt;
+pub mod trust;
 
-pub use check::{check, check_all, FromReports, Posture};
+pub use check::{check, check_all, Clients, FromReports, Posture};
 pub use dkim::SelectorSource;
 pub use dns::{Dns, HickoryDns};
 pub use finding::{Finding, Severity};
 pub use https::Https;
+pub use starttls::Smtp;

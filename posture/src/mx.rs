@@ -5,18 +5,26 @@ use serde::Serialize;
 
 use crate::dns::{Dns, Lookup};
 use crate::finding::Finding;
+use crate::starttls::MxTls;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mx {
     pub preference: u16,
     pub host: String,
+    /// What the host showed on port 25 ([`crate::starttls`]), when probed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<MxTls>,
 }
 
 pub async fn check(dns: &impl Dns, domain: &str, findings: &mut Vec<Finding>) -> Vec<Mx> {
     let mut hosts: Vec<Mx> = match dns.mx(domain).await {
         Lookup::Found(found) => found
             .into_iter()
-            .map(|(preference, host)| Mx { preference, host })
+            .map(|(preference, host)| Mx {
+                preference,
+                host,
+                tls: None,
+            })
             .collect(),
         Lookup::Absent => {
             findings.push(Finding::info(

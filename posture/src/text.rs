@@ -114,25 +114,34 @@ pub fn render(p: &Posture) -> String {
         ),
     };
     let _ = writeln!(out, "  BIMI     {bimi}");
-    let mx: Vec<String> =
-        p.mx.iter()
-            .map(|m| {
-                format!(
-                    "{} {}",
-                    m.preference,
-                    if m.host.is_empty() { "." } else { &m.host }
-                )
-            })
-            .collect();
-    let _ = writeln!(
-        out,
-        "  MX       {}",
-        if mx.is_empty() {
-            "none".to_owned()
-        } else {
-            mx.join(", ")
-        }
-    );
+    if p.mx.is_empty() {
+        let _ = writeln!(out, "  MX       none");
+    }
+    for (i, m) in p.mx.iter().enumerate() {
+        let host = if m.host.is_empty() { "." } else { &m.host };
+        let tls = match &m.tls {
+            None => String::new(),
+            Some(t) => match (t.starttls, &t.certificate) {
+                (None, _) => format!(": not reached ({})", t.error.as_deref().unwrap_or("")),
+                (Some(false), _) => ": no STARTTLS".to_owned(),
+                (Some(true), None) => format!(
+                    ": STARTTLS, handshake failed ({})",
+                    t.error.as_deref().unwrap_or("")
+                ),
+                (Some(true), Some(c)) => format!(
+                    ": STARTTLS {}, certificate {}{}",
+                    t.tls_version.as_deref().unwrap_or("TLS"),
+                    c.problem.as_deref().unwrap_or("valid"),
+                    c.expires
+                        .as_deref()
+                        .map(|e| format!(" (not after {e})"))
+                        .unwrap_or_default()
+                ),
+            },
+        };
+        let label = if i == 0 { "MX" } else { "" };
+        let _ = writeln!(out, "  {label:<8} {} {host}{tls}", m.preference);
+    }
     if let Some(e) = &p.enforcement {
         let next = e
             .next_step

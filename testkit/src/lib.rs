@@ -13,6 +13,8 @@
 //!   failure under CI, when one is missing);
 //! - [`knot`]: an authoritative DNS server serving the zones a test writes;
 //! - `dkim` (feature `dkim`): keys from seeds and signed mail;
+//! - `pki`, `nginx`, `mx_hosts` (feature `pki`): a test CA and the web
+//!   and SMTP servers that present its certificates (posture checks);
 //! - `sources` (feature `sources`): a recording bus, TLS and a loopback
 //!   listener for the network sources' tests.
 //!
@@ -26,6 +28,12 @@ pub mod dkim;
 pub mod fixtures;
 pub mod generator;
 pub mod knot;
+#[cfg(feature = "pki")]
+pub mod mx_hosts;
+#[cfg(feature = "pki")]
+pub mod nginx;
+#[cfg(feature = "pki")]
+pub mod pki;
 pub mod ports;
 pub mod reports;
 pub mod services;
