@@ -97,6 +97,24 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
             );
         }
     }
+    // The posture watch's queries (the examples' month).
+    let since = 1_698_796_800; // 2023-11-01
+    for (name, sql) in [
+        (
+            "watch domains",
+            dmarcflow_watch::reports::domains_sql(Backend::ClickHouse, since),
+        ),
+        (
+            "watch selectors",
+            dmarcflow_watch::reports::selectors_sql(Backend::ClickHouse, since),
+        ),
+        (
+            "watch history",
+            dmarcflow_watch::history::latest_sql(Backend::ClickHouse, 2),
+        ),
+    ] {
+        out.push(json!({"kind": "report", "name": name, "sql": sql}));
+    }
     for line in out {
         println!("{line}");
     }

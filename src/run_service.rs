@@ -37,6 +37,12 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
         // [alerts] interval_minutes: the rules on a schedule, until stopped.
         let alerts =
             crate::alerts_cmd::schedule(config, crate::shutdown::stopped(stop.subscribe()));
+        // [posture]: every domain re-checked on its schedule, until stopped.
+        let posture =
+            crate::check_cmd::schedule(config, crate::shutdown::stopped(stop.subscribe()));
+        let schedules = async {
+            tokio::join!(alerts, posture);
+        };
         let services = async {
             let mut store = Store::open(&config.store).await?;
             let outcome = match &config.kafka {
@@ -110,7 +116,7 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
             let _ = stop.send(true);
             outcome
         };
-        let (outcome, ()) = tokio::join!(services, alerts);
+        let (outcome, ()) = tokio::join!(services, schedules);
         outcome
     })
 }

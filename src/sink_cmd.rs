@@ -47,11 +47,14 @@ pub fn run(
             None => None,
         };
         let mut service = SinkService::new(kafka)?.with_enricher(enricher);
-        // [alerts] interval_minutes: the rules on a schedule beside the sink.
-        let (stop_alerts, alerts_stopped) = tokio::sync::oneshot::channel::<()>();
-        let alerts = crate::alerts_cmd::schedule(config, async {
-            let _ = alerts_stopped.await;
-        });
+        // [alerts] interval_minutes and [posture] interval_hours: the rules
+        // and the posture watch on their schedules beside the sink.
+        let (stop_schedules, stopped) = tokio::sync::watch::channel(false);
+        let alerts = crate::alerts_cmd::schedule(config, crate::shutdown::stopped(stopped.clone()));
+        let posture = crate::check_cmd::schedule(config, crate::shutdown::stopped(stopped));
+        let schedules = async {
+            tokio::join!(alerts, posture);
+        };
         let sink = async {
             let summary = service
                 .run(
@@ -61,10 +64,10 @@ pub fn run(
                     crate::shutdown::signalled(),
                 )
                 .await;
-            let _ = stop_alerts.send(());
+            let _ = stop_schedules.send(true);
             summary
         };
-        let (summary, ()) = tokio::join!(sink, alerts);
+        let (summary, ()) = tokio::join!(sink, schedules);
         anyhow::Ok(summary?)
     })?;
     eprintln!(

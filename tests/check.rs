@@ -178,7 +178,8 @@ fn spf_chain(origin: &str, n: usize) -> Zone {
     Zone::new(origin, records)
 }
 
-fn zones() -> Vec<Zone> {
+/// good.test: every record right, its DMARC policy `policy`.
+fn good(policy: &str) -> Zone {
     let good = format!(
         "@ MX 10 mx1.good.test.\n\
          @ MX 20 mx2.good.test.\n\
@@ -194,10 +195,16 @@ fn zones() -> Vec<Zone> {
         txt("v=STSv1; id=20261205"),
         txt("v=spf1 ip4:192.0.2.1 include:_spf.good.test -all"),
         txt("v=spf1 a:mx1.good.test mx:good.test -all"),
-        txt("v=DMARC1; p=reject; rua=mailto:dmarc@good.test,mailto:agg@reports.test"),
+        txt(&format!(
+            "v=DMARC1; p={policy}; rua=mailto:dmarc@good.test,mailto:agg@reports.test"
+        )),
         txt(&format!("v=DKIM1; k=rsa; p={}", rsa_key(2048))),
         txt("v=TLSRPTv1; rua=mailto:tls@good.test"),
     );
+    Zone::new("good.test", good)
+}
+
+fn zones() -> Vec<Zone> {
     let reports = format!("good.test._report._dmarc {}\n", txt("v=DMARC1"));
     let broken = format!(
         "@ MX 10 mx.broken.test.\n\
@@ -249,7 +256,7 @@ fn zones() -> Vec<Zone> {
         )
     };
     vec![
-        Zone::new("good.test", good),
+        good("reject"),
         Zone::new("tls.test", tls),
         Zone::new("enforce.test", sts("@ MX 10 mx\nmx A 127.0.0.3\n")),
         Zone::new("huge.test", sts("")),
@@ -526,5 +533,216 @@ fn hostile_web_and_smtp_servers_end_in_findings_in_bounded_time() {
     assert!(
         bad.contains("served as \"image/png\"") && bad.contains("not text"),
         "{bad}"
+    );
+}
+
+/// `dmarcflow query SQL` in `dir` (its config and store): the rows.
+fn query(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(["--config", "posture.toml", "query", sql])
+        .current_dir(dir)
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+/// The webhook bodies a command posts, until it exits.
+fn webhook_bodies(hook: &TcpListener, mut command: std::process::Child) -> Vec<Value> {
+    use std::io::{Read, Write};
+    hook.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
+    let mut bodies = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match hook.accept() {
+            Ok((mut stream, _)) => {
+                stream
+                    .set_nonblocking(false)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&data).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.strip_prefix("Content-Length: ")
+                                    .or(l.strip_prefix("content-length: "))
+                            })
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            bodies.push(serde_json::from_str(body).unwrap_or_default());
+                            break;
+                        }
+                    }
+                }
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+            }
+            Err(_) => {
+                if command.try_wait().ok().flatten().is_some() {
+                    return bodies;
+                }
+                assert!(Instant::now() < deadline, "the command does not end");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// `[posture]` inside `dmarcflow run`: every configured domain re-checked
+/// on the schedule and stored; the owner edits a record; the next round
+/// stores the new text; `dmarcflow alerts` then tells, on the webhook, the
+/// record's old and new text, the score's fall and the MX certificates near
+/// or past expiry.
+#[test]
+fn the_run_service_watches_domains_and_alerts_on_changes() {
+    let Some(mut lab) = Lab::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let hook = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}/alerts",
+        hook.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    std::fs::write(
+        dir.path().join("posture.toml"),
+        format!(
+            "[posture]\ninterval_hours = 0.0005\ndomains = [\"good.test\", \"tls.test\"]\n\
+             timeout_ms = 2000\nca_file = \"{}\"\n\n\
+             [alerts]\n\n[[alerts.webhook]]\nurl = \"{url}\"\n",
+            lab.ca_file.path().display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let service = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(["--config", "posture.toml", "run"])
+        .current_dir(dir.path())
+        .env("DMARCFLOW_HTTP_LISTEN", "127.0.0.1:0")
+        .env(
+            "DMARCFLOW_ENRICH_NAMESERVERS",
+            lab.knot.address().to_string(),
+        )
+        .env(
+            "DMARCFLOW_POSTURE_TEST_HTTPS_PORT",
+            lab.nginx.port().to_string(),
+        )
+        .env(
+            "DMARCFLOW_POSTURE_TEST_SMTP_PORT",
+            lab.mx.port().to_string(),
+        )
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .env_remove("DMARCFLOW_KAFKA_BROKERS")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(
+            std::fs::File::create(dir.path().join("service.log")).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let log = || std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
+    let dmarc_of_good = || {
+        query(
+            dir.path(),
+            "SELECT dmarc_record, score FROM domain_checks WHERE domain = 'good.test' ORDER BY checked_at",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while dmarc_of_good().is_empty() {
+        assert!(Instant::now() < deadline, "no check stored: {}", log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let first = dmarc_of_good();
+    assert!(first[0][0].contains("p=reject"), "{first:?}");
+    assert_eq!(first[0][1], "100");
+    // The owner steps back to monitoring only.
+    lab.knot.replace_zone(&good("none"));
+    while !dmarc_of_good().iter().any(|r| r[0].contains("p=none")) {
+        assert!(
+            Instant::now() < deadline,
+            "the change never stored: {:?}\n{}",
+            dmarc_of_good(),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = Command::new("kill").arg(service.id().to_string()).status();
+    let mut service = service;
+    let status = service.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    let tls = query(
+        dir.path(),
+        "SELECT mx_tls FROM domain_checks WHERE domain = 'tls.test' ORDER BY checked_at DESC LIMIT 1",
+    );
+    // One line per MX host (the query prints the cell's lines as rows).
+    assert!(
+        tls.iter().any(|r| r[..2] == ["mx4.tls.test", "no"]),
+        "{tls:?}"
+    );
+    assert!(
+        tls.iter()
+            .any(|r| r[..3] == ["mx2.tls.test", "yes", "expired"]),
+        "{tls:?}"
+    );
+
+    let alerts = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        .args(["--config", "posture.toml", "alerts"])
+        .current_dir(dir.path())
+        .env_remove("DMARCFLOW_CONFIG")
+        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bodies = webhook_bodies(&hook, alerts);
+    let told = |rule: &str, domain: &str, text: &str| {
+        bodies.iter().any(|b| {
+            b["rule"] == rule
+                && b["domain"] == domain
+                && b["message"].as_str().is_some_and(|m| m.contains(text))
+        })
+    };
+    assert!(
+        told(
+            "record_changed",
+            "good.test",
+            "_dmarc.good.test (DMARC) changed: \"v=DMARC1; p=reject; rua=mailto:dmarc@good.test,mailto:agg@reports.test\" -> \"v=DMARC1; p=none; rua=mailto:dmarc@good.test,mailto:agg@reports.test\""
+        ),
+        "{bodies:#?}"
+    );
+    assert!(
+        told("score_dropped", "good.test", "dropped from 100 (A)"),
+        "{bodies:#?}"
+    );
+    assert!(
+        told(
+            "mx_certificate_expiring",
+            "tls.test",
+            "mx5.tls.test's certificate"
+        ),
+        "{bodies:#?}"
+    );
+    assert!(
+        told(
+            "mx_certificate_expiring",
+            "tls.test",
+            "mx2.tls.test's certificate (an MX host of tls.test) expired on"
+        ),
+        "{bodies:#?}"
     );
 }

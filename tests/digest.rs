@@ -10,6 +10,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use dmarcflow_testkit::knot::{Knot, Zone};
+
 /// Runs the binary on the embedded store; its stdout, once it succeeded.
 fn dmarcflow(dir: &Path, args: &[&str]) -> String {
     let (ok, out, err) = common::embedded(dir, args);
@@ -30,10 +32,46 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The stored examples, their alerts, and both reports in `dir`.
-fn reports(dir: &Path) {
+/// example.com as Knot serves it for the posture check: DMARC as the
+/// examples' reports published it, an SPF record ending in `?all`.
+fn example_zone() -> Zone {
+    Zone::new(
+        "example.com",
+        "@ TXT \"v=spf1 ip4:192.0.2.0/24 ?all\"\n\
+         _dmarc TXT \"v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@example.com\"\n",
+    )
+}
+
+/// The stored examples, their alerts, a posture check of example.com
+/// (against Knot), and both reports in `dir`.
+fn reports(dir: &Path) -> bool {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     dmarcflow(dir, &["run", &examples.display().to_string()]);
+    // Without knotd (outside CI): no posture section to look for.
+    let knot = Knot::start(&[example_zone()]);
+    if let Some(knot) = &knot {
+        std::fs::write(
+            dir.join("posture.toml"),
+            format!("[enrich]\nnameservers = [\"{}\"]\n", knot.address()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Exit status 2 (sp=none below p=reject is no critical finding; a
+        // missing DKIM key the reports show in use is a warning): 0.
+        let (ok, _, stderr) = common::embedded(
+            dir,
+            &[
+                "--config",
+                "posture.toml",
+                "check",
+                "example.com",
+                "--save",
+                "--skip-starttls",
+                "--timeout-ms",
+                "2000",
+            ],
+        );
+        assert!(ok, "{stderr}");
+    }
     std::fs::write(dir.join("alerts.toml"), "[alerts]\nwindow_days = 3\n")
         .unwrap_or_else(|e| panic!("{e}"));
     dmarcflow(
@@ -58,13 +96,19 @@ fn reports(dir: &Path) {
             ],
         );
     }
+    knot.is_some()
 }
 
 /// What every rendering must show: the path to enforcement first (the
 /// verdict and the largest blocker with its fix), the totals of the
 /// examples (75,937 messages, 63,460 passing, 83.6%), the top failing
 /// source, the TLS failure types and an alert of the period.
-fn assert_contents(text: &str, what: &str) {
+fn assert_contents(text: &str, what: &str, posture: bool) {
+    let posture: &[&str] = if posture {
+        &["Domain posture", "spf.all_neutral"]
+    } else {
+        &[]
+    };
     for expected in [
         "DMARC report for example.com",
         "Enforcement: not ready for the next step (published: p=reject; sp=none; pct=100)",
@@ -79,7 +123,10 @@ fn assert_contents(text: &str, what: &str) {
         "certificate-expired",
         "starttls-not-supported",
         "new TLS failure for example.com: certificate-expired (9 sessions)",
-    ] {
+    ]
+    .iter()
+    .chain(posture)
+    {
         assert!(
             text.contains(expected),
             "{what} lacks {expected:?}:\n{text}"
@@ -94,10 +141,10 @@ fn the_pdf_report_as_poppler_renders_it() {
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    reports(dir.path());
+    let posture = reports(dir.path());
     let pdf = dir.path().join("report.pdf").display().to_string();
     let text = run("pdftotext", &["-layout", &pdf, "-"]);
-    assert_contents(&text, "the PDF");
+    assert_contents(&text, "the PDF", posture);
     // The pages as pictures: every page a PNG of an A4 page's proportions,
     // none blank (text on each; the first one full: over 5 kB of picture).
     let prefix = dir.path().join("page").display().to_string();
@@ -134,7 +181,7 @@ fn the_html_report_as_chromium_renders_it() {
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    reports(dir.path());
+    let posture = reports(dir.path());
     let html = dir.path().join("report.html");
     let raw = std::fs::read_to_string(&html).unwrap_or_default();
     // Self-contained: no script, no stylesheet or image to fetch.
@@ -160,7 +207,7 @@ fn the_html_report_as_chromium_renders_it() {
         .filter_map(|part| part.split_once('>').map(|(_, t)| t))
         .collect::<Vec<_>>()
         .join(" ");
-    assert_contents(&text, "the HTML");
+    assert_contents(&text, "the HTML", posture);
     assert!(
         dom.contains("<svg") && dom.contains("<polyline"),
         "the chart"

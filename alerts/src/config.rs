@@ -75,6 +75,18 @@ pub struct Thresholds {
     pub approved_sender_failing: u64,
     /// The domain became ready for its next policy step (1: on; told once).
     pub domain_ready: u64,
+    /// A published record's text changed between two posture checks (1: on).
+    pub record_changed: u64,
+    /// The posture score fell by at least this many points.
+    pub score_drop_points: u64,
+    /// SPF over its 10-lookup limit (1: on).
+    pub spf_lookup_limit: u64,
+    /// The MTA-STS policy unreachable or invalid (1: on).
+    pub mta_sts_policy_failing: u64,
+    /// An MX host's certificate within this many days of its expiry.
+    pub mx_certificate_days: u64,
+    /// A DKIM key the reports show signing no longer published (1: on).
+    pub dkim_key_disappeared: u64,
 }
 
 impl Default for Thresholds {
@@ -91,6 +103,12 @@ impl Default for Thresholds {
             failure_reports: 1,
             approved_sender_failing: 1,
             domain_ready: 1,
+            record_changed: 1,
+            score_drop_points: 1,
+            spf_lookup_limit: 1,
+            mta_sts_policy_failing: 1,
+            mx_certificate_days: 14,
+            dkim_key_disappeared: 1,
         }
     }
 }

@@ -6,7 +6,11 @@
 //!   source sending as the domain, the DMARC pass rate falling below its
 //!   trailing baseline, a failing source's volume (spoofing in progress),
 //!   TLS-RPT failure sessions and result types not seen before, the
-//!   domain's published policy changing, failure reports arriving;
+//!   domain's published policy changing, failure reports arriving; and,
+//!   from the posture watch's stored checks (`posture`): a published record
+//!   changed, the score fell, SPF over its lookup limit, the MTA-STS
+//!   policy failing, an MX certificate near its expiry, a DKIM key in use
+//!   gone;
 //! - [`state`]: what fired, kept in the store (`alert_state`) so a
 //!   condition fires once, resolves when it clears and survives restarts;
 //! - [`notify`]: what a round tells: a generic JSON webhook per alert,
@@ -20,6 +24,7 @@ pub mod email;
 mod enforcement;
 pub mod evaluate;
 pub mod notify;
+mod posture;
 pub mod rules;
 pub mod state;
 pub mod webhook;

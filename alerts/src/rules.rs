@@ -32,10 +32,22 @@ pub enum Rule {
     ApprovedSenderFailing,
     /// The domain became ready for its next policy step.
     DomainReady,
+    /// A record the domain publishes changed (`dmarcflow_watch`).
+    RecordChanged,
+    /// The domain's posture score fell.
+    ScoreDropped,
+    /// SPF over its 10-lookup limit.
+    SpfLookupLimit,
+    /// The MTA-STS policy unreachable or invalid.
+    MtaStsPolicyFailing,
+    /// An MX host's certificate expiring soon (or expired).
+    MxCertificateExpiring,
+    /// A DKIM key the reports show in use no longer published.
+    DkimKeyDisappeared,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 16] = [
         Rule::NewSource,
         Rule::NewSender,
         Rule::PassRateDrop,
@@ -46,6 +58,12 @@ impl Rule {
         Rule::FailureReports,
         Rule::ApprovedSenderFailing,
         Rule::DomainReady,
+        Rule::RecordChanged,
+        Rule::ScoreDropped,
+        Rule::SpfLookupLimit,
+        Rule::MtaStsPolicyFailing,
+        Rule::MxCertificateExpiring,
+        Rule::DkimKeyDisappeared,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,13 +78,23 @@ impl Rule {
             Rule::FailureReports => "failure_reports",
             Rule::ApprovedSenderFailing => "approved_sender_failing",
             Rule::DomainReady => "domain_ready",
+            Rule::RecordChanged => "record_changed",
+            Rule::ScoreDropped => "score_dropped",
+            Rule::SpfLookupLimit => "spf_lookup_limit",
+            Rule::MtaStsPolicyFailing => "mta_sts_policy_failing",
+            Rule::MxCertificateExpiring => "mx_certificate_expiring",
+            Rule::DkimKeyDisappeared => "dkim_key_disappeared",
         }
     }
 
     /// Whether the end of a condition is worth a message: not a domain
-    /// that stopped being ready (it was told once; the report says why).
+    /// that stopped being ready (it was told once; the report says why),
+    /// nor the end of a one-off change (a record's text, the score).
     pub fn notify_resolution(self) -> bool {
-        self != Rule::DomainReady
+        !matches!(
+            self,
+            Rule::DomainReady | Rule::RecordChanged | Rule::ScoreDropped
+        )
     }
 
     pub fn parse(name: &str) -> Option<Rule> {
@@ -226,6 +254,7 @@ pub async fn conditions(
     }
     crate::enforcement::name_new_sources(store, config, period, &mut out).await?;
     out.extend(crate::enforcement::conditions(store, config, period).await?);
+    out.extend(crate::posture::conditions(store, config, period).await?);
     Ok(out)
 }
 
@@ -378,7 +407,15 @@ fn judge(rule: Rule, table: &Table, config: &AlertsConfig, period: &Period) -> V
                     )
                 })
             }
-            Rule::PolicyChange | Rule::ApprovedSenderFailing | Rule::DomainReady => None,
+            Rule::PolicyChange
+            | Rule::ApprovedSenderFailing
+            | Rule::DomainReady
+            | Rule::RecordChanged
+            | Rule::ScoreDropped
+            | Rule::SpfLookupLimit
+            | Rule::MtaStsPolicyFailing
+            | Rule::MxCertificateExpiring
+            | Rule::DkimKeyDisappeared => None,
         };
         out.extend(found);
     }

@@ -31,6 +31,8 @@ pub struct Digest {
     /// Who sends as the domain and its readiness for the next policy step
     /// (None only in digests built without a store).
     pub enforcement: Option<Assessment>,
+    /// The domain's newest posture check (None: never checked).
+    pub posture: Option<crate::posture::PostureSection>,
 }
 
 impl Digest {
@@ -124,6 +126,11 @@ pub async fn gather(store: &Store, scope: &Scope, owner: Owner<'_>) -> Result<Di
         enforcement: Some(
             dmarcflow_enforce::assess(store, scope, owner.enforcement, owner.catalogue).await?,
         ),
+        posture: dmarcflow_watch::history::newest_of(store, domain)
+            .await
+            .map_err(|dmarcflow_watch::WatchError::Store(e)| e)?
+            .as_ref()
+            .map(crate::posture::section),
     })
 }
 

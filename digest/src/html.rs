@@ -69,6 +69,17 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} .summary span 
     if let Some(a) = &d.enforcement {
         out.push_str(&enforcement(a));
     }
+    if let Some(p) = &d.posture {
+        out.push_str("<h2>Domain posture</h2>\n");
+        out.push_str(&format!("<p>{}</p>\n", escape(&p.summary)));
+        out.push_str(&table(
+            &p.findings,
+            "Nothing to fix: no critical finding, no warning.",
+        ));
+        if let Some(more) = &p.more {
+            out.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(more)));
+        }
+    }
     out.push_str("<h2>Volume and pass rate per day</h2>\n");
     out.push_str(&svg(&chart(&d.days)));
     out.push_str("\n<p class=\"legend\"><i style=\"background:#3a9d5d\"></i>passing DMARC<i style=\"background:#d64541\"></i>failing<i style=\"background:#1f4e9c;height:0.2em\"></i>pass rate</p>\n");

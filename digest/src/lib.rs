@@ -5,6 +5,8 @@
 //! - [`gather`]: the numbers, from the daily tables (volume and DMARC pass
 //!   rate per day, per result, per source, the top failing sources, TLS-RPT
 //!   sessions by result) and the alerts of the period;
+//! - [`posture`]: the domain's newest posture check (score, grade, what
+//!   to fix), when the watch or `check --save` stored one;
 //! - [`chart`]: volume and pass rate over the days as SVG, and as the
 //!   shapes the PDF draws;
 //! - [`html`]: one self-contained file (inline CSS and SVG, no external
@@ -18,6 +20,7 @@ pub mod chart;
 mod gather;
 pub mod html;
 pub mod pdf;
+pub mod posture;
 pub mod schedule;
 
 pub use gather::{gather, Day, Digest, Owner};

@@ -241,6 +241,32 @@ pub fn render(d: &Digest) -> Vec<u8> {
         pages.heading("Who sends as the domain");
         pages.table(&text::senders(a), "No senders in the period.");
     }
+    if let Some(p) = &d.posture {
+        pages.heading("Domain posture");
+        pages.paragraph(REGULAR, 9.0, 110, &p.summary);
+        // Paragraphs, not a table: a finding is a sentence, longer than a
+        // table cell holds.
+        if p.findings.rows.is_empty() {
+            pages.line(
+                REGULAR,
+                9.0,
+                "Nothing to fix: no critical finding, no warning.",
+            );
+        }
+        for row in &p.findings.rows {
+            if let [severity, code, finding] = row.as_slice() {
+                pages.paragraph(
+                    REGULAR,
+                    9.0,
+                    110,
+                    &format!("- {severity} {code}: {finding}"),
+                );
+            }
+        }
+        if let Some(more) = &p.more {
+            pages.line(REGULAR, 9.0, more);
+        }
+    }
     pages.heading("Volume and pass rate per day");
     pages.chart(d);
     pages.heading("By result");

@@ -33,6 +33,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     9 => "0009_alert_state.sql",
     10 => "0010_sender_identification.sql",
     11 => "0011_sender_identification_current.sql",
+    12 => "0012_domain_checks.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -42,6 +43,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     3 => "0003_source_intelligence.sql",
     4 => "0004_alert_state.sql",
     5 => "0005_sender_identification.sql",
+    6 => "0006_domain_checks.sql",
 );
 
 impl Migration {

@@ -16,6 +16,7 @@ mod batch;
 mod enforcement;
 mod enrich;
 mod kafka;
+pub mod posture;
 mod reports;
 mod store;
 mod value;
@@ -48,6 +49,7 @@ pub struct FileConfig {
     pub alerts: Option<alerts::AlertsSection>,
     pub reports: Option<reports::ReportsSection>,
     pub enforcement: Option<enforcement::EnforcementSection>,
+    pub posture: Option<posture::PostureSection>,
     #[serde(default)]
     pub domains: BTreeMap<String, enforcement::DomainSection>,
 }
@@ -103,6 +105,8 @@ pub struct Config {
     /// The sender catalogue: the project's, with `[enrich] senders` over it
     /// (read once, for the reports and the alerts).
     pub catalogue: dmarcflow_senders::SenderMap,
+    /// None: no posture watch (`[posture]`).
+    pub posture: Option<posture::Posture>,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -178,6 +182,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let enrich = enrich::enrich(file.enrich, env)?;
     let alerts = alerts::alerts(file.alerts, env)?;
     let reports = reports::reports(file.reports)?;
+    let posture = posture::posture(file.posture, env)?;
     let enforcement = enforcement::enforcement(file.enforcement, file.domains, env)?;
     let catalogue = match enrich.as_ref().and_then(|e| e.senders.as_deref()) {
         Some(path) => dmarcflow_senders::SenderMap::with_user_file(path)?,
@@ -213,6 +218,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         reports,
         enforcement,
         catalogue,
+        posture,
     })
 }
 

@@ -11,7 +11,10 @@
 //!   prints it differently), quoting (ClickHouse escapes with a
 //!   backslash, SQLite doubles the quote);
 //! - upserts: SQLite replaces a row by its key, ClickHouse keeps every
-//!   version and a reader takes the newest (`argMax`).
+//!   version and a reader takes the newest (`argMax`);
+//! - arrays (ClickHouse `ARRAY JOIN`, SQLite `json_each` over JSON text)
+//!   and the newest rows per key (ClickHouse `LIMIT n BY`, SQLite a
+//!   window function).
 
 /// Which SQL dialect to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +139,49 @@ impl Backend {
         match self {
             Backend::ClickHouse => format!("argMax({column}, {version})"),
             Backend::Sqlite => column.to_owned(),
+        }
+    }
+
+    /// A subquery with one row per element of two parallel array columns
+    /// (`{a}_item`, `{b}_item`) of `table`'s rows matching `filter`, beside
+    /// the `kept` columns.
+    pub fn array_pairs(self, table: &str, kept: &[&str], a: &str, b: &str, filter: &str) -> String {
+        let kept = kept.join(", ");
+        match self {
+            Backend::ClickHouse => format!(
+                "SELECT {kept}, {a}_item, {b}_item FROM {table} \
+                 ARRAY JOIN {a} AS {a}_item, {b} AS {b}_item WHERE {filter}"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {kept}, ja.value AS {a}_item, jb.value AS {b}_item FROM {table}, \
+                 json_each({table}.{a}) AS ja, json_each({table}.{b}) AS jb \
+                 WHERE ja.key = jb.key AND {filter}"
+            ),
+        }
+    }
+
+    /// `columns` of the newest `n` rows (by `order`) of each `key` among
+    /// `table`'s rows matching `filter`, by key, newest first.
+    pub fn latest_per(
+        self,
+        table: &str,
+        columns: &str,
+        key: &str,
+        order: &str,
+        n: u32,
+        filter: &str,
+    ) -> String {
+        match self {
+            Backend::ClickHouse => format!(
+                "SELECT {columns} FROM {table} WHERE {filter} \
+                 ORDER BY {key}, {order} DESC LIMIT {n} BY {key}"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {columns} FROM (SELECT *, row_number() OVER \
+                 (PARTITION BY {key} ORDER BY {order} DESC) AS rank_in_key \
+                 FROM {table} WHERE {filter}) WHERE rank_in_key <= {n} \
+                 ORDER BY {key}, {order} DESC"
+            ),
         }
     }
 }

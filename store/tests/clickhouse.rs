@@ -304,7 +304,21 @@ async fn grafana_panels_run() {
         }
     }
     write_all(&sink, &reports).await;
-    let store = Store::ClickHouse(Box::new(sink));
+    let mut store = Store::ClickHouse(Box::new(sink));
+    // A domain posture check, as the watch stores one (the posture
+    // dashboard reads them).
+    store
+        .execute(
+            "INSERT INTO domain_checks (domain, checked_at, score, grade, critical, warnings, \
+             dmarc_record, dmarc_policy, spf_record, spf_lookups, spf_void_lookups, dkim, \
+             mta_sts_record, mta_sts_mode, mta_sts_policy, tlsrpt_record, bimi_record, mx, mx_tls, \
+             enforcement, findings, document) VALUES ('example.com', toDateTime(1704067200), 86, 'B', \
+             0, 2, 'v=DMARC1; p=none', 'none', 'v=spf1 -all', 0, 0, '', '', '', '', '', '', \
+             '10\\tmx.example.com', 'mx.example.com\\tyes\\tvalid\\t1735689600', 'not_ready', '[]', '{}')",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = store;
     let pick = |sql: &'static str| {
         let store = &store;
         async move {
@@ -322,6 +336,7 @@ async fn grafana_panels_run() {
         ("aggregate.json", pick("SELECT policy_domain FROM aggregate_by_source_daily GROUP BY policy_domain HAVING sum(dmarc_fail) > 0 ORDER BY sum(messages) DESC LIMIT 1").await),
         ("failure.json", pick("SELECT reported_domain FROM failure_reports GROUP BY reported_domain ORDER BY count() DESC LIMIT 1").await),
         ("tlsrpt.json", pick("SELECT policy_domain FROM tlsrpt_failures GROUP BY policy_domain ORDER BY count() DESC LIMIT 1").await),
+        ("posture.json", pick("SELECT domain FROM domain_checks LIMIT 1").await),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/dashboards");
     let mut panels = 0;

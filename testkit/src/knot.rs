@@ -73,6 +73,17 @@ impl Knot {
         }
     }
 
+    /// `zone`'s records replaced (a zone of the same origin served from
+    /// the start), the server restarted to serve them: what a domain owner
+    /// editing a record does, as the resolver sees it.
+    pub fn replace_zone(&mut self, zone: &Zone) {
+        let origin = &zone.origin;
+        let text = format!("$ORIGIN {origin}.\n{SOA}{}", zone.records);
+        let file = self.dir.path().join(format!("{origin}.zone"));
+        std::fs::write(&file, text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        self.restart();
+    }
+
     /// Stopped and started again on the same port with the same zones.
     pub fn restart(&mut self) {
         self.stop();

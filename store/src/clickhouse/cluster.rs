@@ -232,7 +232,8 @@ fn create_table(
 }
 
 /// The distributed table over a local one: a report's rows go to one shard
-/// (by report id), an alert's states too (by key); the daily tables, which
+/// (by report id), an alert's states too (by key), a domain's checks too
+/// (by domain); the daily tables, which
 /// have neither, anywhere.
 fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -> String {
     let local_name = local(name);
@@ -240,6 +241,8 @@ fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -
         "rand()"
     } else if name.starts_with("alert_state") {
         "cityHash64(key)"
+    } else if name.starts_with("domain_checks") {
+        "cityHash64(domain)"
     } else {
         "cityHash64(report_id)"
     };
