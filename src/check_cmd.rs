@@ -165,7 +165,8 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<bool> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let postures = runtime.block_on(async {
+    let started = std::time::Instant::now();
+    let (postures, queries) = runtime.block_on(async {
         let dns = resolver(config, reach.timeout, args.concurrency)?;
         let mut store = store_for(config, args).await?;
         let now = unix_now();
@@ -189,8 +190,13 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<bool> {
                 dmarcflow_watch::round::save(store, &postures).await?;
             }
         }
-        anyhow::Ok(postures)
+        anyhow::Ok((postures, dns.queries()))
     })?;
+    eprintln!(
+        "{} domains checked in {:.2} s, {queries} DNS queries",
+        postures.len(),
+        started.elapsed().as_secs_f64()
+    );
     let mut critical = false;
     for posture in &postures {
         critical |= posture.critical();

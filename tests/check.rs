@@ -536,6 +536,17 @@ fn hostile_web_and_smtp_servers_end_in_findings_in_bounded_time() {
     );
 }
 
+/// A child process killed when dropped, so a failing test leaves no
+/// service behind.
+struct Service(std::process::Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `dmarcflow query SQL` in `dir` (its config and store): the rows.
 fn query(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
     let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
@@ -629,7 +640,7 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let service = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let mut service = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
         .args(["--config", "posture.toml", "run"])
         .current_dir(dir.path())
         .env("DMARCFLOW_HTTP_LISTEN", "127.0.0.1:0")
@@ -654,6 +665,7 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
             std::fs::File::create(dir.path().join("service.log")).unwrap_or_else(|e| panic!("{e}")),
         )
         .spawn()
+        .map(Service)
         .unwrap_or_else(|e| panic!("{e}"));
     let log = || std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
     let dmarc_of_good = || {
@@ -681,9 +693,10 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = Command::new("kill").arg(service.id().to_string()).status();
-    let mut service = service;
-    let status = service.wait().unwrap_or_else(|e| panic!("{e}"));
+    let _ = Command::new("kill")
+        .arg(service.0.id().to_string())
+        .status();
+    let status = service.0.wait().unwrap_or_else(|e| panic!("{e}"));
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
     let tls = query(
         dir.path(),
