@@ -172,22 +172,41 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<bool> {
         let now = unix_now();
         let days = posture.map_or(30, |p| p.watch.report_days);
         let since = now - i64::from(days) * 86_400;
+        // What the store adds is a bonus to a check, unless it is to save:
+        // a store that fails a read (a file another process is migrating)
+        // leaves the check as it would be without one.
         let targets =
-            dmarcflow_watch::round::targets(store.as_ref(), &args.domains, &args.selectors, since)
-                .await?;
+            match dmarcflow_watch::round::targets(store.as_ref(), &args.domains, &args.selectors, since)
+                .await
+            {
+                Ok(targets) => targets,
+                Err(e) if !args.save => {
+                    tracing::warn!(error = %e, "check: the store could not be read; checking without it");
+                    store = None;
+                    dmarcflow_watch::round::targets(None, &args.domains, &args.selectors, since).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
         let mut postures = check_all(&dns, &clients, &targets, args.concurrency).await;
-        if let Some(store) = store.as_mut() {
-            dmarcflow_watch::round::add_enforcement(
-                store,
+        if let Some(s) = store.as_mut() {
+            let added = dmarcflow_watch::round::add_enforcement(
+                s,
                 &mut postures,
                 days,
                 now,
                 &config.enforcement,
                 &config.catalogue,
             )
-            .await?;
+            .await;
+            match added {
+                Ok(()) => {}
+                Err(e) if !args.save => {
+                    tracing::warn!(error = %e, "check: no enforcement verdict from the store")
+                }
+                Err(e) => return Err(e.into()),
+            }
             if args.save {
-                dmarcflow_watch::round::save(store, &postures).await?;
+                dmarcflow_watch::round::save(s, &postures).await?;
             }
         }
         anyhow::Ok((postures, dns.queries()))

@@ -48,8 +48,9 @@ print("| checkdmarc %s (one at a time) | %d | %.2f | %.0f | (not reported) | %.0
     version, len(theirs), cdm_s, len(theirs) / cdm_s if cdm_s else 0, rss("checkdmarc")))
 print()
 
-# SPF counts, where both give them.
-same = differ = 0
+# SPF counts, where both give them; over the limit, checkdmarc stops
+# counting at 11, so two counts over 10 agree.
+same = over = differ = 0
 differences = []
 for d in names:
     o, t = ours.get(d), theirs.get(d)
@@ -58,14 +59,26 @@ for d in names:
     spf = t.get("spf") or {}
     if "dns_lookups" not in spf:
         continue
-    pair = ((o["spf"]["lookups"], spf.get("dns_lookups")),
-            (o["spf"]["void_lookups"], spf.get("dns_void_lookups", 0)))
+    # Over a limit, checkdmarc stops counting and says the count in its
+    # error ("requires 11/10 maximum DNS lookups").
+    lookups, void = spf.get("dns_lookups"), spf.get("void_dns_lookups", 0)
+    error = str(spf.get("error") or "")
+    m = re.search(r"requires (\d+)/10 maximum DNS lookups", error)
+    if m:
+        lookups = int(m.group(1))
+    m = re.search(r"(\d+)/2 maximum void DNS lookups", error)
+    if m:
+        void = int(m.group(1))
+    pair = ((o["spf"]["lookups"], lookups), (o["spf"]["void_lookups"], void))
     if pair[0][0] == pair[0][1] and pair[1][0] == pair[1][1]:
         same += 1
+    elif pair[0][0] > 10 and (pair[0][1] or 0) > 10 and pair[1][0] == pair[1][1]:
+        over += 1
     else:
         differ += 1
         differences.append((d, variants[d], pair))
-print("SPF lookup and void lookup counts: %d domains the same, %d different" % (same, differ))
+print("SPF lookup and void lookup counts (where checkdmarc gives them): %d domains the same, "
+      "%d both over the limit of 10, %d different" % (same, over, differ))
 for d, v, pair in differences[:10]:
     print("  %s (%s): dmarcflow %s lookups, %s void; checkdmarc %s, %s" % (
         d, v, pair[0][0], pair[1][0], pair[0][1], pair[1][1]))
@@ -110,10 +123,27 @@ for d, v, kind, problem in unmatched:
         continue
     seen.add(key)
     print("  not matched: %s (%s) %s: %s" % (d, v, kind, problem[:160]))
+# What checkdmarc reports that dmarcflow does not check.
+others = Counter()
+for t in theirs.values():
+    if t.get("dnssec") is False:
+        others["dnssec: not signed"] += 1
+    for kind in ("ns", "soa"):
+        section = t.get(kind) or {}
+        if isinstance(section, dict):
+            for w in section.get("warnings") or []:
+                others["%s: %s" % (kind, str(w)[:60])] += 1
+            if section.get("error"):
+                others["%s: %s" % (kind, str(section["error"])[:60])] += 1
+if others:
+    print()
+    print("checkdmarc reports dmarcflow does not check (not mail records):")
+    for k, v in others.most_common(8):
+        print("  %s: %d domains" % (k, v))
 # What dmarcflow finds that checkdmarc does not check at all.
 extra = Counter(f["code"] for o in ours.values() for f in o["findings"]
-                if f["code"].split(".")[0] in ("dkim",))
+                if f["code"].split(".")[0] in ("dkim",) or f["code"] in ("spf.ptr", "spf.all_pass"))
 if extra:
     print()
-    print("dmarcflow findings checkdmarc makes no check for: " +
+    print("dmarcflow findings without a checkdmarc counterpart on these zones: " +
           ", ".join("%s %d" % kv for kv in sorted(extra.items())))

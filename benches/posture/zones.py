@@ -100,7 +100,10 @@ def main():
     zones = os.path.join(out, "zones")
     os.makedirs(zones, exist_ok=True)
     names = ["d%04d.test" % i for i in range(count)]
-    files = {"provider.test": provider()}
+    # The reverse zone of the MX hosts' addresses: served (so a missing PTR
+    # is an NXDOMAIN, as on the Internet) and empty but for the provider's
+    # outbound host.
+    files = {"provider.test": provider(), "2.0.192.in-addr.arpa": "5 PTR out.provider.test.\n"}
     for i, name in enumerate(names):
         files[name] = domain(name, VARIANTS[i % len(VARIANTS)])
     config = ["server:", "    listen: %s@%s" % (address, port), "    rundir: %s" % out,

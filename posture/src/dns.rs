@@ -52,6 +52,26 @@ pub trait Dns: Sync {
     fn mx(&self, name: &str) -> impl Future<Output = Lookup<Vec<(u16, String)>>> + Send;
     /// A and AAAA addresses of `name`.
     fn addresses(&self, name: &str) -> impl Future<Output = Lookup<Vec<IpAddr>>> + Send;
+    /// PTR names of `ip` (without the final dot).
+    fn ptr(&self, ip: IpAddr) -> impl Future<Output = Lookup<Vec<String>>> + Send;
+}
+
+/// The reverse-DNS name of an address (`4.3.2.1.in-addr.arpa`, nibbles
+/// under `ip6.arpa`).
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            let mut out = String::new();
+            for byte in v6.octets().iter().rev() {
+                out.push_str(&format!("{:x}.{:x}.", byte & 0xf, byte >> 4));
+            }
+            out + "ip6.arpa"
+        }
+    }
 }
 
 /// hickory's resolver, with a count of the queries sent (for the bench's
@@ -178,6 +198,30 @@ impl Dns for HickoryDns {
             (true, None) => Lookup::Absent,
         }
     }
+
+    async fn ptr(&self, ip: IpAddr) -> Lookup<Vec<String>> {
+        match self.lookup(&reverse_name(ip), RecordType::PTR).await {
+            Lookup::Found(records) => {
+                let names: Vec<String> = records
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::PTR(name) => {
+                            Some(name.0.to_ascii().trim_end_matches('.').to_owned())
+                        }
+                        _ => None,
+                    })
+                    .take(MAX_MX_RECORDS)
+                    .collect();
+                if names.is_empty() {
+                    Lookup::Absent
+                } else {
+                    Lookup::Found(names)
+                }
+            }
+            Lookup::Absent => Lookup::Absent,
+            Lookup::Failed(why) => Lookup::Failed(why),
+        }
+    }
 }
 
 /// An in-memory zone for unit tests: names to TXT, MX and address records;
@@ -188,6 +232,7 @@ pub struct FakeDns {
     pub txt: std::collections::HashMap<String, Vec<String>>,
     pub mx: std::collections::HashMap<String, Vec<(u16, String)>>,
     pub addresses: std::collections::HashMap<String, Vec<IpAddr>>,
+    pub ptr: std::collections::HashMap<IpAddr, Vec<String>>,
     pub queries: AtomicU64,
 }
 
@@ -238,6 +283,14 @@ impl Dns for FakeDns {
         self.queries.fetch_add(1, Ordering::Relaxed);
         self.addresses
             .get(name)
+            .cloned()
+            .map_or(Lookup::Absent, Lookup::Found)
+    }
+
+    async fn ptr(&self, ip: IpAddr) -> Lookup<Vec<String>> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.ptr
+            .get(&ip)
             .cloned()
             .map_or(Lookup::Absent, Lookup::Found)
     }

@@ -55,6 +55,10 @@ impl Dns for Zone {
     async fn addresses(&self, _: &str) -> Lookup<Vec<IpAddr>> {
         Lookup::Absent
     }
+
+    async fn ptr(&self, _: IpAddr) -> Lookup<Vec<String>> {
+        Lookup::Absent
+    }
 }
 
 const KEY: &str = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";

@@ -41,9 +41,11 @@ impl SqliteStore {
         // WAL lets `dmarcflow query` read while a run writes; FULL makes a
         // committed batch survive power loss (a batch is acknowledged only
         // once committed).
+        // The busy timeout first: switching a new file to WAL takes a lock
+        // another process opening it may hold.
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         migrate(&mut conn)?;
         Ok(Self { conn })
     }
