@@ -212,13 +212,16 @@ fn zones() -> Vec<Zone> {
          loop {}\n\
          a1 CNAME a2\n\
          a2 CNAME a1\n\
+         c1 CNAME c2\n\
+         c2 CNAME c3\n\
+         c3 TXT \"v=spf1 ip4:192.0.2.9 -all\"\n\
          _dmarc {}\n\
          _dmarc {}\n\
          k1024._domainkey {}\n\
          old._domainkey {}\n\
          _smtp._tls {}\n\
          default._bimi {}\n",
-        txt("v=spf1 a:gone1.broken.test a:gone2.broken.test mx:gone3.broken.test include:loop.broken.test include:a1.broken.test ptr ?all"),
+        txt("v=spf1 a:gone1.broken.test a:gone2.broken.test mx:gone3.broken.test include:loop.broken.test include:a1.broken.test include:c1.broken.test ptr ?all"),
         txt("v=spf1 include:broken.test -all"),
         txt("v=DMARC1; p=none"),
         txt("v=DMARC1; p=reject"),
@@ -423,6 +426,20 @@ fn broken_records_each_give_their_finding_in_bounded_time() {
     }
     // Three names that do not exist, and the CNAME loop (no records).
     assert_eq!(broken["spf"]["void_lookups"], 4);
+    // A chain of CNAMEs is followed to the record at its end: the include
+    // through it is a plain lookup (no note), not a void or missing one.
+    let chained = broken["spf"]["tree"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|n| n["term"] == "include:c1.broken.test")
+        .unwrap_or_else(|| panic!("{:#}", broken["spf"]));
+    assert_eq!(chained["note"], Value::Null, "{chained:#}");
+    assert!(
+        !broken["findings"].to_string().contains("c1.broken.test"),
+        "{:#}",
+        broken["findings"]
+    );
     assert_eq!(broken["dkim"][0]["bits"], 1024);
     assert_eq!(broken["dkim"][1]["revoked"], true);
     assert!(
