@@ -92,7 +92,11 @@ impl Reach {
 }
 
 /// The resolver checks go through (inside a runtime).
-fn resolver(config: &Config, timeout: Duration, concurrency: usize) -> Result<HickoryDns> {
+pub(crate) fn resolver(
+    config: &Config,
+    timeout: Duration,
+    concurrency: usize,
+) -> Result<HickoryDns> {
     let mut nameservers = config
         .enrich
         .as_ref()

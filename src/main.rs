@@ -8,6 +8,7 @@ mod config;
 mod enrichment;
 mod ingest_cmd;
 mod metrics_endpoint;
+mod mta_sts_cmd;
 mod parse_cmd;
 mod report_writer;
 mod reports_cmd;
@@ -84,6 +85,9 @@ enum Command {
     /// TLS-RPT, BIMI, MX) and score them; exit status 2 when any finding is
     /// critical.
     Check(CheckArgs),
+    /// Hosted MTA-STS ([mta_sts]): the records to publish, the mode.
+    #[command(subcommand, name = "mta-sts")]
+    MtaSts(mta_sts_cmd::MtaStsCommand),
     /// Run one SQL query against the store; tab-separated output.
     Query {
         /// The SQL.
@@ -174,6 +178,9 @@ fn main() -> ExitCode {
         Command::Check(args) => config::load(cli.config.as_deref())
             .and_then(|c| check_cmd::run(&c, &args))
             .map(|critical| if critical { CRITICAL_FINDINGS } else { 0 }),
+        Command::MtaSts(command) => config::load(cli.config.as_deref())
+            .and_then(|c| mta_sts_cmd::run(&c, &command))
+            .map(|()| 0),
         Command::Query { sql } => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::query(&c, &sql))
             .map(|_| 0),

@@ -60,11 +60,30 @@ pub async fn run<P: Publish>(
         eprintln!("{kind} listening on {}", listener.local_addr()?);
         listeners.spawn(dmarcflow_ingest::smtp::serve(listener, shared));
     }
+    // [mta_sts]: the HTTPS listener serves the hosted policies, kept on
+    // what to serve by a task of their own.
+    let mut hosting = None;
+    let pages = match (&config.http, &config.mta_sts) {
+        (Some(_), Some(_)) => {
+            let pages = Arc::new(dmarcflow_ingest::http::pages::Pages::default());
+            hosting = Some(crate::mta_sts_cmd::policies(config, pages.clone())?);
+            Some(pages)
+        }
+        _ => None,
+    };
+    // It runs beside the listeners (never ends by itself) until they stop.
+    let hosting = async move {
+        match hosting {
+            Some(task) => task.await,
+            None => std::future::pending().await,
+        }
+    };
     if let Some(http) = &config.http {
         let shared = Arc::new(
             dmarcflow_ingest::http::Shared::new(
                 dmarcflow_ingest::http::HttpConfig {
                     limits: http_limits,
+                    pages: pages.clone(),
                     ..http.config.clone()
                 },
                 publisher("http")?,
@@ -110,6 +129,7 @@ pub async fn run<P: Publish>(
             Err(e) => Err(anyhow::Error::from(e).context("a listener panicked")),
         },
         () = crate::shutdown::stopped(stop) => Ok(()),
+        () = hosting => Err(anyhow::anyhow!("the MTA-STS policies stopped being served")),
     };
     listeners.abort_all();
     while listeners.join_next().await.is_some() {}

@@ -15,6 +15,8 @@
 //!   reservation per open connection); past them, [`Refuser`] tells the
 //!   client in its protocol's words (SMTP 421, HTTP 503) from a bounded
 //!   pool of refusals, and closes.
+//! - [`certificates::SniCertificates`] chooses a certificate by the name
+//!   a client asks for (one listener, several hosts), swappable at run time.
 //! - [`tls::handshake`] bounds a TLS handshake in time, and
 //!   [`RequestClock`] bounds a request/response connection's idle time
 //!   and header read (the protocols bound their own reads beyond that).
@@ -31,6 +33,7 @@
 mod accept;
 mod bind;
 pub mod budget;
+pub mod certificates;
 mod gate;
 mod limits;
 pub mod open_files;

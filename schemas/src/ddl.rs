@@ -34,6 +34,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     10 => "0010_sender_identification.sql",
     11 => "0011_sender_identification_current.sql",
     12 => "0012_domain_checks.sql",
+    13 => "0013_mta_sts_modes.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -44,6 +45,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     4 => "0004_alert_state.sql",
     5 => "0005_sender_identification.sql",
     6 => "0006_domain_checks.sql",
+    7 => "0007_mta_sts_modes.sql",
 );
 
 impl Migration {

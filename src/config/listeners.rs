@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use dmarcflow_ingest::http::HttpConfig;
 use dmarcflow_ingest::smtp::{tls_from_pem, SmtpConfig, SmtpTimeouts};
+use dmarcflow_listen::certificates::{certified_key, SniCertificates};
 use dmarcflow_listen::Limits;
 
 use super::value::{number, seconds};
@@ -96,6 +97,8 @@ pub struct Http {
     pub listen: String,
     pub config: HttpConfig,
     pub caps: Caps,
+    /// The listener's own certificate and key files, if TLS.
+    pub tls_files: Option<(PathBuf, PathBuf)>,
 }
 
 /// The SMTP/LMTP listener: where, and how.
@@ -114,6 +117,17 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(n) = section.max_body_bytes {
         config.max_body_bytes = n;
     }
+    let tls_files = match (
+        env("DMARCFLOW_HTTP_TLS_CERT")
+            .map(PathBuf::from)
+            .or(section.tls_cert.clone()),
+        env("DMARCFLOW_HTTP_TLS_KEY")
+            .map(PathBuf::from)
+            .or(section.tls_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        _ => None,
+    };
     config.tls = tls(env, "http", section.tls_cert, section.tls_key)?;
     let defaults = HttpConfig::default();
     let var = |key: &str| format!("DMARCFLOW_HTTP_{key}");
@@ -153,7 +167,36 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
         listen,
         config,
         caps,
+        tls_files,
     }))
+}
+
+/// The HTTPS listener serving hosted MTA-STS: its certificate chosen by the
+/// name the client asks for, each `[[mta_sts.certificate]]` for its names,
+/// the listener's own for any other (`listen::certificates`).
+pub fn serve_hosted_certificates(http: &mut Http, hosted: &super::mta_sts::MtaSts) -> Result<()> {
+    if hosted.certificates.is_empty() {
+        return Ok(());
+    }
+    let default = match &http.tls_files {
+        Some((cert, key)) => Some(
+            certified_key(cert, key)
+                .with_context(|| format!("loading {} and {}", cert.display(), key.display()))?,
+        ),
+        None => {
+            bail!("[mta_sts] certificates need HTTPS on the listener: [http] tls_cert and tls_key")
+        }
+    };
+    let names = std::sync::Arc::new(SniCertificates::new(default));
+    for (hosts, cert, key) in &hosted.certificates {
+        let certified = certified_key(cert, key)
+            .with_context(|| format!("loading {} and {}", cert.display(), key.display()))?;
+        for host in hosts {
+            names.set(host, certified.clone());
+        }
+    }
+    http.config.tls = Some(names.server_config()?);
+    Ok(())
 }
 
 /// A TLS configuration from a certificate and key given together (or neither).

@@ -16,6 +16,7 @@ mod batch;
 mod enforcement;
 mod enrich;
 mod kafka;
+pub mod mta_sts;
 pub mod posture;
 mod reports;
 mod store;
@@ -50,6 +51,7 @@ pub struct FileConfig {
     pub reports: Option<reports::ReportsSection>,
     pub enforcement: Option<enforcement::EnforcementSection>,
     pub posture: Option<posture::PostureSection>,
+    pub mta_sts: Option<mta_sts::MtaStsSection>,
     #[serde(default)]
     pub domains: BTreeMap<String, enforcement::DomainSection>,
 }
@@ -107,6 +109,8 @@ pub struct Config {
     pub catalogue: dmarcflow_senders::SenderMap,
     /// None: no posture watch (`[posture]`).
     pub posture: Option<posture::Posture>,
+    /// None: no hosted MTA-STS (`[mta_sts]`).
+    pub mta_sts: Option<mta_sts::MtaSts>,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -183,6 +187,11 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let alerts = alerts::alerts(file.alerts, env)?;
     let reports = reports::reports(file.reports)?;
     let posture = posture::posture(file.posture, env)?;
+    let mta_sts = mta_sts::mta_sts(file.mta_sts, env)?;
+    let mut http = http;
+    if let (Some(http), Some(hosted)) = (http.as_mut(), mta_sts.as_ref()) {
+        listeners::serve_hosted_certificates(http, hosted)?;
+    }
     let enforcement = enforcement::enforcement(file.enforcement, file.domains, env)?;
     let catalogue = match enrich.as_ref().and_then(|e| e.senders.as_deref()) {
         Some(path) => dmarcflow_senders::SenderMap::with_user_file(path)?,
@@ -219,6 +228,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         enforcement,
         catalogue,
         posture,
+        mta_sts,
     })
 }
 

@@ -13,8 +13,9 @@
 //!   failure under CI, when one is missing);
 //! - [`knot`]: an authoritative DNS server serving the zones a test writes;
 //! - `dkim` (feature `dkim`): keys from seeds and signed mail;
-//! - `pki`, `nginx`, `mx_hosts` (feature `pki`): a test CA and the web
-//!   and SMTP servers that present its certificates (posture checks);
+//! - `pki`, `nginx`, `mx_hosts`, `unbound` (feature `pki`): a test CA, the
+//!   web and SMTP servers that present its certificates, and a recursive
+//!   resolver in front of the test zones (posture, hosted MTA-STS);
 //! - `sources` (feature `sources`): a recording bus, TLS and a loopback
 //!   listener for the network sources' tests.
 //!
@@ -39,6 +40,8 @@ pub mod reports;
 pub mod services;
 #[cfg(feature = "sources")]
 pub mod sources;
+#[cfg(feature = "pki")]
+pub mod unbound;
 
 pub use generator::{
     email, write_report, write_report_salted, Attachment, Generator, Profile, Rng,

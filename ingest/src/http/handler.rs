@@ -1,4 +1,5 @@
-//! One TLS-RPT POST: checked, parsed, published, answered.
+//! One request: a TLS-RPT POST checked, parsed, published, answered; a GET
+//! (or HEAD) answered from the hosted pages.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -31,10 +32,50 @@ pub async fn handle<P: Publish>(
     peer: &str,
     shared: &Arc<Shared<P>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return Ok(page(&request, shared.config.pages.as_deref()));
+    }
     Ok(match respond(request, peer, shared).await {
         Ok(text) => answer(StatusCode::OK, &text),
         Err((status, text)) => answer(status, &text),
     })
+}
+
+/// A hosted page by the request's host (the Host header, or the absolute
+/// URI's) and path; 404 naming nothing otherwise.
+fn page(request: &Request<Incoming>, pages: Option<&super::pages::Pages>) -> Response<Full<Bytes>> {
+    let host = request
+        .uri()
+        .host()
+        .map(str::to_owned)
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let Some(found) = pages.and_then(|p| p.get(&host, request.uri().path())) else {
+        return answer(StatusCode::NOT_FOUND, "not found");
+    };
+    let body = if request.method() == Method::HEAD {
+        Bytes::new()
+    } else {
+        found.body.clone()
+    };
+    let mut response = Response::new(Full::new(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(found.content_type),
+    );
+    if request.method() == Method::HEAD {
+        response.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            header::HeaderValue::from(found.body.len()),
+        );
+    }
+    response
 }
 
 fn answer(status: StatusCode, text: &str) -> Response<Full<Bytes>> {

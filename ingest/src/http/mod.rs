@@ -1,5 +1,6 @@
 //! The HTTPS endpoint for SMTP TLS reports (RFC 8460 section 3): a POST of
-//! `application/tlsrpt+gzip` or `application/tlsrpt+json`. `handler` reads
+//! `application/tlsrpt+gzip` or `application/tlsrpt+json`; and a GET of a
+//! hosted page ([`pages`]: MTA-STS policies), 404 for anything else. `handler` reads
 //! one request (size limit, content type, a minimum body rate) and answers
 //! 200 only once the report (or the dead letter saying why it is none) is
 //! on the bus; `serve` accepts through `dmarcflow-listen` (caps, 503 past
@@ -8,6 +9,7 @@
 //! and the keep-alive idle time.
 
 mod handler;
+pub mod pages;
 
 #[cfg(test)]
 mod tests;
@@ -60,6 +62,8 @@ pub struct HttpConfig {
     /// gives a body 20 s, then one more second per 500 bytes.
     pub min_body_rate: u64,
     pub body_grace: Duration,
+    /// What GET serves (hosted MTA-STS policies); None: every GET is 404.
+    pub pages: Option<Arc<pages::Pages>>,
 }
 
 impl Default for HttpConfig {
@@ -76,6 +80,7 @@ impl Default for HttpConfig {
             },
             min_body_rate: 500,
             body_grace: Duration::from_secs(20),
+            pages: None,
         }
     }
 }

@@ -241,7 +241,7 @@ fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -
         "rand()"
     } else if name.starts_with("alert_state") {
         "cityHash64(key)"
-    } else if name.starts_with("domain_checks") {
+    } else if name.starts_with("domain_checks") || name.starts_with("mta_sts_modes") {
         "cityHash64(domain)"
     } else {
         "cityHash64(report_id)"

@@ -1,0 +1,206 @@
+//! `dmarcflow mta-sts records [DOMAIN]` and `dmarcflow mta-sts set DOMAIN
+//! --mode MODE [--force]`: hosted MTA-STS (`[mta_sts]`,
+//! `dmarcflow_hosted`) from the command line; and the task that keeps the
+//! HTTPS listener's pages on the policies to serve ([`policies`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use dmarcflow_hosted::mta_sts::served::{self, Served};
+use dmarcflow_hosted::mta_sts::{modes, policy_host, records, Mode, POLICY_PATH};
+use dmarcflow_ingest::http::pages::{Page, Pages};
+use dmarcflow_store::{Store, StoreConfig};
+
+use crate::config::Config;
+
+#[derive(clap::Subcommand)]
+pub enum MtaStsCommand {
+    /// Print the records a hosted domain publishes (each configured
+    /// domain, or DOMAIN): its policy host, `_mta-sts` with the served
+    /// policy's id, `_smtp._tls`.
+    Records { domain: Option<String> },
+    /// Change a hosted domain's mode (none, testing, enforce); the
+    /// listener serves it within `[mta_sts] refresh_secs`. Enforce is
+    /// refused while an MX host is outside the policy's patterns, unless
+    /// forced.
+    Set {
+        domain: String,
+        #[arg(long)]
+        mode: String,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn hosted(config: &Config) -> Result<&crate::config::mta_sts::MtaSts> {
+    config
+        .mta_sts
+        .as_ref()
+        .context("no [mta_sts] in the configuration: nothing is hosted")
+}
+
+/// The stored modes, when the store exists (a SQLite file is not created
+/// to print records).
+async fn stored_modes(config: &Config) -> Result<BTreeMap<String, Mode>> {
+    if let StoreConfig::Sqlite { path } = &config.store {
+        if !path.exists() {
+            return Ok(BTreeMap::new());
+        }
+    }
+    let store = Store::open(&config.store).await?;
+    Ok(modes::load(&store).await?)
+}
+
+pub fn run(config: &Config, command: &MtaStsCommand) -> Result<()> {
+    let hosted = hosted(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let dns = crate::check_cmd::resolver(config, LOOKUP_TIMEOUT, 4)?;
+        match command {
+            MtaStsCommand::Records { domain } => {
+                let modes = stored_modes(config).await?;
+                let served =
+                    served::compute(&hosted.config, &modes, &dns, &BTreeMap::new()).await;
+                let wanted: Vec<&String> = match domain {
+                    Some(d) => {
+                        let d = d.trim_end_matches('.').to_ascii_lowercase();
+                        match hosted.config.domains.get_key_value(&d) {
+                            Some((key, _)) => vec![key],
+                            None => bail!("{d} is not a hosted domain ([mta_sts.domains])"),
+                        }
+                    }
+                    None => hosted.config.domains.keys().collect(),
+                };
+                for d in wanted {
+                    match served.get(d) {
+                        Some(s) => {
+                            println!(
+                                "; {d}: mode {}, mx {}, max_age {} (policy id {})",
+                                s.policy.mode,
+                                s.policy.mx.join(" "),
+                                s.policy.max_age,
+                                s.policy.id()
+                            );
+                            for line in records::records(s, &hosted.config) {
+                                println!("{line}");
+                            }
+                        }
+                        None => println!(
+                            "; {d}: no policy yet: its MX hosts could not be looked up (configure mx patterns, or check its MX records)"
+                        ),
+                    }
+                }
+                Ok(())
+            }
+            MtaStsCommand::Set {
+                domain,
+                mode,
+                force,
+            } => {
+                let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+                let Some(configured) = hosted.config.domains.get(&domain) else {
+                    bail!("{domain} is not a hosted domain ([mta_sts.domains])");
+                };
+                let Some(mode) = Mode::parse(mode) else {
+                    bail!("--mode {mode:?}: none, testing or enforce");
+                };
+                if mode == Mode::Enforce && !force {
+                    let hosts = served::mx_hosts(&dns, &domain).await.map_err(|why| {
+                        anyhow::anyhow!("refused: {domain}'s MX hosts could not be looked up to check the policy covers them ({why}); --force to enforce anyway")
+                    })?;
+                    let patterns = if configured.mx.is_empty() {
+                        hosts.clone()
+                    } else {
+                        configured.mx.clone()
+                    };
+                    let policy = dmarcflow_hosted::mta_sts::Policy {
+                        mode,
+                        mx: patterns,
+                        max_age: configured.max_age,
+                    };
+                    let uncovered = policy.uncovered(&hosts);
+                    if hosts.is_empty() {
+                        bail!("refused: {domain} has no MX hosts; --force to enforce anyway");
+                    }
+                    if !uncovered.is_empty() {
+                        bail!(
+                            "refused: the policy's mx patterns ({}) do not cover the MX host{} {}: senders enforcing it would not deliver there; add the pattern{} or --force",
+                            policy.mx.join(", "),
+                            if uncovered.len() == 1 { "" } else { "s" },
+                            uncovered.join(", "),
+                            if uncovered.len() == 1 { "" } else { "s" },
+                        );
+                    }
+                }
+                let mut store = Store::open(&config.store).await?;
+                let version = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as u64);
+                modes::set(&mut store, &domain, mode, version).await?;
+                eprintln!("{domain}: mode {mode}");
+                Ok(())
+            }
+        }
+    })
+}
+
+/// Keeps `pages` on the policies to serve until dropped: computed at once,
+/// then every `[mta_sts] refresh_secs` (the stored modes read again, the MX
+/// hosts looked up again through a resolver whose cache follows their TTLs).
+pub fn policies(
+    config: &Config,
+    pages: Arc<Pages>,
+) -> Result<impl std::future::Future<Output = ()> + 'static> {
+    let hosted = hosted(config)?.config.clone();
+    let store_config = config.store.clone();
+    let dns = crate::check_cmd::resolver(config, LOOKUP_TIMEOUT, 4)?;
+    Ok(async move {
+        let mut store: Option<Store> = None;
+        let mut serving: BTreeMap<String, Served> = BTreeMap::new();
+        loop {
+            if store.is_none() {
+                match Store::open(&store_config).await {
+                    Ok(s) => store = Some(s),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mta-sts: the store is not reachable; configured modes served")
+                    }
+                }
+            }
+            let stored = match store.as_ref() {
+                Some(s) => match modes::load(s).await {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mta-sts: the stored modes could not be read; serving the last policies");
+                        tokio::time::sleep(hosted.refresh).await;
+                        continue;
+                    }
+                },
+                None => BTreeMap::new(),
+            };
+            let next = served::compute(&hosted, &stored, &dns, &serving).await;
+            for (domain, s) in &next {
+                if serving.get(domain).map(|p| p.policy.id()) != Some(s.policy.id()) {
+                    tracing::info!(%domain, mode = %s.policy.mode, id = %s.policy.id(), "mta-sts policy served");
+                }
+            }
+            pages.replace_all(next.values().map(|s| {
+                (
+                    policy_host(&s.domain),
+                    POLICY_PATH.to_owned(),
+                    Page {
+                        content_type: "text/plain",
+                        body: s.policy.text().into(),
+                    },
+                )
+            }));
+            serving = next;
+            tokio::time::sleep(hosted.refresh).await;
+        }
+    })
+}
