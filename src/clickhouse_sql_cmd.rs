@@ -87,6 +87,11 @@ pub fn run(paths: &[PathBuf]) -> Result<()> {
         for (name, sql) in dmarcflow_enforce::queries(Backend::ClickHouse, &scope) {
             out.push(json!({"kind": "report", "name": format!("{name} {domain}"), "sql": sql}));
         }
+        for (name, sql) in
+            dmarcflow_enforce::mta_sts::queries(Backend::ClickHouse, &scope, &scope.from)
+        {
+            out.push(json!({"kind": "report", "name": format!("{name} {domain}"), "sql": sql}));
+        }
     }
     // The alert rules over the examples' first day.
     let alerts = dmarcflow_alerts::AlertsConfig::default();

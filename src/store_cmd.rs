@@ -24,7 +24,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub to: Option<String>,
     /// The views, comma-separated: result, source, host, sender, network,
-    /// country, reporter (default: all of them, in that order).
+    /// country, reporter, tls-result, tls-source (default: all of them, in
+    /// that order).
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
     /// text (the path to enforcement, then the views as tables), json (the
@@ -112,16 +113,17 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
     }
     let views = views(&args.by)?;
     let rt = runtime()?;
-    let (assessment, mut tables) = rt.block_on(async {
+    let (assessment, sts, mut tables) = rt.block_on(async {
         let store = Store::open(&config.store).await?;
         let assessment =
             dmarcflow_enforce::assess(&store, &scope, &config.enforcement, catalogue).await?;
+        let sts = dmarcflow_enforce::mta_sts::assess(&store, &scope, &config.enforcement).await?;
         let backend = store.backend();
         let mut tables = Vec::new();
         for view in &views {
             tables.push(store.query(&view.sql(backend, &scope)).await?);
         }
-        Ok::<_, dmarcflow_store::StoreError>((assessment, tables))
+        Ok::<_, dmarcflow_store::StoreError>((assessment, sts, tables))
     })?;
     for (view, table) in views.iter().zip(tables.iter_mut()) {
         if *view == View::Sender {
@@ -132,6 +134,7 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
         "text" => {
             let mut out = format!("{} from {} to {}\n\n", scope.domain, scope.from, scope.to);
             out.push_str(&dmarcflow_enforce::text::text(&assessment));
+            out.push_str(&format!("\n{}\n", sts.summary()));
             for (view, table) in views.iter().zip(&tables) {
                 out.push_str(&format!("\nBy {}\n{}", view.name(), table.to_aligned()));
             }
@@ -151,6 +154,7 @@ pub fn report(config: &Config, args: &ReportArgs) -> Result<()> {
                 "from": scope.from,
                 "to": scope.to,
                 "enforcement": assessment,
+                "mta_sts": sts,
                 "by": by,
             });
             emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))
@@ -168,7 +172,7 @@ fn views(by: &[String]) -> Result<Vec<View>> {
         .map(|name| {
             View::parse(name.trim()).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--by {name}: not a view (result, source, host, sender, network, country, reporter)"
+                    "--by {name}: not a view (result, source, host, sender, network, country, reporter, tls-result, tls-source)"
                 )
             })
         })

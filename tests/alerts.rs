@@ -63,10 +63,19 @@ of 4,371 messages from 2023-11-19 to 2023-11-21, enforcing would have lost 4 (0.
 blocked 4,272 (97.74%) unauthorised"),
         "{out}"
     );
-    assert!(stderr.contains("6 transitions, 6 firing"), "{stderr}");
+    // The examples' TLS reports quote an enforce policy, and failures:
+    // senders refused delivery, per MX host and result.
+    for (result, sessions) in [("certificate-expired", 9), ("starttls-not-supported", 3)] {
+        let line = format!(
+            "firing\tmta_sts_enforce_failures\texample.com enforces MTA-STS and senders refused delivery: \
+             mx1.example.com: {result} seen by 1 sender since 2023-11-20 ({sessions} sessions)"
+        );
+        assert!(lines.contains(&line.as_str()), "{line}\n{out}");
+    }
+    assert!(stderr.contains("8 transitions, 8 firing"), "{stderr}");
     let (ok, out, stderr) = round(dir.path());
     assert!(ok && out.is_empty(), "{out}{stderr}");
-    assert!(stderr.contains("0 transitions, 6 firing"), "{stderr}");
+    assert!(stderr.contains("0 transitions, 8 firing"), "{stderr}");
     // Without [alerts]: an error that says so.
     let (ok, _, stderr) = dmarcflow(dir.path(), &["alerts"]);
     assert!(!ok && stderr.contains("no [alerts]"), "{stderr}");

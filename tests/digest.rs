@@ -122,6 +122,9 @@ fn assert_contents(text: &str, what: &str, posture: bool) {
         "4252",
         "certificate-expired",
         "starttls-not-supported",
+        "mx1.example.com",
+        "198.51.100.25",
+        "MTA-STS: enforced (no TLS reports since 2023-12-18)",
         "new TLS failure for example.com: certificate-expired (9 sessions)",
     ]
     .iter()

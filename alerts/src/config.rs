@@ -87,6 +87,10 @@ pub struct Thresholds {
     pub mx_certificate_days: u64,
     /// A DKIM key the reports show signing no longer published (1: on).
     pub dkim_key_disappeared: u64,
+    /// An MTA-STS policy in testing ready to enforce (1: on; told once).
+    pub mta_sts_ready: u64,
+    /// An enforced MTA-STS policy's failed sessions, per MX host and result.
+    pub mta_sts_enforce_failures: u64,
 }
 
 impl Default for Thresholds {
@@ -109,6 +113,8 @@ impl Default for Thresholds {
             mta_sts_policy_failing: 1,
             mx_certificate_days: 14,
             dkim_key_disappeared: 1,
+            mta_sts_ready: 1,
+            mta_sts_enforce_failures: 1,
         }
     }
 }

@@ -10,7 +10,8 @@
 //!   from the posture watch's stored checks (`posture`): a published record
 //!   changed, the score fell, SPF over its lookup limit, the MTA-STS
 //!   policy failing, an MX certificate near its expiry, a DKIM key in use
-//!   gone;
+//!   gone; and, from the TLS reports (`mta_sts`), an MTA-STS policy ready
+//!   to enforce, and an enforced one with senders refusing delivery;
 //! - [`state`]: what fired, kept in the store (`alert_state`) so a
 //!   condition fires once, resolves when it clears and survives restarts;
 //! - [`notify`]: what a round tells: a generic JSON webhook per alert,
@@ -23,6 +24,7 @@ pub mod config;
 pub mod email;
 mod enforcement;
 pub mod evaluate;
+mod mta_sts;
 pub mod notify;
 mod posture;
 pub mod rules;

@@ -44,10 +44,14 @@ pub enum Rule {
     MxCertificateExpiring,
     /// A DKIM key the reports show in use no longer published.
     DkimKeyDisappeared,
+    /// An MTA-STS policy in testing can be enforced (TLS reports clean).
+    MtaStsReady,
+    /// An enforced MTA-STS policy and senders refusing delivery.
+    MtaStsEnforceFailures,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 16] = [
+    pub const ALL: [Rule; 18] = [
         Rule::NewSource,
         Rule::NewSender,
         Rule::PassRateDrop,
@@ -64,6 +68,8 @@ impl Rule {
         Rule::MtaStsPolicyFailing,
         Rule::MxCertificateExpiring,
         Rule::DkimKeyDisappeared,
+        Rule::MtaStsReady,
+        Rule::MtaStsEnforceFailures,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,6 +90,8 @@ impl Rule {
             Rule::MtaStsPolicyFailing => "mta_sts_policy_failing",
             Rule::MxCertificateExpiring => "mx_certificate_expiring",
             Rule::DkimKeyDisappeared => "dkim_key_disappeared",
+            Rule::MtaStsReady => "mta_sts_ready",
+            Rule::MtaStsEnforceFailures => "mta_sts_enforce_failures",
         }
     }
 
@@ -93,7 +101,7 @@ impl Rule {
     pub fn notify_resolution(self) -> bool {
         !matches!(
             self,
-            Rule::DomainReady | Rule::RecordChanged | Rule::ScoreDropped
+            Rule::DomainReady | Rule::RecordChanged | Rule::ScoreDropped | Rule::MtaStsReady
         )
     }
 
@@ -255,6 +263,7 @@ pub async fn conditions(
     crate::enforcement::name_new_sources(store, config, period, &mut out).await?;
     out.extend(crate::enforcement::conditions(store, config, period).await?);
     out.extend(crate::posture::conditions(store, config, period).await?);
+    out.extend(crate::mta_sts::conditions(store, config, period).await?);
     Ok(out)
 }
 
@@ -415,7 +424,9 @@ fn judge(rule: Rule, table: &Table, config: &AlertsConfig, period: &Period) -> V
             | Rule::SpfLookupLimit
             | Rule::MtaStsPolicyFailing
             | Rule::MxCertificateExpiring
-            | Rule::DkimKeyDisappeared => None,
+            | Rule::DkimKeyDisappeared
+            | Rule::MtaStsReady
+            | Rule::MtaStsEnforceFailures => None,
         };
         out.extend(found);
     }

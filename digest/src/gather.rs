@@ -25,12 +25,17 @@ pub struct Digest {
     pub results: Table,
     pub sources: Table,
     pub failing: Table,
+    /// TLS-RPT sessions per result type and MX host.
     pub tls: Table,
+    /// TLS-RPT sessions per reporting organisation and sending network.
+    pub tls_sources: Table,
     /// The alerts of the period: status, rule, message, when.
     pub alerts: Table,
     /// Who sends as the domain and its readiness for the next policy step
     /// (None only in digests built without a store).
     pub enforcement: Option<Assessment>,
+    /// When its MTA-STS policy can be enforced, from the TLS reports.
+    pub mta_sts: Option<dmarcflow_enforce::StsReadiness>,
     /// The domain's newest posture check (None: never checked).
     pub posture: Option<crate::posture::PostureSection>,
 }
@@ -95,13 +100,8 @@ pub async fn gather(store: &Store, scope: &Scope, owner: Owner<'_>) -> Result<Di
              HAVING failing > 0 ORDER BY failing DESC, source LIMIT 10"
         ))
         .await?;
-    let tls = store
-        .query(&format!(
-            "SELECT result_type AS result, sum(sessions) AS total FROM tlsrpt_by_result_daily \
-             WHERE policy_domain = '{domain}' AND {filter} GROUP BY result_type \
-             HAVING total > 0 ORDER BY total DESC, result"
-        ))
-        .await?;
+    let tls = store.query(&View::TlsResult.sql(backend, scope)).await?;
+    let tls_sources = store.query(&View::TlsSource.sql(backend, scope)).await?;
     let (since, start, end) = period_seconds(backend, scope);
     let alerts = store
         .query(&format!(
@@ -122,10 +122,13 @@ pub async fn gather(store: &Store, scope: &Scope, owner: Owner<'_>) -> Result<Di
         sources,
         failing,
         tls,
+        tls_sources,
         alerts,
         enforcement: Some(
             dmarcflow_enforce::assess(store, scope, owner.enforcement, owner.catalogue).await?,
         ),
+        mta_sts: Some(dmarcflow_enforce::mta_sts::assess(store, scope, owner.enforcement).await?)
+            .filter(|r| r.verdict != dmarcflow_enforce::StsVerdict::NoPolicy),
         posture: dmarcflow_watch::history::newest_of(store, domain)
             .await
             .map_err(|dmarcflow_watch::WatchError::Store(e)| e)?

@@ -275,8 +275,13 @@ pub fn render(d: &Digest) -> Vec<u8> {
     pages.table(&d.sources, "No sources in the period.");
     pages.heading("Top failing sources");
     pages.table(&d.failing, "No source failed DMARC in the period.");
-    pages.heading("TLS-RPT sessions by result");
+    pages.heading("TLS-RPT sessions by result and MX host");
+    if let Some(sts) = &d.mta_sts {
+        pages.paragraph(REGULAR, 9.0, 110, &sts.summary());
+    }
     pages.table(&d.tls, "No TLS reports in the period.");
+    pages.heading("TLS-RPT sessions by reporter and sending network");
+    pages.table(&d.tls_sources, "No TLS reports in the period.");
     pages.heading("Alerts");
     pages.table(&d.alerts, "No alerts in the period.");
     let contents = pages.finish();

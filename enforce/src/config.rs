@@ -11,6 +11,11 @@ pub struct EnforcementConfig {
     /// Per domain (lower case), the sender names the owner approves
     /// (catalogue names, or the names enrichment gives: any case).
     pub approved_senders: BTreeMap<String, Vec<String>>,
+    /// MTA-STS: the days without a TLS failure before `testing` may become
+    /// `enforce`...
+    pub mta_sts_clean_days: u32,
+    /// ... over at least this many sessions reported in them.
+    pub mta_sts_min_sessions: u64,
 }
 
 impl Default for EnforcementConfig {
@@ -18,6 +23,8 @@ impl Default for EnforcementConfig {
         Self {
             max_lost_share: 0.001,
             approved_senders: BTreeMap::new(),
+            mta_sts_clean_days: 14,
+            mta_sts_min_sessions: 1000,
         }
     }
 }

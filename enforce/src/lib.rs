@@ -11,6 +11,9 @@
 //! enforcement would do to each of them. `dmarcflow report` opens with it,
 //! the digests carry it, two alert rules watch it.
 //!
+//! The same question for MTA-STS ([`mta_sts`]): when a policy in `testing`
+//! can become `enforce`, from the stored TLS reports.
+//!
 //! It reads through the store's SQL (both dialects) and asks the sender
 //! catalogue what kind a sender is and how a customer aligns mail through
 //! it; it writes nothing.
@@ -18,6 +21,7 @@
 pub mod assessment;
 pub mod class;
 mod config;
+pub mod mta_sts;
 mod policy;
 pub mod text;
 mod traffic;
@@ -25,6 +29,7 @@ mod traffic;
 pub use assessment::{assess, classes_by_address, Assessment, Blocker, SenderClass, Verdict};
 pub use class::SourceClass;
 pub use config::EnforcementConfig;
+pub use mta_sts::{StsReadiness, StsVerdict};
 pub use policy::Policy;
 pub use traffic::Traffic;
 

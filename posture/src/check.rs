@@ -23,10 +23,17 @@ use crate::tlsrpt::{self, TlsRpt};
 /// (filled in by the caller: this crate reads no store).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FromReports {
-    /// `ready`, `not_ready` or `enforced`.
+    /// DMARC: `ready`, `not_ready` or `enforced` (empty without aggregate
+    /// reports).
     pub verdict: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_step: Option<String>,
+    /// MTA-STS, from the TLS reports: `ready`, `not_ready` or `enforced`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mta_sts_verdict: Option<String>,
+    /// ... and what it rests on (the blockers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mta_sts: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -148,7 +148,12 @@ pub fn render(p: &Posture) -> String {
             .as_deref()
             .map(|n| format!(": {n}"))
             .unwrap_or_default();
-        let _ = writeln!(out, "  Reports  {}{next}", e.verdict.replace('_', " "));
+        if !e.verdict.is_empty() {
+            let _ = writeln!(out, "  Reports  {}{next}", e.verdict.replace('_', " "));
+        }
+        if let Some(sts) = &e.mta_sts {
+            let _ = writeln!(out, "  TLS rpts {sts}");
+        }
     }
     for f in &p.findings {
         let _ = writeln!(

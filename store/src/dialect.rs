@@ -142,6 +142,26 @@ impl Backend {
         }
     }
 
+    /// A TLS-RPT failure's result type as text: ClickHouse keeps the known
+    /// types as an enum and any other's text apart; SQLite keeps the text.
+    pub fn tls_result(self) -> &'static str {
+        match self {
+            Backend::ClickHouse => {
+                "if(toString(result_type) = 'other' AND result_type_text != '', result_type_text, toString(result_type))"
+            }
+            Backend::Sqlite => "result_type",
+        }
+    }
+
+    /// A zero of the type session and message counts have (a UNION's
+    /// columns must agree in ClickHouse).
+    pub fn zero_count(self) -> &'static str {
+        match self {
+            Backend::ClickHouse => "toUInt64(0)",
+            Backend::Sqlite => "0",
+        }
+    }
+
     /// A subquery with one row per element of two parallel array columns
     /// (`{a}_item`, `{b}_item`) of `table`'s rows matching `filter`, beside
     /// the `kept` columns.

@@ -127,10 +127,14 @@ pub enum View {
     Network,
     Country,
     Reporter,
+    /// TLS-RPT sessions per result type and MX host.
+    TlsResult,
+    /// TLS-RPT sessions per reporting organisation and sending network.
+    TlsSource,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 9] = [
         View::Result,
         View::Source,
         View::Host,
@@ -138,6 +142,8 @@ impl View {
         View::Network,
         View::Country,
         View::Reporter,
+        View::TlsResult,
+        View::TlsSource,
     ];
 
     pub fn name(self) -> &'static str {
@@ -149,6 +155,8 @@ impl View {
             View::Network => "network",
             View::Country => "country",
             View::Reporter => "reporter",
+            View::TlsResult => "tls-result",
+            View::TlsSource => "tls-source",
         }
     }
 
@@ -161,6 +169,8 @@ impl View {
         let (table, keys) = match self {
             View::Result => return by_result(backend, scope),
             View::Source => return by_source(backend, scope),
+            View::TlsResult => return by_tls_result(backend, scope),
+            View::TlsSource => return by_tls_source(backend, scope),
             View::Host => ("aggregate_by_host_daily", &["base_domain"][..]),
             View::Sender => (
                 "aggregate_by_sender_daily",
@@ -172,6 +182,51 @@ impl View {
         };
         by_key(backend, scope, table, keys)
     }
+}
+
+/// TLS-RPT sessions per result type and MX host: the successful ones (of
+/// the policy as a whole: reports count them per policy, not per host) and
+/// each failure detail's, its MX host named (`(unknown)` where the report
+/// names none); most sessions first.
+fn by_tls_result(backend: Backend, scope: &Scope) -> String {
+    let (start, end) = scope.times(backend);
+    let domain = &scope.domain;
+    let within =
+        format!("policy_domain = '{domain}' AND date_begin >= {start} AND date_begin < {end}");
+    format!(
+        "SELECT result, mx_host, sum(n) AS sessions FROM (\
+         SELECT 'success' AS result, '(all)' AS mx_host, successful_sessions AS n \
+         FROM tlsrpt_policies WHERE {within} \
+         UNION ALL SELECT {result} AS result, \
+         CASE WHEN receiving_mx_hostname = '' THEN '(unknown)' ELSE receiving_mx_hostname END AS mx_host, \
+         failed_sessions AS n FROM tlsrpt_failures WHERE {within}\
+         ) AS tls GROUP BY result, mx_host HAVING sessions > 0 \
+         ORDER BY sessions DESC, result, mx_host LIMIT 100",
+        result = backend.tls_result(),
+    )
+}
+
+/// TLS-RPT sessions per reporting organisation (successful and failed, the
+/// `(all)` row) and, within it, per sending MTA network of its failures
+/// (the enrichment's AS name, else the address).
+fn by_tls_source(backend: Backend, scope: &Scope) -> String {
+    let (start, end) = scope.times(backend);
+    let domain = &scope.domain;
+    let within =
+        format!("policy_domain = '{domain}' AND date_begin >= {start} AND date_begin < {end}");
+    let ip = backend.ip_text("sending_mta_ip");
+    format!(
+        "SELECT reporter, sending_network, sum(ok) AS successful, sum(bad) AS failed FROM (\
+         SELECT organization_name AS reporter, '(all)' AS sending_network, \
+         successful_sessions AS ok, failed_sessions AS bad FROM tlsrpt_policies WHERE {within} \
+         UNION ALL SELECT organization_name AS reporter, \
+         CASE WHEN sending_mta_as_name != '' THEN sending_mta_as_name \
+         WHEN {ip} != '' THEN {ip} ELSE '(unknown)' END AS sending_network, \
+         {zero} AS ok, failed_sessions AS bad FROM tlsrpt_failures WHERE {within}\
+         ) AS tls GROUP BY reporter, sending_network HAVING successful + failed > 0 \
+         ORDER BY reporter, sending_network = '(all)' DESC, failed DESC, sending_network LIMIT 200",
+        zero = backend.zero_count(),
+    )
 }
 
 /// A view of the enrichment: per key, messages, DMARC pass/fail and rate,

@@ -1,7 +1,8 @@
 //! What a check takes from the store: the domains reports are about, the
 //! DKIM selectors seen signing for each (what a receiver will look up, so
-//! what must stay published), and the enforcement verdict of its report
-//! data (`dmarcflow_enforce`).
+//! what must stay published), and the enforcement verdicts of its report
+//! data (`dmarcflow_enforce`: DMARC from the aggregate reports, MTA-STS
+//! from the TLS reports).
 
 use std::collections::BTreeMap;
 
@@ -102,11 +103,20 @@ pub async fn enforcement(
         return Ok(None);
     };
     let assessment = assess(store, &scope, config, catalogue).await?;
-    if assessment.messages == 0 {
+    let sts = dmarcflow_enforce::mta_sts::assess(store, &scope, config).await?;
+    let has_sts = sts.verdict != dmarcflow_enforce::StsVerdict::NoPolicy;
+    if assessment.messages == 0 && !has_sts {
         return Ok(None);
     }
+    let dmarc = assessment.messages > 0;
     Ok(Some(FromReports {
-        verdict: assessment.verdict.as_str().to_owned(),
-        next_step: assessment.next_step.clone(),
+        verdict: if dmarc {
+            assessment.verdict.as_str().to_owned()
+        } else {
+            String::new()
+        },
+        next_step: assessment.next_step.clone().filter(|_| dmarc),
+        mta_sts_verdict: has_sts.then(|| sts.verdict.as_str().to_owned()),
+        mta_sts: has_sts.then(|| sts.summary()),
     }))
 }

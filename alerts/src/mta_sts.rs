@@ -1,0 +1,76 @@
+//! The MTA-STS rules, from the stored TLS reports
+//! (`dmarcflow_enforce::mta_sts`), for every domain with TLS reports in the
+//! window:
+//! - `mta_sts_ready`: a `testing` policy with no failure for
+//!   `[enforcement] mta_sts_clean_days` over enough sessions; told once
+//!   (like `domain_ready`);
+//! - `mta_sts_enforce_failures`: an `enforce` policy and failures in the
+//!   clean-days window: senders refused delivery; per MX host and result.
+//!
+//! The readiness looks back twice the clean days before the evaluation
+//! day, so a window that just filled is seen whole.
+
+use dmarcflow_enforce::mta_sts::{assess, StsVerdict};
+use dmarcflow_store::summary::{day, Scope};
+use dmarcflow_store::Store;
+
+use crate::rules::{Condition, Period, Rule};
+use crate::{AlertError, AlertsConfig};
+
+pub async fn conditions(
+    store: &Store,
+    config: &AlertsConfig,
+    period: &Period,
+) -> Result<Vec<Condition>, AlertError> {
+    let b = store.backend();
+    let last = period.window.1 - 86_400;
+    let clean = i64::from(config.enforcement.mta_sts_clean_days.max(1));
+    let first = last - 2 * clean * 86_400;
+    let sql = format!(
+        "SELECT policy_domain FROM tlsrpt_by_result_daily WHERE day >= {} AND day <= {} \
+         GROUP BY policy_domain ORDER BY policy_domain",
+        b.day(&day(first)),
+        b.day(&day(last)),
+    );
+    let mut out = Vec::new();
+    for row in store.query(&sql).await?.rows {
+        let Some(domain) = row.into_iter().next() else {
+            continue;
+        };
+        let t = config.thresholds(&domain);
+        if t.mta_sts_ready == 0 && t.mta_sts_enforce_failures == 0 {
+            continue;
+        }
+        let Ok(scope) = Scope::new(&domain, &day(first), &day(last)) else {
+            continue;
+        };
+        let r = assess(store, &scope, &config.enforcement).await?;
+        match r.verdict {
+            StsVerdict::Ready if t.mta_sts_ready > 0 => out.push(Condition {
+                rule: Rule::MtaStsReady,
+                domain: domain.clone(),
+                subject: String::new(),
+                message: format!("{domain}: {}", r.summary()),
+                value: r.window_sessions as f64,
+            }),
+            StsVerdict::Enforced if t.mta_sts_enforce_failures > 0 => {
+                for blocker in &r.blockers {
+                    if blocker.sessions >= t.mta_sts_enforce_failures {
+                        out.push(Condition {
+                            rule: Rule::MtaStsEnforceFailures,
+                            domain: domain.clone(),
+                            subject: format!("{} {}", blocker.mx_host, blocker.result),
+                            message: format!(
+                                "{domain} enforces MTA-STS and senders refused delivery: {}",
+                                blocker.text()
+                            ),
+                            value: blocker.sessions as f64,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
