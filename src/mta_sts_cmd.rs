@@ -150,6 +150,39 @@ pub fn run(config: &Config, command: &MtaStsCommand) -> Result<()> {
     })
 }
 
+/// Keeps the policy hosts' ACME certificates current until dropped: a
+/// round at once, then every `check`; each round's outcome recorded in the
+/// store for the alert on failed renewals.
+pub fn certificates(
+    config: &Config,
+    acme: dmarcflow_hosted::acme::AcmeConfig,
+    names: Vec<String>,
+    sni: Arc<dmarcflow_listen::certificates::SniCertificates>,
+) -> impl std::future::Future<Output = ()> + 'static {
+    let store_config = config.store.clone();
+    async move {
+        let mut store: Option<Store> = None;
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let outcomes = dmarcflow_hosted::acme::maintain(&acme, &names, &sni, now).await;
+            if store.is_none() {
+                store = Store::open(&store_config).await.ok();
+            }
+            if let Some(s) = store.as_mut() {
+                let version = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as u64);
+                if let Err(e) = dmarcflow_hosted::renewals::record(s, &outcomes, version).await {
+                    tracing::warn!(error = %e, "acme: the round could not be recorded");
+                }
+            }
+            tokio::time::sleep(acme.check).await;
+        }
+    }
+}
+
 /// Keeps `pages` on the policies to serve until dropped: computed at once,
 /// then every `[mta_sts] refresh_secs` (the stored modes read again, the MX
 /// hosts looked up again through a resolver whose cache follows their TTLs).

@@ -64,9 +64,27 @@ pub async fn run<P: Publish>(
     // what to serve by a task of their own.
     let mut hosting = None;
     let pages = match (&config.http, &config.mta_sts) {
-        (Some(_), Some(_)) => {
+        (Some(http), Some(hosted)) => {
             let pages = Arc::new(dmarcflow_ingest::http::pages::Pages::default());
-            hosting = Some(crate::mta_sts_cmd::policies(config, pages.clone())?);
+            let policies = crate::mta_sts_cmd::policies(config, pages.clone())?;
+            let certificates = match (&hosted.acme, &http.sni) {
+                (Some(acme), Some(sni)) => Some(crate::mta_sts_cmd::certificates(
+                    config,
+                    acme.clone(),
+                    hosted.acme_names(),
+                    sni.clone(),
+                )),
+                _ => None,
+            };
+            hosting = Some(async move {
+                let certificates = async move {
+                    match certificates {
+                        Some(task) => task.await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::join!(policies, certificates);
+            });
             Some(pages)
         }
         _ => None,

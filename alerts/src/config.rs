@@ -91,6 +91,8 @@ pub struct Thresholds {
     pub mta_sts_ready: u64,
     /// An enforced MTA-STS policy's failed sessions, per MX host and result.
     pub mta_sts_enforce_failures: u64,
+    /// A hosted policy host's certificate not renewed (1: on).
+    pub certificate_renewal_failed: u64,
 }
 
 impl Default for Thresholds {
@@ -115,6 +117,7 @@ impl Default for Thresholds {
             dkim_key_disappeared: 1,
             mta_sts_ready: 1,
             mta_sts_enforce_failures: 1,
+            certificate_renewal_failed: 1,
         }
     }
 }

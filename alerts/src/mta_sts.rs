@@ -5,7 +5,9 @@
 //!   `[enforcement] mta_sts_clean_days` over enough sessions; told once
 //!   (like `domain_ready`);
 //! - `mta_sts_enforce_failures`: an `enforce` policy and failures in the
-//!   clean-days window: senders refused delivery; per MX host and result.
+//!   clean-days window: senders refused delivery; per MX host and result;
+//! - `certificate_renewal_failed`: a hosted policy host's ACME order
+//!   failed (`dmarcflow_hosted::renewals`); the old certificate is served.
 //!
 //! The readiness looks back twice the clean days before the evaluation
 //! day, so a window that just filled is seen whole.
@@ -33,6 +35,41 @@ pub async fn conditions(
         b.day(&day(last)),
     );
     let mut out = Vec::new();
+    // Hosted policy hosts whose certificate could not be renewed.
+    let failing = dmarcflow_hosted::renewals::failing(store)
+        .await
+        .map_err(|e| match e {
+            dmarcflow_hosted::HostedError::Store(e) => AlertError::from(e),
+            other => AlertError::Day(other.to_string()),
+        })?;
+    for f in failing {
+        let domain = f
+            .name
+            .strip_prefix("mta-sts.")
+            .unwrap_or(&f.name)
+            .to_owned();
+        if config.thresholds(&domain).certificate_renewal_failed == 0 {
+            continue;
+        }
+        let served = if f.not_after > 0 {
+            format!(
+                "the old one, valid until {}, is still served",
+                day(f.not_after)
+            )
+        } else {
+            "no certificate is served for it".to_owned()
+        };
+        out.push(Condition {
+            rule: Rule::CertificateRenewalFailed,
+            domain,
+            subject: f.name.clone(),
+            message: format!(
+                "the certificate of {} could not be renewed ({}): {served}",
+                f.name, f.error
+            ),
+            value: f.not_after as f64,
+        });
+    }
     for row in store.query(&sql).await?.rows {
         let Some(domain) = row.into_iter().next() else {
             continue;

@@ -48,10 +48,12 @@ pub enum Rule {
     MtaStsReady,
     /// An enforced MTA-STS policy and senders refusing delivery.
     MtaStsEnforceFailures,
+    /// A hosted policy host's certificate could not be renewed.
+    CertificateRenewalFailed,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 19] = [
         Rule::NewSource,
         Rule::NewSender,
         Rule::PassRateDrop,
@@ -70,6 +72,7 @@ impl Rule {
         Rule::DkimKeyDisappeared,
         Rule::MtaStsReady,
         Rule::MtaStsEnforceFailures,
+        Rule::CertificateRenewalFailed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -92,6 +95,7 @@ impl Rule {
             Rule::DkimKeyDisappeared => "dkim_key_disappeared",
             Rule::MtaStsReady => "mta_sts_ready",
             Rule::MtaStsEnforceFailures => "mta_sts_enforce_failures",
+            Rule::CertificateRenewalFailed => "certificate_renewal_failed",
         }
     }
 
@@ -426,7 +430,8 @@ fn judge(rule: Rule, table: &Table, config: &AlertsConfig, period: &Period) -> V
             | Rule::MxCertificateExpiring
             | Rule::DkimKeyDisappeared
             | Rule::MtaStsReady
-            | Rule::MtaStsEnforceFailures => None,
+            | Rule::MtaStsEnforceFailures
+            | Rule::CertificateRenewalFailed => None,
         };
         out.extend(found);
     }

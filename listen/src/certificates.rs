@@ -4,6 +4,10 @@
 //! default for a client that names none or an unknown one. Swappable at
 //! run time (a renewed certificate replaces the old without a restart):
 //! a handshake takes the certificate present when it starts.
+//!
+//! And the ACME TLS-ALPN-01 challenge (RFC 8737): a client that offers
+//! only the `acme-tls/1` protocol (the CA validating a name) gets the
+//! challenge certificate set for that name, and nothing else does.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,9 +34,13 @@ pub fn certified_key(cert: &Path, key_file: &Path) -> std::io::Result<Arc<Certif
 }
 
 /// Certificates by host name (lower case), and the default.
+/// The ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737 6.2).
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
 #[derive(Debug, Default)]
 pub struct SniCertificates {
     by_name: RwLock<HashMap<String, Arc<CertifiedKey>>>,
+    challenges: RwLock<HashMap<String, Arc<CertifiedKey>>>,
     default: RwLock<Option<Arc<CertifiedKey>>>,
 }
 
@@ -40,6 +48,7 @@ impl SniCertificates {
     pub fn new(default: Option<Arc<CertifiedKey>>) -> Self {
         Self {
             by_name: RwLock::default(),
+            challenges: RwLock::default(),
             default: RwLock::new(default),
         }
     }
@@ -48,6 +57,17 @@ impl SniCertificates {
     pub fn set(&self, name: &str, key: Arc<CertifiedKey>) {
         if let Ok(mut names) = self.by_name.write() {
             names.insert(name.trim_end_matches('.').to_ascii_lowercase(), key);
+        }
+    }
+
+    /// Answers the TLS-ALPN-01 challenge for `name` with `key` (None: stop).
+    pub fn set_challenge(&self, name: &str, key: Option<Arc<CertifiedKey>>) {
+        if let Ok(mut challenges) = self.challenges.write() {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            match key {
+                Some(key) => challenges.insert(name, key),
+                None => challenges.remove(&name),
+            };
         }
     }
 
@@ -69,12 +89,23 @@ impl SniCertificates {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?
         .with_no_client_auth()
         .with_cert_resolver(self.clone());
+        let mut config = config;
+        // HTTP/1.1 for everyone; `acme-tls/1` only selected for a client
+        // offering it (a CA validating a name).
+        config.alpn_protocols = vec![b"http/1.1".to_vec(), ACME_TLS_ALPN.to_vec()];
         Ok(Arc::new(config))
     }
 }
 
 impl ResolvesServerCert for SniCertificates {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let acme = hello
+            .alpn()
+            .is_some_and(|mut protocols| protocols.all(|p| p == ACME_TLS_ALPN));
+        if acme {
+            let name = hello.server_name()?.to_ascii_lowercase();
+            return self.challenges.read().ok()?.get(&name).cloned();
+        }
         hello
             .server_name()
             .and_then(|name| self.get(name))

@@ -15,7 +15,7 @@
 pub mod bimi;
 pub mod check;
 pub mod date;
-mod der;
+pub mod der;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;

@@ -35,6 +35,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     11 => "0011_sender_identification_current.sql",
     12 => "0012_domain_checks.sql",
     13 => "0013_mta_sts_modes.sql",
+    14 => "0014_certificate_renewals.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -46,6 +47,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     5 => "0005_sender_identification.sql",
     6 => "0006_domain_checks.sql",
     7 => "0007_mta_sts_modes.sql",
+    8 => "0008_certificate_renewals.sql",
 );
 
 impl Migration {

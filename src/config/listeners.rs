@@ -99,6 +99,8 @@ pub struct Http {
     pub caps: Caps,
     /// The listener's own certificate and key files, if TLS.
     pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// With hosted MTA-STS: the certificates by name (ACME swaps its own in).
+    pub sni: Option<std::sync::Arc<SniCertificates>>,
 }
 
 /// The SMTP/LMTP listener: where, and how.
@@ -168,6 +170,7 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
         config,
         caps,
         tls_files,
+        sni: None,
     }))
 }
 
@@ -175,7 +178,7 @@ pub fn http(section: HttpSection, env: &dyn Fn(&str) -> Option<String>) -> Resul
 /// name the client asks for, each `[[mta_sts.certificate]]` for its names,
 /// the listener's own for any other (`listen::certificates`).
 pub fn serve_hosted_certificates(http: &mut Http, hosted: &super::mta_sts::MtaSts) -> Result<()> {
-    if hosted.certificates.is_empty() {
+    if hosted.certificates.is_empty() && hosted.acme.is_none() {
         return Ok(());
     }
     let default = match &http.tls_files {
@@ -196,6 +199,7 @@ pub fn serve_hosted_certificates(http: &mut Http, hosted: &super::mta_sts::MtaSt
         }
     }
     http.config.tls = Some(names.server_config()?);
+    http.sni = Some(names);
     Ok(())
 }
 

@@ -27,6 +27,8 @@ pub struct MtaStsSection {
     pub refresh_secs: Option<u64>,
     #[serde(default)]
     pub certificate: Vec<CertificateSection>,
+    /// Certificates for the policy hosts from an ACME CA.
+    pub acme: Option<AcmeSection>,
     #[serde(default)]
     pub domains: BTreeMap<String, DomainSection>,
 }
@@ -38,6 +40,24 @@ pub struct CertificateSection {
     pub names: Vec<String>,
     pub cert: PathBuf,
     pub key: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeSection {
+    /// The CA's directory URL (DMARCFLOW_MTA_STS_ACME_DIRECTORY).
+    pub directory: Option<String>,
+    /// Account contacts (`mailto:...`).
+    #[serde(default)]
+    pub contact: Vec<String>,
+    /// Where the account, certificates and keys are kept (default `acme`).
+    pub state_dir: Option<PathBuf>,
+    /// A CA certificate to trust for the directory (a private CA).
+    pub directory_ca: Option<PathBuf>,
+    /// Seconds between looks at the certificates (default 3600).
+    pub check_secs: Option<u64>,
+    /// Seconds one order may take (default 120).
+    pub order_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +78,26 @@ pub struct MtaSts {
     pub config: MtaStsConfig,
     /// (host names, certificate file, key file).
     pub certificates: Vec<(Vec<String>, PathBuf, PathBuf)>,
+    /// Certificates for the other policy hosts from an ACME CA.
+    pub acme: Option<dmarcflow_hosted::acme::AcmeConfig>,
+}
+
+impl MtaSts {
+    /// The policy hosts whose certificates come from ACME: every hosted
+    /// domain's, but those given as files.
+    pub fn acme_names(&self) -> Vec<String> {
+        self.config
+            .domains
+            .keys()
+            .map(|d| dmarcflow_hosted::mta_sts::policy_host(d))
+            .filter(|h| {
+                !self
+                    .certificates
+                    .iter()
+                    .any(|(names, _, _)| names.iter().any(|n| n.eq_ignore_ascii_case(h)))
+            })
+            .collect()
+    }
 }
 
 pub fn mta_sts(
@@ -103,8 +143,28 @@ pub fn mta_sts(
         .into_iter()
         .map(|c| (c.names, c.cert, c.key))
         .collect();
+    let acme = match section.acme {
+        None => None,
+        Some(a) => {
+            let Some(directory) = env("DMARCFLOW_MTA_STS_ACME_DIRECTORY").or(a.directory) else {
+                bail!("mta_sts.acme: a directory URL (the CA's)");
+            };
+            if !directory.starts_with("https://") {
+                bail!("mta_sts.acme.directory {directory:?}: an https URL");
+            }
+            Some(dmarcflow_hosted::acme::AcmeConfig {
+                directory,
+                contact: a.contact,
+                state_dir: a.state_dir.unwrap_or_else(|| PathBuf::from("acme")),
+                directory_ca: a.directory_ca,
+                check: Duration::from_secs(a.check_secs.unwrap_or(3600).max(1)),
+                order_timeout: Duration::from_secs(a.order_timeout_secs.unwrap_or(120).max(1)),
+            })
+        }
+    };
     Ok(Some(MtaSts {
         config,
         certificates,
+        acme,
     }))
 }

@@ -243,6 +243,8 @@ fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -
         "cityHash64(key)"
     } else if name.starts_with("domain_checks") || name.starts_with("mta_sts_modes") {
         "cityHash64(domain)"
+    } else if name.starts_with("certificate_renewals") {
+        "cityHash64(name)"
     } else {
         "cityHash64(report_id)"
     };
