@@ -150,6 +150,32 @@ pub fn run(config: &Config, command: &MtaStsCommand) -> Result<()> {
     })
 }
 
+/// The hosted DNS zone's server (`[dns]`), answering until dropped.
+pub async fn zone_server(
+    dns: &crate::config::dns::Dns,
+) -> Result<(
+    Arc<dmarcflow_hosted::zone::HostedZone>,
+    hickory_server::Server<dmarcflow_hosted::zone::Limited>,
+)> {
+    let zone = Arc::new(
+        dmarcflow_hosted::zone::HostedZone::new(&dns.zone, &dns.nameserver)
+            .await
+            .map_err(anyhow::Error::msg)?,
+    );
+    let udp = tokio::net::UdpSocket::bind(&dns.listen)
+        .await
+        .with_context(|| format!("[dns] listen {} (UDP)", dns.listen))?;
+    let tcp = tokio::net::TcpListener::bind(&dns.listen)
+        .await
+        .with_context(|| format!("[dns] listen {} (TCP)", dns.listen))?;
+    eprintln!("DNS zone {} served on {}", dns.zone, udp.local_addr()?);
+    let mut server = hickory_server::Server::new(zone.handler(dns.rate));
+    server.register_socket(udp);
+    // A TCP client gets 5 s for its query; answers fit in 4 KiB.
+    server.register_listener(tcp, Duration::from_secs(5), 4096);
+    Ok((zone, server))
+}
+
 /// Keeps the policy hosts' ACME certificates current until dropped: a
 /// round at once, then every `check`; each round's outcome recorded in the
 /// store for the alert on failed renewals.
@@ -189,6 +215,7 @@ pub fn certificates(
 pub fn policies(
     config: &Config,
     pages: Arc<Pages>,
+    zone: Option<Arc<dmarcflow_hosted::zone::HostedZone>>,
 ) -> Result<impl std::future::Future<Output = ()> + 'static> {
     let hosted = hosted(config)?.config.clone();
     let store_config = config.store.clone();
@@ -232,6 +259,12 @@ pub fn policies(
                     },
                 )
             }));
+            if let Some(zone) = &zone {
+                let records = records::zone_records(next.values(), &hosted);
+                if let Err(e) = zone.replace(&records).await {
+                    tracing::warn!(error = %e, "mta-sts: the hosted zone could not be updated");
+                }
+            }
             serving = next;
             tokio::time::sleep(hosted.refresh).await;
         }

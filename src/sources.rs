@@ -66,7 +66,24 @@ pub async fn run<P: Publish>(
     let pages = match (&config.http, &config.mta_sts) {
         (Some(http), Some(hosted)) => {
             let pages = Arc::new(dmarcflow_ingest::http::pages::Pages::default());
-            let policies = crate::mta_sts_cmd::policies(config, pages.clone())?;
+            let (zone, mut server) = match &config.dns {
+                Some(dns) => {
+                    let (zone, server) = crate::mta_sts_cmd::zone_server(dns).await?;
+                    (Some(zone), Some(server))
+                }
+                None => (None, None),
+            };
+            let policies = crate::mta_sts_cmd::policies(config, pages.clone(), zone)?;
+            let dns_server = async move {
+                match server.as_mut() {
+                    Some(server) => {
+                        if let Err(e) = server.block_until_done().await {
+                            tracing::error!(error = %e, "the DNS server stopped");
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             let certificates = match (&hosted.acme, &http.sni) {
                 (Some(acme), Some(sni)) => Some(crate::mta_sts_cmd::certificates(
                     config,
@@ -83,7 +100,7 @@ pub async fn run<P: Publish>(
                         None => std::future::pending().await,
                     }
                 };
-                tokio::join!(policies, certificates);
+                tokio::join!(policies, certificates, dns_server);
             });
             Some(pages)
         }

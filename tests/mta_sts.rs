@@ -304,3 +304,176 @@ fn a_real_mta_sts_client_gets_the_hosted_policy_and_its_changes() {
         );
     }
 }
+
+fn dig(server: &str, port: u16, args: &[&str]) -> String {
+    let out = Command::new("dig")
+        .args([
+            &format!("@{server}"),
+            "-p",
+            &port.to_string(),
+            "+time=2",
+            "+tries=1",
+        ])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The hosted zone: `_mta-sts.deleg.test` is a CNAME into dmarcflow's own
+/// zone, answered by its DNS server; a real MTA-STS client resolving
+/// through Unbound follows it to the served policy's id, and to the new one
+/// after `mta-sts set`, with no change to the owner's zone. The server
+/// answers only its zone, over UDP and TCP, and survives garbage.
+#[test]
+fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
+    if !["mta-sts-query", "curl", "unshare", "dig"]
+        .iter()
+        .all(|t| have(t))
+    {
+        return;
+    }
+    const LISTENER2: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 22);
+    const ZONE_SERVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 23);
+    const RESOLVER2: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 56);
+    let zone_port = dmarcflow_testkit::ports::free_port();
+    let owner = Zone::new(
+        "deleg.test",
+        format!(
+            "@ 1 MX 10 mx1.deleg.test.\nmx1 1 A 127.0.0.2\nmta-sts 1 A {LISTENER2}\n\
+             _mta-sts 1 CNAME deleg.test._mta-sts.zone.test.\n\
+             _smtp._tls 1 CNAME deleg.test._smtp._tls.zone.test.\n"
+        ),
+    );
+    let Some(knot) = Knot::start(&[owner]) else {
+        return;
+    };
+    let zone_server = std::net::SocketAddr::from((ZONE_SERVER, zone_port));
+    let Some(mut unbound) = Unbound::start(
+        RESOLVER2,
+        &[("deleg.test", knot.address()), ("zone.test", zone_server)],
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let ca = TestCa::new("dmarcflow hosted zone test CA");
+    let write = |name: &str, text: &str| {
+        std::fs::write(d.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("ca.pem", &ca.cert_pem());
+    let own = ca.issue(&["reports.dmarcflow.test"], -1, 90);
+    write("own.pem", &own.cert_pem);
+    write("own.key", &own.key_pem);
+    let hosted = ca.issue(&["mta-sts.deleg.test"], -1, 90);
+    write("hosted.pem", &hosted.cert_pem);
+    write("hosted.key", &hosted.key_pem);
+    write(
+        "hosted.toml",
+        &format!(
+            "[http]\nlisten = \"{LISTENER2}:443\"\ntls_cert = \"own.pem\"\ntls_key = \"own.key\"\n\n\
+             [enrich]\nnameservers = [\"{}\"]\n\n\
+             [dns]\nlisten = \"{zone_server}\"\nzone = \"zone.test\"\n\n\
+             [mta_sts]\ncname_target = \"reports.dmarcflow.test\"\n\
+             tlsrpt_rua = \"https://reports.dmarcflow.test/tlsrpt\"\nrefresh_secs = 1\n\n\
+             [[mta_sts.certificate]]\nnames = [\"mta-sts.deleg.test\"]\ncert = \"hosted.pem\"\nkey = \"hosted.key\"\n\n\
+             [mta_sts.domains.\"deleg.test\"]\nmode = \"testing\"\n",
+            knot.address()
+        ),
+    );
+    let records =
+        String::from_utf8_lossy(&dmarcflow(d, &["mta-sts", "records", "deleg.test"]).stdout)
+            .into_owned();
+    assert!(
+        records.contains("_mta-sts.deleg.test. CNAME deleg.test._mta-sts.zone.test."),
+        "{records}"
+    );
+    assert!(
+        records.contains("_smtp._tls.deleg.test. CNAME deleg.test._smtp._tls.zone.test."),
+        "{records}"
+    );
+    let _service = Service(
+        Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+            .args(["--config", "hosted.toml", "run"])
+            .current_dir(d)
+            .env_remove("DMARCFLOW_CONFIG")
+            .env_remove("DMARCFLOW_CLICKHOUSE_URL")
+            .env_remove("DMARCFLOW_KAFKA_BROKERS")
+            .env_remove("DMARCFLOW_HTTP_LISTEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let server = ZONE_SERVER.to_string();
+    let id_served = || {
+        let answer = dig(
+            &server,
+            zone_port,
+            &["+short", "deleg.test._mta-sts.zone.test", "TXT"],
+        );
+        answer
+            .split("id=")
+            .nth(1)
+            .map(|id| id.trim().trim_end_matches('"').to_owned())
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while id_served().is_empty() {
+        assert!(Instant::now() < deadline, "the zone never answers");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let first = id_served();
+    let ca_file = d.join("ca.pem");
+    let seen = query(&unbound, &ca_file, "deleg.test", None);
+    assert!(
+        seen.contains(&format!("'{first}'")) && seen.contains("'mode': 'testing'"),
+        "{seen}"
+    );
+
+    // The mode changes; the zone follows; the owner's zone does not move.
+    let set = dmarcflow(d, &["mta-sts", "set", "deleg.test", "--mode", "enforce"]);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    while id_served() == first {
+        assert!(
+            Instant::now() < deadline,
+            "the zone never follows the policy"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let second = id_served();
+    unbound.restart();
+    let seen = query(&unbound, &ca_file, "deleg.test", Some(&first));
+    assert!(
+        seen.contains(&format!("'{second}'")) && seen.contains("'mode': 'enforce'"),
+        "{seen}"
+    );
+
+    // Only its zone; TCP too; the TLS-RPT record; garbage survived.
+    let refused = dig(&server, zone_port, &["example.org", "TXT"]);
+    assert!(refused.contains("status: REFUSED"), "{refused}");
+    let tls = dig(
+        &server,
+        zone_port,
+        &["+tcp", "+short", "deleg.test._smtp._tls.zone.test", "TXT"],
+    );
+    assert!(
+        tls.contains("v=TLSRPTv1; rua=https://reports.dmarcflow.test/tlsrpt"),
+        "{tls}"
+    );
+    let missing = dig(
+        &server,
+        zone_port,
+        &["other.test._mta-sts.zone.test", "TXT"],
+    );
+    assert!(missing.contains("status: NXDOMAIN"), "{missing}");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    for garbage in [&b"\x00"[..], &[0xffu8; 12][..], &[0x41u8; 600][..]] {
+        let _ = socket.send_to(garbage, zone_server);
+    }
+    assert_eq!(id_served(), second, "the server survives malformed queries");
+}

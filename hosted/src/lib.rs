@@ -13,6 +13,7 @@
 pub mod acme;
 pub mod mta_sts;
 pub mod renewals;
+pub mod zone;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostedError {

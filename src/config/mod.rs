@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 mod alerts;
 mod batch;
+pub mod dns;
 mod enforcement;
 mod enrich;
 mod kafka;
@@ -52,6 +53,7 @@ pub struct FileConfig {
     pub enforcement: Option<enforcement::EnforcementSection>,
     pub posture: Option<posture::PostureSection>,
     pub mta_sts: Option<mta_sts::MtaStsSection>,
+    pub dns: Option<dns::DnsSection>,
     #[serde(default)]
     pub domains: BTreeMap<String, enforcement::DomainSection>,
 }
@@ -111,6 +113,8 @@ pub struct Config {
     pub posture: Option<posture::Posture>,
     /// None: no hosted MTA-STS (`[mta_sts]`).
     pub mta_sts: Option<mta_sts::MtaSts>,
+    /// None: no hosted DNS zone (`[dns]`).
+    pub dns: Option<dns::Dns>,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -187,7 +191,11 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
     let alerts = alerts::alerts(file.alerts, env)?;
     let reports = reports::reports(file.reports)?;
     let posture = posture::posture(file.posture, env)?;
-    let mta_sts = mta_sts::mta_sts(file.mta_sts, env)?;
+    let mut mta_sts = mta_sts::mta_sts(file.mta_sts, env)?;
+    let dns = dns::dns(file.dns, env)?;
+    if let (Some(hosted), Some(dns)) = (mta_sts.as_mut(), dns.as_ref()) {
+        hosted.config.zone = Some(dns.zone.clone());
+    }
     let mut http = http;
     if let (Some(http), Some(hosted)) = (http.as_mut(), mta_sts.as_ref()) {
         listeners::serve_hosted_certificates(http, hosted)?;
@@ -229,6 +237,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         catalogue,
         posture,
         mta_sts,
+        dns,
     })
 }
 

@@ -137,6 +137,7 @@ pub fn mta_sts(
         cname_target: env("DMARCFLOW_MTA_STS_CNAME_TARGET").or(section.cname_target),
         tlsrpt_rua: env("DMARCFLOW_MTA_STS_TLSRPT_RUA").or(section.tlsrpt_rua),
         refresh: Duration::from_secs(section.refresh_secs.unwrap_or(10).max(1)),
+        zone: None,
     };
     let certificates = section
         .certificate

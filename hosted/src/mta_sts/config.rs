@@ -30,6 +30,9 @@ pub struct MtaStsConfig {
     /// How often the served policies are computed again (modes from the
     /// store, MX hosts from the DNS).
     pub refresh: Duration,
+    /// The hosted DNS zone (`[dns] zone`): owners delegate `_mta-sts` and
+    /// `_smtp._tls` to it by CNAME, once.
+    pub zone: Option<String>,
 }
 
 impl Default for MtaStsConfig {
@@ -39,6 +42,7 @@ impl Default for MtaStsConfig {
             cname_target: None,
             tlsrpt_rua: None,
             refresh: Duration::from_secs(10),
+            zone: None,
         }
     }
 }
