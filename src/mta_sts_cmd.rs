@@ -70,13 +70,30 @@ pub fn run(config: &Config, command: &MtaStsCommand) -> Result<()> {
                 let wanted: Vec<&String> = match domain {
                     Some(d) => {
                         let d = d.trim_end_matches('.').to_ascii_lowercase();
+                        let spf = config.dns.as_ref().is_some_and(|z| z.spf.contains_key(&d));
                         match hosted.config.domains.get_key_value(&d) {
                             Some((key, _)) => vec![key],
-                            None => bail!("{d} is not a hosted domain ([mta_sts.domains])"),
+                            None if spf => Vec::new(),
+                            None => bail!("{d} is not a hosted domain ([mta_sts.domains] or [dns.spf])"),
                         }
                     }
                     None => hosted.config.domains.keys().collect(),
                 };
+                if let Some(dns_config) = &config.dns {
+                    for (d, record) in &dns_config.spf {
+                        if domain.as_ref().is_some_and(|w| !w.eq_ignore_ascii_case(d)) {
+                            continue;
+                        }
+                        let all = record
+                            .split_whitespace()
+                            .find(|t| t.to_ascii_lowercase().trim_start_matches(['+', '-', '~', '?']) == "all")
+                            .unwrap_or("?all");
+                        println!(
+                            "{d}. TXT \"v=spf1 include:{d}._spf.{} {all}\"",
+                            dns_config.zone
+                        );
+                    }
+                }
                 for d in wanted {
                     match served.get(d) {
                         Some(s) => {
@@ -220,9 +237,16 @@ pub fn policies(
     let hosted = hosted(config)?.config.clone();
     let store_config = config.store.clone();
     let dns = crate::check_cmd::resolver(config, LOOKUP_TIMEOUT, 4)?;
+    let spf_config = config
+        .dns
+        .as_ref()
+        .map(|d| (d.zone.clone(), d.spf.clone(), d.spf_refresh));
     Ok(async move {
         let mut store: Option<Store> = None;
         let mut serving: BTreeMap<String, Served> = BTreeMap::new();
+        // The flattened SPF chains by domain, and when they were made.
+        let mut flattened: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut flattened_at: Option<std::time::Instant> = None;
         loop {
             if store.is_none() {
                 match Store::open(&store_config).await {
@@ -259,8 +283,60 @@ pub fn policies(
                     },
                 )
             }));
+            if let Some((zone_name, spf, every)) = &spf_config {
+                if flattened_at.is_none_or(|at| at.elapsed() >= *every) {
+                    flattened_at = Some(std::time::Instant::now());
+                    for (domain, record) in spf {
+                        let first = format!("{domain}._spf.{zone_name}");
+                        let made = dmarcflow_hosted::spf::ranges(&dns, domain, record)
+                            .await
+                            .and_then(|r| Ok((dmarcflow_hosted::spf::chain(&first, &r)?, r)));
+                        match made {
+                            Ok((chain, ranges)) => {
+                                let changed = flattened.get(domain) != Some(&chain);
+                                if flattened.contains_key(domain) && changed {
+                                    tracing::warn!(%domain, zone = %zone_name, "the flattened SPF changed (an include's ranges moved)");
+                                }
+                                // Each change recorded: the alert rule compares the
+                                // two newest (the first flattening is recorded too,
+                                // and compared with the last before a restart).
+                                if changed {
+                                    if store.is_none() {
+                                        store = Store::open(&store_config).await.ok();
+                                    }
+                                    if let Some(s) = store.as_mut() {
+                                        let version = std::time::SystemTime::now()
+                                            .duration_since(std::time::UNIX_EPOCH)
+                                            .map_or(0, |d| d.as_micros() as u64);
+                                        if let Err(e) = dmarcflow_hosted::spf::history::record(
+                                            s, domain, &ranges, version,
+                                        )
+                                        .await
+                                        {
+                                            tracing::warn!(%domain, error = %e, "the flattened SPF could not be recorded");
+                                        }
+                                    }
+                                }
+                                flattened.insert(domain.clone(), chain);
+                            }
+                            Err(e) => {
+                                tracing::warn!(%domain, error = %e, "SPF not flattened; the last chain (if any) is served")
+                            }
+                        }
+                    }
+                }
+            }
             if let Some(zone) = &zone {
-                let records = records::zone_records(next.values(), &hosted);
+                let mut records = records::zone_records(next.values(), &hosted);
+                if let Some((zone_name, _, _)) = &spf_config {
+                    let suffix = format!(".{zone_name}");
+                    records.extend(flattened.values().flatten().map(|(name, text)| {
+                        (
+                            name.strip_suffix(&suffix).unwrap_or(name).to_owned(),
+                            text.clone(),
+                        )
+                    }));
+                }
                 if let Err(e) = zone.replace(&records).await {
                     tracing::warn!(error = %e, "mta-sts: the hosted zone could not be updated");
                 }

@@ -333,19 +333,30 @@ fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
     {
         return;
     }
+    const SPF_RECORD: &str = "v=spf1 include:_spf.provider.deleg.test a:out.deleg.test -all";
     const LISTENER2: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 22);
     const ZONE_SERVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 23);
     const RESOLVER2: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 56);
     let zone_port = dmarcflow_testkit::ports::free_port();
-    let owner = Zone::new(
+    // `more`: the range a provider's nested include authorises (it moves
+    // later in the test).
+    let owner = |more: &str| {
+        Zone::new(
         "deleg.test",
         format!(
             "@ 1 MX 10 mx1.deleg.test.\nmx1 1 A 127.0.0.2\nmta-sts 1 A {LISTENER2}\n\
              _mta-sts 1 CNAME deleg.test._mta-sts.zone.test.\n\
-             _smtp._tls 1 CNAME deleg.test._smtp._tls.zone.test.\n"
+             _smtp._tls 1 CNAME deleg.test._smtp._tls.zone.test.\n\
+             _spf.provider 1 TXT \"{provider}\"\n\
+             more.provider 1 TXT \"v=spf1 ip4:{more} -all\"\n\
+             out 1 A 192.0.2.77\n\
+             orig 1 TXT \"{SPF_RECORD}\"\n\
+             flat 1 TXT \"v=spf1 include:deleg.test._spf.zone.test -all\"\n",
+            provider = "v=spf1 ip4:198.51.100.0/24 ip6:2001:db8:5::/48 include:more.provider.deleg.test -all"
         ),
-    );
-    let Some(knot) = Knot::start(&[owner]) else {
+    )
+    };
+    let Some(mut knot) = Knot::start(&[owner("203.0.113.0/25")]) else {
         return;
     };
     let zone_server = std::net::SocketAddr::from((ZONE_SERVER, zone_port));
@@ -374,6 +385,7 @@ fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
             "[http]\nlisten = \"{LISTENER2}:443\"\ntls_cert = \"own.pem\"\ntls_key = \"own.key\"\n\n\
              [enrich]\nnameservers = [\"{}\"]\n\n\
              [dns]\nlisten = \"{zone_server}\"\nzone = \"zone.test\"\n\n\
+             spf_refresh_secs = 1\n\n[dns.spf.\"deleg.test\"]\nrecord = \"{SPF_RECORD}\"\n\n[alerts]\n\n\
              [mta_sts]\ncname_target = \"reports.dmarcflow.test\"\n\
              tlsrpt_rua = \"https://reports.dmarcflow.test/tlsrpt\"\nrefresh_secs = 1\n\n\
              [[mta_sts.certificate]]\nnames = [\"mta-sts.deleg.test\"]\ncert = \"hosted.pem\"\nkey = \"hosted.key\"\n\n\
@@ -465,15 +477,98 @@ fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
         tls.contains("v=TLSRPTv1; rua=https://reports.dmarcflow.test/tlsrpt"),
         "{tls}"
     );
-    let missing = dig(
+    let absent = dig(
         &server,
         zone_port,
         &["other.test._mta-sts.zone.test", "TXT"],
     );
-    assert!(missing.contains("status: NXDOMAIN"), "{missing}");
+    assert!(absent.contains("status: NXDOMAIN"), "{absent}");
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
     for garbage in [&b"\x00"[..], &[0xffu8; 12][..], &[0x41u8; 600][..]] {
         let _ = socket.send_to(garbage, zone_server);
     }
     assert_eq!(id_served(), second, "the server survives malformed queries");
+
+    // Flattened SPF: the chain in the zone authorises exactly what the
+    // original tree does, as a real SPF evaluator (pyspf, through Unbound)
+    // sees both.
+    let records =
+        String::from_utf8_lossy(&dmarcflow(d, &["mta-sts", "records", "deleg.test"]).stdout)
+            .into_owned();
+    assert!(
+        records.contains("deleg.test. TXT \"v=spf1 include:deleg.test._spf.zone.test -all\""),
+        "{records}"
+    );
+    let chain = dig(
+        &server,
+        zone_port,
+        &["+short", "deleg.test._spf.zone.test", "TXT"],
+    );
+    assert!(
+        chain.contains("ip4:198.51.100.0/24") && chain.contains("ip4:192.0.2.77"),
+        "{chain}"
+    );
+    let resolv = unbound.resolv_conf();
+    let evaluate = |ip: &str, domain: &str| -> String {
+        let script = format!(
+            "mount --bind {} /etc/resolv.conf && exec /usr/bin/python3 -c \"import spf; print(spf.check2(i='{ip}', s='x@{domain}', h='mx.example')[0])\"",
+            resolv.display()
+        );
+        let out = Command::new("unshare")
+            .args(["--mount", "sh", "-c", &script])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    if !Command::new("/usr/bin/python3")
+        .args(["-c", "import spf"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        missing::<()>("pyspf (python3-spf)", ".ci/run installs it");
+        return;
+    }
+    for ip in [
+        "198.51.100.9",
+        "203.0.113.5",
+        "192.0.2.77",
+        "2001:db8:5::1",
+        "203.0.113.200",
+        "192.0.2.78",
+        "10.0.0.1",
+    ] {
+        let (original, flattened) = (
+            evaluate(ip, "orig.deleg.test"),
+            evaluate(ip, "flat.deleg.test"),
+        );
+        assert!(!original.is_empty(), "no evaluation for {ip}");
+        assert_eq!(flattened, original, "{ip}");
+    }
+    assert_eq!(evaluate("203.0.113.5", "flat.deleg.test"), "pass");
+    assert_eq!(evaluate("203.0.113.200", "flat.deleg.test"), "fail");
+
+    // The provider's range moves: the next refresh serves the new chain,
+    // and the alert names what moved.
+    knot.replace_zone(&owner("203.0.113.128/25"));
+    let moved = Instant::now() + Duration::from_secs(30);
+    while !dig(
+        &server,
+        zone_port,
+        &["+short", "deleg.test._spf.zone.test", "TXT"],
+    )
+    .contains("203.0.113.128/25")
+    {
+        assert!(
+            Instant::now() < moved,
+            "the chain never follows the provider"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let alerts = dmarcflow(d, &["alerts"]);
+    let told = String::from_utf8_lossy(&alerts.stdout).into_owned();
+    assert!(
+        told.lines().any(|l| l == "firing\tspf_flattening_changed\tthe flattened SPF of deleg.test changed (a provider's ranges moved): added ip4:203.0.113.128/25; removed ip4:203.0.113.0/25"),
+        "{told}{}",
+        String::from_utf8_lossy(&alerts.stderr)
+    );
 }

@@ -93,6 +93,8 @@ pub struct Thresholds {
     pub mta_sts_enforce_failures: u64,
     /// A hosted policy host's certificate not renewed (1: on).
     pub certificate_renewal_failed: u64,
+    /// A flattened SPF chain changed (1: on; told once per change).
+    pub spf_flattening_changed: u64,
 }
 
 impl Default for Thresholds {
@@ -118,6 +120,7 @@ impl Default for Thresholds {
             mta_sts_ready: 1,
             mta_sts_enforce_failures: 1,
             certificate_renewal_failed: 1,
+            spf_flattening_changed: 1,
         }
     }
 }

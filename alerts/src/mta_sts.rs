@@ -7,7 +7,9 @@
 //! - `mta_sts_enforce_failures`: an `enforce` policy and failures in the
 //!   clean-days window: senders refused delivery; per MX host and result;
 //! - `certificate_renewal_failed`: a hosted policy host's ACME order
-//!   failed (`dmarcflow_hosted::renewals`); the old certificate is served.
+//!   failed (`dmarcflow_hosted::renewals`); the old certificate is served;
+//! - `spf_flattening_changed`: a flattened SPF chain's ranges moved
+//!   (`dmarcflow_hosted::spf::history`); told once per change.
 //!
 //! The readiness looks back twice the clean days before the evaluation
 //! day, so a window that just filled is seen whole.
@@ -68,6 +70,45 @@ pub async fn conditions(
                 f.name, f.error
             ),
             value: f.not_after as f64,
+        });
+    }
+    // Flattened SPF chains whose ranges moved.
+    let moved = dmarcflow_hosted::spf::history::changes(store)
+        .await
+        .map_err(|e| match e {
+            dmarcflow_hosted::HostedError::Store(e) => AlertError::from(e),
+            other => AlertError::Day(other.to_string()),
+        })?;
+    for c in moved {
+        if config.thresholds(&c.domain).spf_flattening_changed == 0 {
+            continue;
+        }
+        let list = |v: &[String]| {
+            let shown: Vec<&str> = v.iter().take(10).map(String::as_str).collect();
+            let more = v.len().saturating_sub(10);
+            if more > 0 {
+                format!("{} and {more} more", shown.join(" "))
+            } else {
+                shown.join(" ")
+            }
+        };
+        let mut parts = Vec::new();
+        if !c.added.is_empty() {
+            parts.push(format!("added {}", list(&c.added)));
+        }
+        if !c.removed.is_empty() {
+            parts.push(format!("removed {}", list(&c.removed)));
+        }
+        out.push(Condition {
+            rule: Rule::SpfFlatteningChanged,
+            domain: c.domain.clone(),
+            subject: format!("{}@{}", c.domain, c.at),
+            message: format!(
+                "the flattened SPF of {} changed (a provider's ranges moved): {}",
+                c.domain,
+                parts.join("; ")
+            ),
+            value: (c.added.len() + c.removed.len()) as f64,
         });
     }
     for row in store.query(&sql).await?.rows {

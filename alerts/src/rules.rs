@@ -50,10 +50,12 @@ pub enum Rule {
     MtaStsEnforceFailures,
     /// A hosted policy host's certificate could not be renewed.
     CertificateRenewalFailed,
+    /// A flattened SPF chain in the hosted zone changed.
+    SpfFlatteningChanged,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 19] = [
+    pub const ALL: [Rule; 20] = [
         Rule::NewSource,
         Rule::NewSender,
         Rule::PassRateDrop,
@@ -73,6 +75,7 @@ impl Rule {
         Rule::MtaStsReady,
         Rule::MtaStsEnforceFailures,
         Rule::CertificateRenewalFailed,
+        Rule::SpfFlatteningChanged,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +99,7 @@ impl Rule {
             Rule::MtaStsReady => "mta_sts_ready",
             Rule::MtaStsEnforceFailures => "mta_sts_enforce_failures",
             Rule::CertificateRenewalFailed => "certificate_renewal_failed",
+            Rule::SpfFlatteningChanged => "spf_flattening_changed",
         }
     }
 
@@ -105,7 +109,11 @@ impl Rule {
     pub fn notify_resolution(self) -> bool {
         !matches!(
             self,
-            Rule::DomainReady | Rule::RecordChanged | Rule::ScoreDropped | Rule::MtaStsReady
+            Rule::DomainReady
+                | Rule::RecordChanged
+                | Rule::ScoreDropped
+                | Rule::MtaStsReady
+                | Rule::SpfFlatteningChanged
         )
     }
 
@@ -431,7 +439,8 @@ fn judge(rule: Rule, table: &Table, config: &AlertsConfig, period: &Period) -> V
             | Rule::DkimKeyDisappeared
             | Rule::MtaStsReady
             | Rule::MtaStsEnforceFailures
-            | Rule::CertificateRenewalFailed => None,
+            | Rule::CertificateRenewalFailed
+            | Rule::SpfFlatteningChanged => None,
         };
         out.extend(found);
     }

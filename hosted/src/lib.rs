@@ -13,6 +13,7 @@
 pub mod acme;
 pub mod mta_sts;
 pub mod renewals;
+pub mod spf;
 pub mod zone;
 
 #[derive(Debug, thiserror::Error)]

@@ -100,7 +100,14 @@ impl HostedZone {
         }
         for (relative, text) in txt {
             let owner = name(&format!("{relative}.{}", self.origin))?;
-            let record = Record::from_rdata(owner, TTL, RData::TXT(TXT::new(vec![text.clone()])));
+            // One character-string holds 255 bytes; a longer record is several
+            // (a receiver joins them, RFC 7208 3.3).
+            let strings: Vec<String> = text
+                .as_bytes()
+                .chunks(255)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            let record = Record::from_rdata(owner, TTL, RData::TXT(TXT::new(strings)));
             self.handler.upsert(record, serial).await;
         }
         self.apex(serial).await;

@@ -36,6 +36,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     12 => "0012_domain_checks.sql",
     13 => "0013_mta_sts_modes.sql",
     14 => "0014_certificate_renewals.sql",
+    15 => "0015_flattened_spf.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -48,6 +49,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     6 => "0006_domain_checks.sql",
     7 => "0007_mta_sts_modes.sql",
     8 => "0008_certificate_renewals.sql",
+    9 => "0009_flattened_spf.sql",
 );
 
 impl Migration {

@@ -18,6 +18,18 @@ pub struct DnsSection {
     /// UDP queries a second per client address (default 20; bursts of
     /// twice that); beyond, unanswered.
     pub rate: Option<f64>,
+    /// Seconds between flattening the SPF records again (default 3600).
+    pub spf_refresh_secs: Option<u64>,
+    /// Per domain, the SPF record to flatten into the zone.
+    #[serde(default)]
+    pub spf: std::collections::BTreeMap<String, SpfSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpfSection {
+    /// The record as the owner would publish it (`v=spf1 include:... -all`).
+    pub record: String,
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +38,9 @@ pub struct Dns {
     pub zone: String,
     pub nameserver: String,
     pub rate: f64,
+    /// Domain → the SPF record flattened into the zone.
+    pub spf: std::collections::BTreeMap<String, String>,
+    pub spf_refresh: std::time::Duration,
 }
 
 pub fn dns(
@@ -51,10 +66,24 @@ pub fn dns(
     {
         bail!("dns.zone {zone:?}: a domain name");
     }
+    let mut spf = std::collections::BTreeMap::new();
+    for (domain, s) in section.spf {
+        if !s.record.to_ascii_lowercase().starts_with("v=spf1") {
+            bail!("dns.spf.{domain:?}.record: an SPF record (v=spf1 ...)");
+        }
+        spf.insert(
+            domain.trim().trim_end_matches('.').to_ascii_lowercase(),
+            s.record,
+        );
+    }
     Ok(Some(Dns {
         nameserver: section.nameserver.unwrap_or_else(|| format!("ns.{zone}")),
         listen,
         zone,
         rate: section.rate.unwrap_or(20.0).max(1.0),
+        spf,
+        spf_refresh: std::time::Duration::from_secs(
+            section.spf_refresh_secs.unwrap_or(3600).max(1),
+        ),
     }))
 }

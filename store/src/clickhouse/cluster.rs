@@ -241,7 +241,10 @@ fn distributed(name: &str, cluster: &str, database: &str, if_not_exists: &str) -
         "rand()"
     } else if name.starts_with("alert_state") {
         "cityHash64(key)"
-    } else if name.starts_with("domain_checks") || name.starts_with("mta_sts_modes") {
+    } else if name.starts_with("domain_checks")
+        || name.starts_with("mta_sts_modes")
+        || name.starts_with("flattened_spf")
+    {
         "cityHash64(domain)"
     } else if name.starts_with("certificate_renewals") {
         "cityHash64(name)"
