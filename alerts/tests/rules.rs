@@ -179,24 +179,10 @@ async fn stores(name: &str, dir: &std::path::Path) -> Vec<StoreConfig> {
     let mut out = vec![StoreConfig::Sqlite {
         path: dir.join(format!("{name}.db")),
     }];
-    if let Some(url) =
-        dmarcflow_testkit::services::service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123")
+    if let Some(clickhouse) =
+        dmarcflow_testkit::clickhouse::fresh(&format!("dmarcflow_test_alerts_{name}")).await
     {
-        let mut config = dmarcflow_store::clickhouse::ClickHouseConfig::new(url);
-        config.database = format!("dmarcflow_test_alerts_{name}");
-        let (server, version) = dmarcflow_store::clickhouse::connect(&config)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let drop = format!("DROP DATABASE IF EXISTS {}", config.database);
-        server
-            .query(&drop)
-            .execute()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        dmarcflow_store::clickhouse::migrate(&server, &config.database, version, None)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        out.push(StoreConfig::ClickHouse(config));
+        out.push(clickhouse);
     }
     out
 }

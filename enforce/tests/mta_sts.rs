@@ -7,10 +7,9 @@
 use dmarcflow_enforce::mta_sts::{assess, StsVerdict};
 use dmarcflow_enforce::EnforcementConfig;
 use dmarcflow_schemas::{Ingested, Report};
-use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig};
 use dmarcflow_store::summary::Scope;
 use dmarcflow_store::{Store, StoreConfig};
-use dmarcflow_testkit::services::service;
+use dmarcflow_testkit::clickhouse::fresh;
 
 /// One day's TLS report from `org` for `domain` (`day`: 1-30 of November
 /// 2026) under `mode`, with `ok` sessions and the failures given.
@@ -146,19 +145,8 @@ async fn readiness_on_sqlite_and_clickhouse() {
         path: dir.path().join("sts.db"),
     })
     .await;
-    let Some(url) = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123") else {
+    let Some(clickhouse) = fresh("dmarcflow_test_mta_sts_readiness").await else {
         return;
     };
-    let mut config = ClickHouseConfig::new(url);
-    config.database = "dmarcflow_test_mta_sts_readiness".into();
-    let (server, version) = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
-    server
-        .query(&format!("DROP DATABASE IF EXISTS {}", config.database))
-        .execute()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    migrate(&server, &config.database, version, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::ClickHouse(config)).await;
+    check(&clickhouse).await;
 }

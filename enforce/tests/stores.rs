@@ -9,11 +9,10 @@ use dmarcflow_schemas::aggregate::{
 };
 use dmarcflow_schemas::Source;
 use dmarcflow_senders::SenderMap;
-use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig};
 use dmarcflow_store::summary::Scope;
 use dmarcflow_store::{Store, StoreConfig};
+use dmarcflow_testkit::clickhouse::fresh;
 use dmarcflow_testkit::reports::ingested;
-use dmarcflow_testkit::services::service;
 
 fn named(name: &str, kind: &str) -> Option<Box<Source>> {
     Some(Box::new(Source {
@@ -192,20 +191,8 @@ async fn sqlite_and_clickhouse_assess_alike() {
         path: dir.path().join("enforce.db"),
     })
     .await;
-    let Some(url) = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123") else {
+    let Some(clickhouse) = fresh("dmarcflow_test_enforce").await else {
         return;
     };
-    let mut config = ClickHouseConfig::new(url);
-    config.database = "dmarcflow_test_enforce".into();
-    let (server, version) = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
-    let drop = format!("DROP DATABASE IF EXISTS {}", config.database);
-    server
-        .query(&drop)
-        .execute()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    migrate(&server, &config.database, version, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::ClickHouse(config)).await;
+    check(&clickhouse).await;
 }

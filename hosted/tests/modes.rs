@@ -3,9 +3,8 @@
 //! under CI): the newest change of each domain wins.
 
 use dmarcflow_hosted::mta_sts::{modes, Mode};
-use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig};
 use dmarcflow_store::{Store, StoreConfig};
-use dmarcflow_testkit::services::service;
+use dmarcflow_testkit::clickhouse::fresh;
 
 async fn check(config: &StoreConfig) {
     let mut store = Store::open(config).await.unwrap_or_else(|e| panic!("{e}"));
@@ -37,19 +36,8 @@ async fn the_newest_mode_wins_in_sqlite_and_clickhouse() {
         path: dir.path().join("modes.db"),
     })
     .await;
-    let Some(url) = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123") else {
+    let Some(clickhouse) = fresh("dmarcflow_test_mta_sts_modes").await else {
         return;
     };
-    let mut config = ClickHouseConfig::new(url);
-    config.database = "dmarcflow_test_mta_sts_modes".into();
-    let (server, version) = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
-    server
-        .query(&format!("DROP DATABASE IF EXISTS {}", config.database))
-        .execute()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    migrate(&server, &config.database, version, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::ClickHouse(config)).await;
+    check(&clickhouse).await;
 }

@@ -12,6 +12,8 @@
 //! - [`services`]: the real services from the environment (a skip, or a
 //!   failure under CI, when one is missing);
 //! - [`knot`]: an authoritative DNS server serving the zones a test writes;
+//! - `clickhouse` (feature `store`): a fresh, migrated ClickHouse database
+//!   for tests run on both stores;
 //! - `dkim` (feature `dkim`): keys from seeds and signed mail;
 //! - `pki`, `nginx`, `mx_hosts`, `unbound` (feature `pki`): a test CA, the
 //!   web and SMTP servers that present its certificates, and a recursive
@@ -23,6 +25,8 @@
 //! may take it as a dev-dependency without pulling in the bus, the
 //! enricher, ingest or a store.
 
+#[cfg(feature = "store")]
+pub mod clickhouse;
 pub mod corpus;
 #[cfg(feature = "dkim")]
 pub mod dkim;

@@ -19,10 +19,9 @@ use dmarcflow_schemas::aggregate::{
     AggregateReport, DkimAuth, DkimResult, DmarcResult, PolicyAction, Record,
 };
 use dmarcflow_senders::SenderMap;
-use dmarcflow_store::clickhouse::{connect, migrate, ClickHouseConfig};
 use dmarcflow_store::{Store, StoreConfig};
+use dmarcflow_testkit::clickhouse::fresh;
 use dmarcflow_testkit::reports::ingested;
-use dmarcflow_testkit::services::service;
 use dmarcflow_watch::{changes, latest, round, ChangeRule, WatchConfig};
 
 /// TXT records by name; nothing else exists.
@@ -217,19 +216,8 @@ async fn a_round_stored_and_compared_in_sqlite_and_clickhouse() {
         path: dir.path().join("watch.db"),
     })
     .await;
-    let Some(url) = service("DMARCFLOW_CLICKHOUSE_URL", "http://127.0.0.1:8123") else {
+    let Some(clickhouse) = fresh("dmarcflow_test_watch").await else {
         return;
     };
-    let mut config = ClickHouseConfig::new(url);
-    config.database = "dmarcflow_test_watch".into();
-    let (server, version) = connect(&config).await.unwrap_or_else(|e| panic!("{e}"));
-    server
-        .query(&format!("DROP DATABASE IF EXISTS {}", config.database))
-        .execute()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    migrate(&server, &config.database, version, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::ClickHouse(config)).await;
+    check(&clickhouse).await;
 }
