@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dmarcflow_listen::certificates::SniCertificates;
+use dmarcflow_listen::certificates::{certified_key_from_pem, SniCertificates};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
     NewOrder, OrderStatus, RetryPolicy,
 };
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::sign::CertifiedKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,19 +74,12 @@ fn file(dir: &Path, name: &str, ext: &str) -> PathBuf {
 }
 
 fn certified(cert_pem: &str, key_pem: &str) -> Result<Stored, String> {
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    let first = certs.first().ok_or("no certificate")?;
+    let key = certified_key_from_pem(cert_pem.as_bytes(), key_pem.as_bytes())?;
+    let first = key.cert.first().ok_or("no certificate")?;
     let (not_before, not_after) =
         dmarcflow_posture::der::validity(first).ok_or("unreadable certificate dates")?;
-    let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
-        .map_err(|e| e.to_string())?
-        .ok_or("no private key")?;
-    let signing = tokio_rustls::rustls::crypto::ring::sign::any_supported_type(&key)
-        .map_err(|e| e.to_string())?;
     Ok(Stored {
-        key: Arc::new(CertifiedKey::new(certs, signing)),
+        key,
         not_before,
         not_after,
     })
@@ -99,20 +92,13 @@ fn load(dir: &Path, name: &str) -> Option<Stored> {
 }
 
 fn save(dir: &Path, name: &str, cert_pem: &str, key_pem: &str) -> Result<(), AcmeError> {
-    use std::io::Write;
-    let err = |p: &Path, e: std::io::Error| AcmeError::File(p.display().to_string(), e.to_string());
-    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| AcmeError::File(dir.display().to_string(), e.to_string()))?;
     // The key first, readable by this user only; then the certificate.
-    let key_path = file(dir, name, "key");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut key = options.open(&key_path).map_err(|e| err(&key_path, e))?;
-    key.write_all(key_pem.as_bytes())
-        .map_err(|e| err(&key_path, e))?;
+    save_private(&file(dir, name, "key"), key_pem)?;
     let cert_path = file(dir, name, "pem");
-    std::fs::write(&cert_path, cert_pem).map_err(|e| err(&cert_path, e))
+    std::fs::write(&cert_path, cert_pem)
+        .map_err(|e| AcmeError::File(cert_path.display().to_string(), e.to_string()))
 }
 
 /// Whether a certificate valid from `before` to `after` is to be renewed
@@ -153,6 +139,7 @@ async fn account(config: &AcmeConfig) -> Result<Account, AcmeError> {
     Ok(account)
 }
 
+/// Writes `text` to `path`, readable by this user only (a key, the account).
 fn save_private(path: &Path, text: &str) -> Result<(), AcmeError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();

@@ -17,20 +17,35 @@ use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::ServerConfig;
 
+/// A certificate chain and its key from PEM text: what a file holds, or
+/// what an ACME CA returned.
+pub fn certified_key_from_pem(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<CertifiedKey>, String> {
+    let certs = rustls_pemfile::certs(&mut &cert_pem[..])
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("the certificate: {e}"))?;
+    if certs.is_empty() {
+        return Err("no certificate".into());
+    }
+    let key = rustls_pemfile::private_key(&mut &key_pem[..])
+        .map_err(|e| format!("the private key: {e}"))?
+        .ok_or("no private key")?;
+    let signing = tokio_rustls::rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|e| format!("the private key: {e}"))?;
+    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+}
+
 /// A certificate and key read from PEM files.
 pub fn certified_key(cert: &Path, key_file: &Path) -> std::io::Result<Arc<CertifiedKey>> {
-    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(cert)?))
-        .collect::<Result<Vec<_>, _>>()?;
-    if certs.is_empty() {
-        return Err(invalid(format!("no certificate in {}", cert.display())));
-    }
-    let key =
-        rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(key_file)?))?
-            .ok_or_else(|| invalid(format!("no private key in {}", key_file.display())))?;
-    let signing = tokio_rustls::rustls::crypto::ring::sign::any_supported_type(&key)
-        .map_err(|e| invalid(format!("the private key in {}: {e}", key_file.display())))?;
-    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+    let (cert_pem, key_pem) = (std::fs::read(cert)?, std::fs::read(key_file)?);
+    certified_key_from_pem(&cert_pem, &key_pem).map_err(|why| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{why} ({} and {})", cert.display(), key_file.display()),
+        )
+    })
 }
 
 /// Certificates by host name (lower case), and the default.
