@@ -40,6 +40,10 @@ pub use rules::{Condition, Rule};
 pub enum AlertError {
     #[error(transparent)]
     Store(#[from] dmarcflow_store::StoreError),
+    #[error(transparent)]
+    Watch(#[from] dmarcflow_watch::WatchError),
+    #[error(transparent)]
+    Hosted(#[from] dmarcflow_hosted::HostedError),
     #[error("webhook {url}: {message}")]
     Webhook { url: String, message: String },
     #[error("e-mail through {relay}: {message}")]

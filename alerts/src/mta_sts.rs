@@ -38,12 +38,7 @@ pub async fn conditions(
     );
     let mut out = Vec::new();
     // Hosted policy hosts whose certificate could not be renewed.
-    let failing = dmarcflow_hosted::renewals::failing(store)
-        .await
-        .map_err(|e| match e {
-            dmarcflow_hosted::HostedError::Store(e) => AlertError::from(e),
-            other => AlertError::Day(other.to_string()),
-        })?;
+    let failing = dmarcflow_hosted::renewals::failing(store).await?;
     for f in failing {
         let domain = f
             .name
@@ -73,12 +68,7 @@ pub async fn conditions(
         });
     }
     // Flattened SPF chains whose ranges moved.
-    let moved = dmarcflow_hosted::spf::history::changes(store)
-        .await
-        .map_err(|e| match e {
-            dmarcflow_hosted::HostedError::Store(e) => AlertError::from(e),
-            other => AlertError::Day(other.to_string()),
-        })?;
+    let moved = dmarcflow_hosted::spf::history::changes(store).await?;
     for c in moved {
         if config.thresholds(&c.domain).spf_flattening_changed == 0 {
             continue;

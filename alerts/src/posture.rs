@@ -16,9 +16,7 @@ pub async fn conditions(
     config: &AlertsConfig,
     period: &Period,
 ) -> Result<Vec<Condition>, AlertError> {
-    let history = latest(store, 2)
-        .await
-        .map_err(|dmarcflow_watch::WatchError::Store(e)| AlertError::from(e))?;
+    let history = latest(store, 2).await?;
     // The evaluation day's last second: certificates count from it.
     let now = period.window.1 - 1;
     let days = |domain: &str| config.thresholds(domain).mx_certificate_days as i64;
