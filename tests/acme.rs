@@ -9,37 +9,22 @@
 //! Needs pebble, knotd, unbound, curl and openssl; skips without them,
 //! except under CI.
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dmarcflow_testkit::knot::{Knot, Zone};
 use dmarcflow_testkit::pki::TestCa;
 use dmarcflow_testkit::ports::free_port;
-use dmarcflow_testkit::services::{missing, program};
+use dmarcflow_testkit::services::program;
 use dmarcflow_testkit::unbound::Unbound;
 
 const LISTENER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 21);
 const RESOLVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 55);
 const HOST: &str = "mta-sts.acme.test";
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    found || missing::<()>(tool, ".ci/run installs it").is_some()
-}
 
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
@@ -100,7 +85,7 @@ fn dmarcflow(dir: &Path, args: &[&str]) -> (bool, String) {
 
 #[test]
 fn certificates_from_pebble_renewed_and_kept_through_an_outage() {
-    if !["curl", "openssl"].iter().all(|t| have(t)) {
+    if !["curl", "openssl"].iter().all(|t| common::have(t)) {
         return;
     }
     let Some(pebble) = program(&["/usr/bin/pebble"], "pebble") else {
@@ -157,7 +142,7 @@ fn certificates_from_pebble_renewed_and_kept_through_an_outage() {
         wait_until("pebble listening", Duration::from_secs(20), || {
             std::net::TcpStream::connect(("127.0.0.1", api_port)).is_ok()
         });
-        Process(child)
+        common::Killed(child)
     };
     let pebble_process = start_pebble();
     write(
@@ -173,7 +158,7 @@ fn certificates_from_pebble_renewed_and_kept_through_an_outage() {
             knot.address()
         ),
     );
-    let _service = Process(
+    let _service = common::Killed(
         Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
             .args(["--config", "acme.toml", "run"])
             .current_dir(d)

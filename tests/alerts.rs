@@ -86,7 +86,6 @@ blocked 4,272 (97.74%) unauthorised"),
 /// here), the service stops cleanly on SIGTERM.
 #[test]
 fn the_run_service_evaluates_on_a_schedule() {
-    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let (ok, _, stderr) = dmarcflow(dir.path(), &["run", &examples.display().to_string()]);
@@ -127,31 +126,7 @@ fn the_run_service_evaluates_on_a_schedule() {
     };
     while !seen(&bodies) && bodies.len() < 50 {
         let (mut stream, _) = hook.accept().unwrap_or_else(|e| panic!("{e}"));
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut data = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            data.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&data).into_owned();
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Content-Length: "))
-                    .and_then(|n| n.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                if body.len() >= length {
-                    bodies
-                        .push(serde_json::from_str::<serde_json::Value>(body).unwrap_or_default());
-                    break;
-                }
-            }
-        }
-        let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+        bodies.push(common::webhook_post(&mut stream));
     }
     let _ = Command::new("kill").arg(service.id().to_string()).status();
     let mut service = service;

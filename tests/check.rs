@@ -13,6 +13,8 @@
 //!
 //! Needs knotd, nginx and Exim; skips without them, except under CI.
 
+mod common;
+
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -565,17 +567,6 @@ fn hostile_web_and_smtp_servers_end_in_findings_in_bounded_time() {
     );
 }
 
-/// A child process killed when dropped, so a failing test leaves no
-/// service behind.
-struct Service(std::process::Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `dmarcflow query SQL` in `dir` (its config and store): the rows.
 fn query(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
     let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
@@ -594,7 +585,6 @@ fn query(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
 
 /// The webhook bodies a command posts, until it exits.
 fn webhook_bodies(hook: &TcpListener, mut command: std::process::Child) -> Vec<Value> {
-    use std::io::{Read, Write};
     hook.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
     let mut bodies = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -604,33 +594,7 @@ fn webhook_bodies(hook: &TcpListener, mut command: std::process::Child) -> Vec<V
                 stream
                     .set_nonblocking(false)
                     .unwrap_or_else(|e| panic!("{e}"));
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(10)))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    data.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&data).into_owned();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length = head
-                            .lines()
-                            .find_map(|l| {
-                                l.strip_prefix("Content-Length: ")
-                                    .or(l.strip_prefix("content-length: "))
-                            })
-                            .and_then(|n| n.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if body.len() >= length {
-                            bodies.push(serde_json::from_str(body).unwrap_or_default());
-                            break;
-                        }
-                    }
-                }
-                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+                bodies.push(common::webhook_post(&mut stream));
             }
             Err(_) => {
                 if command.try_wait().ok().flatten().is_some() {
@@ -694,7 +658,7 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
             std::fs::File::create(dir.path().join("service.log")).unwrap_or_else(|e| panic!("{e}")),
         )
         .spawn()
-        .map(Service)
+        .map(common::Killed)
         .unwrap_or_else(|e| panic!("{e}"));
     let log = || std::fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
     let dmarc_of_good = || {

@@ -11,9 +11,11 @@
 //! /etc/resolv.conf: it runs in a mount namespace of its own where that
 //! file names Unbound); skips without them, except under CI.
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use dmarcflow_testkit::knot::{Knot, Zone};
@@ -25,15 +27,6 @@ use dmarcflow_testkit::unbound::Unbound;
 const LISTENER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 20);
 /// Unbound's (port 53).
 const RESOLVER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 53);
-
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn zone(origin: &str, id: Option<&str>) -> Zone {
     let mut records = format!(
@@ -118,17 +111,12 @@ fn get_as(ca: &Path, sni: &str, host: &str, path: &str) -> (String, String) {
     (code.to_owned(), body.to_owned())
 }
 
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    found || missing::<()>(tool, ".ci/run installs it").is_some()
-}
-
 #[test]
 fn a_real_mta_sts_client_gets_the_hosted_policy_and_its_changes() {
-    if !["mta-sts-query", "curl", "unshare"].iter().all(|t| have(t)) {
+    if !["mta-sts-query", "curl", "unshare"]
+        .iter()
+        .all(|t| common::have(t))
+    {
         return;
     }
     let Some(mut knot) = Knot::start(&[zone("hosted.test", None), zone("other.test", None)]) else {
@@ -188,7 +176,7 @@ fn a_real_mta_sts_client_gets_the_hosted_policy_and_its_changes() {
     let first = published_id(d, "hosted.test");
     knot.replace_zone(&zone("hosted.test", Some(&first)));
 
-    let _service = Service(
+    let _service = common::Killed(
         Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
             .args(["--config", "hosted.toml", "run"])
             .current_dir(d)
@@ -329,7 +317,7 @@ fn dig(server: &str, port: u16, args: &[&str]) -> String {
 fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
     if !["mta-sts-query", "curl", "unshare", "dig"]
         .iter()
-        .all(|t| have(t))
+        .all(|t| common::have(t))
     {
         return;
     }
@@ -404,7 +392,7 @@ fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
         records.contains("_smtp._tls.deleg.test. CNAME deleg.test._smtp._tls.zone.test."),
         "{records}"
     );
-    let _service = Service(
+    let _service = common::Killed(
         Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
             .args(["--config", "hosted.toml", "run"])
             .current_dir(d)

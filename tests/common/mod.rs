@@ -379,3 +379,49 @@ pub fn header(message: &OwnedMessage, name: &str) -> String {
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .unwrap_or_default()
 }
+
+/// A child process killed (and reaped) when dropped, so a failing test
+/// leaves no server behind.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One webhook POST on `stream`: its JSON body (null when it is not JSON),
+/// answered 204.
+pub fn webhook_post(stream: &mut std::net::TcpStream) -> serde_json::Value {
+    use std::io::{Read, Write};
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut body = serde_json::Value::Null;
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data).into_owned();
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("Content-Length: ")
+                        .or(l.strip_prefix("content-length: "))
+                })
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if rest.len() >= length {
+                body = serde_json::from_str(rest).unwrap_or_default();
+                break;
+            }
+        }
+    }
+    let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+    body
+}
