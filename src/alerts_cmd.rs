@@ -4,6 +4,7 @@
 //! (`[alerts] interval_minutes`).
 
 use anyhow::{Context, Result};
+use dmarcflow_ingest::received_now as unix_now;
 use dmarcflow_store::summary::day;
 use dmarcflow_store::Store;
 
@@ -15,12 +16,6 @@ pub struct AlertsArgs {
     /// UTC).
     #[arg(long)]
     pub day: Option<String>,
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Evaluates the rules every `interval` until `stop` resolves; a round that

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use dmarcflow_ingest::received_now as unix_now;
 use dmarcflow_posture::{check_all, text, trust, Clients, HickoryDns, Https, Smtp};
 use dmarcflow_store::{Store, StoreConfig};
 
@@ -112,12 +113,6 @@ pub(crate) fn resolver(
         cache_size: 10_000,
     })?;
     Ok(HickoryDns::new(reverse.resolver().clone(), timeout))
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The store to read, when there is one: a SQLite file is not created by a

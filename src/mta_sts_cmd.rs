@@ -156,9 +156,7 @@ pub fn run(config: &Config, command: &MtaStsCommand) -> Result<()> {
                     }
                 }
                 let mut store = Store::open(&config.store).await?;
-                let version = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_micros() as u64);
+                let version = dmarcflow_store::version_now();
                 modes::set(&mut store, &domain, mode, version).await?;
                 eprintln!("{domain}: mode {mode}");
                 Ok(())
@@ -206,17 +204,13 @@ pub fn certificates(
     async move {
         let mut store: Option<Store> = None;
         loop {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
+            let now = dmarcflow_ingest::received_now();
             let outcomes = dmarcflow_hosted::acme::maintain(&acme, &names, &sni, now).await;
             if store.is_none() {
                 store = Store::open(&store_config).await.ok();
             }
             if let Some(s) = store.as_mut() {
-                let version = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_micros() as u64);
+                let version = dmarcflow_store::version_now();
                 if let Err(e) = dmarcflow_hosted::renewals::record(s, &outcomes, version).await {
                     tracing::warn!(error = %e, "acme: the round could not be recorded");
                 }
@@ -305,9 +299,7 @@ pub fn policies(
                                         store = Store::open(&store_config).await.ok();
                                     }
                                     if let Some(s) = store.as_mut() {
-                                        let version = std::time::SystemTime::now()
-                                            .duration_since(std::time::UNIX_EPOCH)
-                                            .map_or(0, |d| d.as_micros() as u64);
+                                        let version = dmarcflow_store::version_now();
                                         if let Err(e) = dmarcflow_hosted::spf::history::record(
                                             s, domain, &ranges, version,
                                         )

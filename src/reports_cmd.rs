@@ -101,9 +101,7 @@ pub async fn send_due(
             since: now,
             notified_at: now,
         };
-        let version = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as u64);
+        let version = dmarcflow_store::version_now();
         state::save(store, &[record], version).await?;
         sent.push(subject);
     }
@@ -111,9 +109,7 @@ pub async fn send_due(
 }
 
 pub fn run(config: &Config, args: &ReportsArgs) -> Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = dmarcflow_ingest::received_now();
     let today = args.day.clone().unwrap_or_else(|| day(now));
     config.reports.as_ref().context("no [reports] configured")?;
     let runtime = tokio::runtime::Builder::new_current_thread()

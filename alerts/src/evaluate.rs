@@ -130,9 +130,7 @@ pub async fn evaluate(
         .map(|(s, _)| s)
         .collect();
     // Orders the changes of one key (ClickHouse keeps them all).
-    let version = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64);
+    let version = dmarcflow_store::version_now();
     state::save(store, &changed, version).await?;
     Ok(round)
 }

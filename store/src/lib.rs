@@ -25,6 +25,7 @@ mod store;
 pub mod summary;
 mod table;
 mod values;
+mod version;
 mod write_summary;
 
 pub use batch::{BatchConfig, Batcher};
@@ -32,4 +33,5 @@ pub use error::StoreError;
 pub use secret::Secret;
 pub use store::{Store, StoreConfig};
 pub use table::Table;
+pub use version::version_now;
 pub use write_summary::WriteSummary;
