@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use dmarcflow_ingest::received_now as unix_now;
 use dmarcflow_posture::{check_all, text, trust, Clients, HickoryDns, Https, Smtp};
-use dmarcflow_store::{Store, StoreConfig};
+use dmarcflow_store::Store;
 
 use crate::config::posture::DEFAULT_HELO;
 use crate::config::Config;
@@ -121,10 +121,8 @@ async fn store_for(config: &Config, args: &CheckArgs) -> Result<Option<Store>> {
     if args.no_store {
         return Ok(None);
     }
-    if let StoreConfig::Sqlite { path } = &config.store {
-        if !args.save && !path.exists() {
-            return Ok(None);
-        }
+    if !args.save && config.store.not_created() {
+        return Ok(None);
     }
     match Store::open(&config.store).await {
         Ok(store) => Ok(Some(store)),

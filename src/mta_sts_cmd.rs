@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use dmarcflow_hosted::mta_sts::served::{self, Served};
 use dmarcflow_hosted::mta_sts::{modes, policy_host, records, Mode, POLICY_PATH};
 use dmarcflow_ingest::http::pages::{Page, Pages};
-use dmarcflow_store::{Store, StoreConfig};
+use dmarcflow_store::Store;
 
 use crate::config::Config;
 
@@ -46,10 +46,8 @@ fn hosted(config: &Config) -> Result<&crate::config::mta_sts::MtaSts> {
 /// The stored modes, when the store exists (a SQLite file is not created
 /// to print records).
 async fn stored_modes(config: &Config) -> Result<BTreeMap<String, Mode>> {
-    if let StoreConfig::Sqlite { path } = &config.store {
-        if !path.exists() {
-            return Ok(BTreeMap::new());
-        }
+    if config.store.not_created() {
+        return Ok(BTreeMap::new());
     }
     let store = Store::open(&config.store).await?;
     Ok(modes::load(&store).await?)

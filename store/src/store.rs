@@ -17,6 +17,15 @@ pub enum StoreConfig {
     Sqlite { path: PathBuf },
 }
 
+impl StoreConfig {
+    /// A SQLite file not created yet: nothing to read, and opening it would
+    /// create it, so a command that only reads skips it. ClickHouse is never
+    /// known to be empty before it is asked.
+    pub fn not_created(&self) -> bool {
+        matches!(self, StoreConfig::Sqlite { path } if !path.exists())
+    }
+}
+
 pub enum Store {
     ClickHouse(Box<ClickHouseSink>),
     Sqlite(SqliteStore),
