@@ -63,14 +63,9 @@ fn kept_serial(dir: &Path) -> String {
 }
 
 fn dmarcflow(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let out = common::isolated(dir)
         .args(["--config", "acme.toml"])
         .args(args)
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
-        .env_remove("DMARCFLOW_HTTP_LISTEN")
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     (
@@ -159,13 +154,8 @@ fn certificates_from_pebble_renewed_and_kept_through_an_outage() {
         ),
     );
     let _service = common::Killed(
-        Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        common::isolated(d)
             .args(["--config", "acme.toml", "run"])
-            .current_dir(d)
-            .env_remove("DMARCFLOW_CONFIG")
-            .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-            .env_remove("DMARCFLOW_KAFKA_BROKERS")
-            .env_remove("DMARCFLOW_HTTP_LISTEN")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -103,13 +103,9 @@ fn the_run_service_evaluates_on_a_schedule() {
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let service = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let service = common::isolated(dir.path())
         .args(["--config", "alerts.toml", "run"])
-        .current_dir(dir.path())
         .env("DMARCFLOW_HTTP_LISTEN", "127.0.0.1:0")
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

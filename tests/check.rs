@@ -569,11 +569,8 @@ fn hostile_web_and_smtp_servers_end_in_findings_in_bounded_time() {
 
 /// `dmarcflow query SQL` in `dir` (its config and store): the rows.
 fn query(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
-    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let out = common::isolated(dir)
         .args(["--config", "posture.toml", "query", sql])
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     String::from_utf8_lossy(&out.stdout)
@@ -633,9 +630,8 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let mut service = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let mut service = common::isolated(dir.path())
         .args(["--config", "posture.toml", "run"])
-        .current_dir(dir.path())
         .env("DMARCFLOW_HTTP_LISTEN", "127.0.0.1:0")
         .env(
             "DMARCFLOW_ENRICH_NAMESERVERS",
@@ -649,9 +645,6 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
             "DMARCFLOW_POSTURE_TEST_SMTP_PORT",
             lab.mx.port().to_string(),
         )
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())
         .stderr(
@@ -706,11 +699,8 @@ fn the_run_service_watches_domains_and_alerts_on_changes() {
         "{tls:?}"
     );
 
-    let alerts = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let alerts = common::isolated(dir.path())
         .args(["--config", "posture.toml", "alerts"])
-        .current_dir(dir.path())
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

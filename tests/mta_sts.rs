@@ -39,14 +39,9 @@ fn zone(origin: &str, id: Option<&str>) -> Zone {
 }
 
 fn dmarcflow(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    common::isolated(dir)
         .args(["--config", "hosted.toml"])
         .args(args)
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
-        .env_remove("DMARCFLOW_HTTP_LISTEN")
         .output()
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -177,13 +172,8 @@ fn a_real_mta_sts_client_gets_the_hosted_policy_and_its_changes() {
     knot.replace_zone(&zone("hosted.test", Some(&first)));
 
     let _service = common::Killed(
-        Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        common::isolated(d)
             .args(["--config", "hosted.toml", "run"])
-            .current_dir(d)
-            .env_remove("DMARCFLOW_CONFIG")
-            .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-            .env_remove("DMARCFLOW_KAFKA_BROKERS")
-            .env_remove("DMARCFLOW_HTTP_LISTEN")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -393,13 +383,8 @@ fn a_delegated_zone_follows_the_policy_without_a_dns_change() {
         "{records}"
     );
     let _service = common::Killed(
-        Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+        common::isolated(d)
             .args(["--config", "hosted.toml", "run"])
-            .current_dir(d)
-            .env_remove("DMARCFLOW_CONFIG")
-            .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-            .env_remove("DMARCFLOW_KAFKA_BROKERS")
-            .env_remove("DMARCFLOW_HTTP_LISTEN")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

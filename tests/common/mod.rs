@@ -12,18 +12,26 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 
+/// The binary, run in `dir`, with none of the environment's `DMARCFLOW_*`
+/// settings (CI exports a ClickHouse URL for other tests): only its config
+/// file and what the test sets on the command speak.
+pub fn isolated(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dmarcflow"));
+    command.current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("DMARCFLOW_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// Runs the binary in `dir` on the embedded store alone: none of the
 /// environment's servers, config or webhooks reach it. Whether it
 /// succeeded, its stdout and its stderr.
 pub fn embedded(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dmarcflow"))
+    let out = isolated(dir)
         .args(args)
-        .current_dir(dir)
-        .env_remove("DMARCFLOW_CONFIG")
-        .env_remove("DMARCFLOW_CLICKHOUSE_URL")
-        .env_remove("DMARCFLOW_SQLITE_PATH")
-        .env_remove("DMARCFLOW_KAFKA_BROKERS")
-        .env_remove("DMARCFLOW_ALERTS_WEBHOOKS")
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     (
