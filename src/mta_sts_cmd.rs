@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use dmarcflow_hosted::mta_sts::served::{self, Served};
 use dmarcflow_hosted::mta_sts::{modes, policy_host, records, Mode, POLICY_PATH};
 use dmarcflow_ingest::http::pages::{Page, Pages};
+use dmarcflow_posture::HickoryDns;
 use dmarcflow_store::Store;
 
 use crate::config::Config;
@@ -278,42 +279,7 @@ pub fn policies(
             if let Some((zone_name, spf, every)) = &spf_config {
                 if flattened_at.is_none_or(|at| at.elapsed() >= *every) {
                     flattened_at = Some(std::time::Instant::now());
-                    for (domain, record) in spf {
-                        let first = format!("{domain}._spf.{zone_name}");
-                        let made = dmarcflow_hosted::spf::ranges(&dns, domain, record)
-                            .await
-                            .and_then(|r| Ok((dmarcflow_hosted::spf::chain(&first, &r)?, r)));
-                        match made {
-                            Ok((chain, ranges)) => {
-                                let changed = flattened.get(domain) != Some(&chain);
-                                if flattened.contains_key(domain) && changed {
-                                    tracing::warn!(%domain, zone = %zone_name, "the flattened SPF changed (an include's ranges moved)");
-                                }
-                                // Each change recorded: the alert rule compares the
-                                // two newest (the first flattening is recorded too,
-                                // and compared with the last before a restart).
-                                if changed {
-                                    if store.is_none() {
-                                        store = Store::open(&store_config).await.ok();
-                                    }
-                                    if let Some(s) = store.as_mut() {
-                                        let version = dmarcflow_store::version_now();
-                                        if let Err(e) = dmarcflow_hosted::spf::history::record(
-                                            s, domain, &ranges, version,
-                                        )
-                                        .await
-                                        {
-                                            tracing::warn!(%domain, error = %e, "the flattened SPF could not be recorded");
-                                        }
-                                    }
-                                }
-                                flattened.insert(domain.clone(), chain);
-                            }
-                            Err(e) => {
-                                tracing::warn!(%domain, error = %e, "SPF not flattened; the last chain (if any) is served")
-                            }
-                        }
-                    }
+                    flatten_spf(&dns, zone_name, spf, &mut flattened, store.as_mut()).await;
                 }
             }
             if let Some(zone) = &zone {
@@ -335,4 +301,46 @@ pub fn policies(
             tokio::time::sleep(hosted.refresh).await;
         }
     })
+}
+
+/// One round of SPF flattening (`[dns.spf]`): each domain's tree resolved
+/// to ranges and chained into `flattened`. Each change is recorded in the
+/// store: the alert rule compares the two newest (the first flattening is
+/// recorded too, and compared with the last before a restart). A domain
+/// whose tree cannot be flattened keeps its last chain.
+async fn flatten_spf(
+    dns: &HickoryDns,
+    zone_name: &str,
+    spf: &BTreeMap<String, String>,
+    flattened: &mut BTreeMap<String, Vec<(String, String)>>,
+    mut store: Option<&mut Store>,
+) {
+    for (domain, record) in spf {
+        let first = format!("{domain}._spf.{zone_name}");
+        let made = dmarcflow_hosted::spf::ranges(dns, domain, record)
+            .await
+            .and_then(|r| Ok((dmarcflow_hosted::spf::chain(&first, &r)?, r)));
+        let (chain, ranges) = match made {
+            Ok(made) => made,
+            Err(e) => {
+                tracing::warn!(%domain, error = %e, "SPF not flattened; the last chain (if any) is served");
+                continue;
+            }
+        };
+        if flattened.get(domain) == Some(&chain) {
+            continue;
+        }
+        if flattened.contains_key(domain) {
+            tracing::warn!(%domain, zone = %zone_name, "the flattened SPF changed (an include's ranges moved)");
+        }
+        if let Some(s) = store.as_deref_mut() {
+            let version = dmarcflow_store::version_now();
+            if let Err(e) =
+                dmarcflow_hosted::spf::history::record(s, domain, &ranges, version).await
+            {
+                tracing::warn!(%domain, error = %e, "the flattened SPF could not be recorded");
+            }
+        }
+        flattened.insert(domain.clone(), chain);
+    }
 }
