@@ -103,4 +103,5 @@ cat > "$dir/env" <<ENV
 export DMARCFLOW_KAFKA_BROKERS=127.0.0.1:9092
 export DMARCFLOW_KAFKA_TEST_STOP=$dir/stop
 export DMARCFLOW_KAFKA_TEST_START=$dir/start
+export DMARCFLOW_KAFKA_TEST_DATA=$dir/data
 ENV

@@ -31,10 +31,13 @@ pub struct IngestArgs {
 /// yet; prints and returns what it did.
 pub fn run(
     args: &IngestArgs,
+    config: &crate::config::Config,
     kafka: &KafkaConfig,
-    enrich: Option<&dmarcflow_enrich::EnrichConfig>,
 ) -> Result<BackfillSummary> {
+    // [privacy] first: a bad key stops the command before anything else.
+    let privacy = crate::privacy_cmd::open(config)?;
     let started = Instant::now();
+    let enrich = config.enrich.as_ref();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -60,6 +63,7 @@ pub fn run(
         publisher,
         enricher: enricher.as_ref(),
         archive_raw: kafka.archive_raw,
+        privacy,
         state: args.state.clone(),
         progress: &|| progress.inc(1),
     };
@@ -79,6 +83,7 @@ pub fn run(
 /// Runs the configured network sources (SMTP/LMTP, HTTPS TLS-RPT, IMAP)
 /// into Kafka until SIGINT or SIGTERM.
 pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> {
+    let privacy = crate::privacy_cmd::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -89,6 +94,12 @@ pub fn serve(config: &crate::config::Config, kafka: &KafkaConfig) -> Result<()> 
             .context("creating the Kafka topics")?;
         crate::metrics_endpoint::install(config.metrics_listen.as_deref())?;
         let stop = crate::shutdown::on_signal();
-        crate::sources::run(config, || Ok(KafkaPublisher::new(kafka)?), stop.subscribe()).await
+        crate::sources::run(
+            config,
+            &privacy,
+            || Ok(KafkaPublisher::new(kafka)?),
+            stop.subscribe(),
+        )
+        .await
     })
 }

@@ -10,6 +10,7 @@ mod ingest_cmd;
 mod metrics_endpoint;
 mod mta_sts_cmd;
 mod parse_cmd;
+mod privacy_cmd;
 mod report_writer;
 mod reports_cmd;
 mod run_cmd;
@@ -88,6 +89,12 @@ enum Command {
     /// Hosted MTA-STS ([mta_sts]): the records to publish, the mode.
     #[command(subcommand, name = "mta-sts")]
     MtaSts(mta_sts_cmd::MtaStsCommand),
+    /// Failure reports' personal data ([privacy]).
+    #[command(subcommand)]
+    Privacy(privacy_cmd::PrivacyCommand),
+    /// Failure reports (ruf): open a sealed one.
+    #[command(subcommand)]
+    Ruf(privacy_cmd::RufCommand),
     /// Run one SQL query against the store; tab-separated output.
     Query {
         /// The SQL.
@@ -150,7 +157,7 @@ fn main() -> ExitCode {
                 if args.paths.is_empty() {
                     return ingest_cmd::serve(&c, &kafka).map(|()| Default::default());
                 }
-                ingest_cmd::run(&args, &kafka, c.enrich.as_ref())
+                ingest_cmd::run(&args, &c, &kafka)
             })
             .map(|s| s.rejected),
         Command::Sink(args) => config::load(cli.config.as_deref())
@@ -180,6 +187,12 @@ fn main() -> ExitCode {
             .map(|critical| if critical { CRITICAL_FINDINGS } else { 0 }),
         Command::MtaSts(command) => config::load(cli.config.as_deref())
             .and_then(|c| mta_sts_cmd::run(&c, &command))
+            .map(|()| 0),
+        Command::Privacy(command) => config::load(cli.config.as_deref())
+            .and_then(|c| privacy_cmd::privacy(&c, &command))
+            .map(|()| 0),
+        Command::Ruf(command) => config::load(cli.config.as_deref())
+            .and_then(|c| privacy_cmd::ruf(&c, &command))
             .map(|()| 0),
         Command::Query { sql } => config::load(cli.config.as_deref())
             .and_then(|c| store_cmd::query(&c, &sql))

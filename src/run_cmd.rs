@@ -43,6 +43,8 @@ pub struct RunSummary {
 }
 
 pub fn run(args: &RunArgs, config: &Config) -> Result<RunSummary> {
+    // [privacy] first: a bad key stops the run before anything is read.
+    let privacy = crate::privacy_cmd::open(config)?;
     let started = Instant::now();
     let inputs = discover(&args.paths)?;
     let mut rejects: Box<dyn Write + Send> = match &args.rejects {
@@ -53,6 +55,7 @@ pub fn run(args: &RunArgs, config: &Config) -> Result<RunSummary> {
     };
     let source = FilesSource {
         parser: Parser::new(Limits::default()),
+        privacy,
         ..FilesSource::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -27,6 +27,8 @@ const IN_FLIGHT: usize = 1024;
 const DRAIN: Duration = Duration::from_secs(30);
 
 pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
+    // [privacy]: keys and secret read first, so a bad one stops the start.
+    let privacy = crate::privacy_cmd::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -60,6 +62,7 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
                     let sources = async {
                         let ran = crate::sources::run(
                             config,
+                            &privacy,
                             || Ok(KafkaPublisher::new(kafka)?),
                             stop.subscribe(),
                         )
@@ -89,9 +92,13 @@ pub fn serve(args: &RunArgs, config: &Config) -> Result<()> {
                         tokio::spawn(
                             async move { store.consume_acked(subscriber, batching).await },
                         );
-                    let ran =
-                        crate::sources::run(config, || Ok(publisher.clone()), stop.subscribe())
-                            .await;
+                    let ran = crate::sources::run(
+                        config,
+                        &privacy,
+                        || Ok(publisher.clone()),
+                        stop.subscribe(),
+                    )
+                    .await;
                     drop(publisher);
                     match tokio::time::timeout(DRAIN, consumer).await {
                         Ok(stored) => {

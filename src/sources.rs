@@ -22,6 +22,7 @@ const DRAIN: Duration = Duration::from_secs(60);
 /// source settles its round and logs out) or a listener fails.
 pub async fn run<P: Publish>(
     config: &Config,
+    privacy: &dmarcflow_privacy::Privacy,
     new_publisher: impl Fn() -> Result<P>,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
@@ -52,7 +53,8 @@ pub async fn run<P: Publish>(
                 publisher("smtp")?,
             )
             .with_budget(budget.clone())
-            .with_enricher(enricher.clone()),
+            .with_enricher(enricher.clone())
+            .with_privacy(privacy.clone()),
         );
         held.push(shared.clone());
         let listener = bind(&smtp.listen).await?;
@@ -124,7 +126,8 @@ pub async fn run<P: Publish>(
                 publisher("http")?,
             )
             .with_budget(budget.clone())
-            .with_enricher(enricher.clone()),
+            .with_enricher(enricher.clone())
+            .with_privacy(privacy.clone()),
         );
         held.push(shared.clone());
         let listener = bind(&http.listen).await?;
@@ -141,7 +144,8 @@ pub async fn run<P: Publish>(
             let shared = Arc::new(
                 dmarcflow_ingest::imap::Shared::new(imap.config.clone(), publisher("imap")?)
                     .with_budget(budget.clone())
-                    .with_enricher(enricher.clone()),
+                    .with_enricher(enricher.clone())
+                    .with_privacy(privacy.clone()),
             );
             eprintln!(
                 "IMAP source watching {} on {}:{}",

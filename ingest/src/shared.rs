@@ -112,6 +112,13 @@ impl<C, P> Shared<C, P> {
         }
     }
 
+    /// The same, protecting failure reports and their raw copies as
+    /// `[privacy]` says.
+    pub fn with_privacy(mut self, privacy: dmarcflow_privacy::Privacy) -> Self {
+        self.source.privacy = privacy;
+        self
+    }
+
     /// The same, drawing on `budget` (shared with the other sources).
     pub fn with_budget(mut self, budget: MemoryBudget) -> Self {
         self.budget = budget;
@@ -216,7 +223,8 @@ impl<C, P: Publish> Shared<C, P> {
                 delivered.reports.push(id);
             }
             Found::Rejected(r) => {
-                self.publisher.dead_letter(data, &r, received_at).await?;
+                let copy = self.source.privacy.raw_copy(data);
+                self.publisher.dead_letter(&copy, &r, received_at).await?;
                 delivered.rejected.push(r);
             }
         }

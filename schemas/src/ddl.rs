@@ -37,6 +37,7 @@ pub const CLICKHOUSE: &[Migration] = migrations!("clickhouse":
     13 => "0013_mta_sts_modes.sql",
     14 => "0014_certificate_renewals.sql",
     15 => "0015_flattened_spf.sql",
+    16 => "0016_failure_privacy.sql",
 );
 
 /// SQLite migrations, in order. Each file runs as one batch.
@@ -50,6 +51,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     7 => "0007_mta_sts_modes.sql",
     8 => "0008_certificate_renewals.sql",
     9 => "0009_flattened_spf.sql",
+    10 => "0010_failure_privacy.sql",
 );
 
 impl Migration {

@@ -49,6 +49,42 @@ pub enum SampleKind {
     None,
 }
 
+/// How a report's personal fields (the returned message, the original
+/// addresses, subject and message id: see `dmarcflow_privacy`) are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Personal {
+    /// As the reporter sent them (`[privacy] failure_reports = "clear"`, or
+    /// a report from before privacy existed).
+    #[default]
+    Clear,
+    /// Local parts replaced by a keyed hash, the subject and body dropped,
+    /// header fields kept only when they are authentication headers.
+    Redacted,
+    /// Redacted as above, and the originals sealed in `sealed`.
+    Sealed,
+}
+
+impl Personal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Personal::Clear => "clear",
+            Personal::Redacted => "redacted",
+            Personal::Sealed => "sealed",
+        }
+    }
+
+    /// A stored value back (`''` is a row from before the column: clear).
+    pub fn from_stored(text: &str) -> Option<Self> {
+        match text {
+            "" | "clear" => Some(Personal::Clear),
+            "redacted" => Some(Personal::Redacted),
+            "sealed" => Some(Personal::Sealed),
+            _ => None,
+        }
+    }
+}
+
 /// One failure report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureReport<'a> {
@@ -105,6 +141,13 @@ pub struct FailureReport<'a> {
     pub description: Option<Cow<'a, str>>,
     #[serde(default)]
     pub warnings: Warnings,
+    /// How the personal fields above are kept.
+    #[serde(default)]
+    pub personal: Personal,
+    /// With `personal` = `sealed`: the original personal fields, one JSON
+    /// object encrypted to the owner's keys (ASCII-armoured age or OpenPGP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Cow<'a, str>>,
 }
 
 impl<'a> FailureReport<'a> {
@@ -152,6 +195,8 @@ impl<'a> FailureReport<'a> {
             report_message_id: None,
             description: None,
             warnings: Warnings::default(),
+            personal: Personal::Clear,
+            sealed: None,
         }
     }
 
@@ -258,6 +303,8 @@ impl FailureReport<'_> {
             report_message_id: self.report_message_id.map(owned),
             description: self.description.map(owned),
             warnings: self.warnings,
+            personal: self.personal,
+            sealed: self.sealed.map(owned),
         }
     }
 }

@@ -19,6 +19,7 @@ mod enrich;
 mod kafka;
 pub mod mta_sts;
 pub mod posture;
+pub mod privacy;
 mod reports;
 mod store;
 mod value;
@@ -54,6 +55,7 @@ pub struct FileConfig {
     pub posture: Option<posture::PostureSection>,
     pub mta_sts: Option<mta_sts::MtaStsSection>,
     pub dns: Option<dns::DnsSection>,
+    pub privacy: Option<privacy::PrivacySection>,
     #[serde(default)]
     pub domains: BTreeMap<String, enforcement::DomainSection>,
 }
@@ -115,6 +117,9 @@ pub struct Config {
     pub mta_sts: Option<mta_sts::MtaSts>,
     /// None: no hosted DNS zone (`[dns]`).
     pub dns: Option<dns::Dns>,
+    /// `[privacy]`: failure reports' personal data (opened by the commands
+    /// that ingest, so a bad key stops them at start).
+    pub privacy: dmarcflow_privacy::PrivacyConfig,
 }
 
 /// `"512MiB"`, `"2 GiB"`, `"65536"`: bytes.
@@ -183,6 +188,7 @@ pub fn parse(text: &str) -> Result<FileConfig> {
 pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
     let batch = batch::batch(&file.batch, env)?;
     let store = store::store(file.clickhouse.unwrap_or_default(), file.sqlite, env)?;
+    let privacy = privacy::privacy(file.privacy, env)?;
     let kafka = kafka::kafka(file.kafka.unwrap_or_default(), env)?;
     let smtp = listeners::smtp(file.smtp.unwrap_or_default(), env)?;
     let http = listeners::http(file.http.unwrap_or_default(), env)?;
@@ -238,6 +244,7 @@ pub fn resolve(file: FileConfig, env: &dyn Fn(&str) -> Option<String>) -> Result
         posture,
         mta_sts,
         dns,
+        privacy,
     })
 }
 

@@ -19,6 +19,7 @@ pub mod batch;
 pub mod clickhouse;
 pub mod dialect;
 mod error;
+mod personal;
 mod secret;
 pub mod sqlite;
 mod store;
@@ -30,6 +31,7 @@ mod write_summary;
 
 pub use batch::{BatchConfig, Batcher};
 pub use error::StoreError;
+pub use personal::PersonalRow;
 pub use secret::Secret;
 pub use store::{Store, StoreConfig};
 pub use table::Table;

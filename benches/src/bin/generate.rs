@@ -5,6 +5,8 @@
 //!   generate huge FILE BYTES [gz]       one aggregate report of about BYTES bytes
 //!                                       (gzip-compressed when `gz` is given)
 //!   generate examples DIR               the example emails shipped in `examples/`
+//!   generate failures DIR N             N DMARC failure report emails whose
+//!                                       personal fields are distinctive words
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -59,6 +61,18 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Some("failures") if args.len() >= 4 => {
+            let n: usize = args[3].parse().unwrap_or(1000);
+            let dir = std::path::Path::new(&args[2]);
+            std::fs::create_dir_all(dir).and_then(|_| {
+                for i in 0..n {
+                    let email = dmarcflow_testkit::generator::failure::failure_email(i);
+                    std::fs::write(dir.join(format!("{i:07}.eml")), email)?;
+                }
+                println!("{n} failure report emails in {}", dir.display());
+                Ok(())
+            })
+        }
         Some("huge") if args.len() >= 4 => {
             let bytes: u64 = args[3].parse().unwrap_or(1 << 30);
             let compress = args.get(4).is_some_and(|a| a == "gz");
@@ -66,7 +80,7 @@ fn main() -> ExitCode {
                 .map(|records| println!("{records} records in {}", args[2]))
         }
         _ => {
-            eprintln!("usage: generate emails DIR N [SEED] | generate huge FILE BYTES [gz] | generate examples DIR");
+            eprintln!("usage: generate emails DIR N [SEED] | generate huge FILE BYTES [gz] | generate examples DIR | generate failures DIR N");
             return ExitCode::from(2);
         }
     };

@@ -80,6 +80,10 @@ pub struct Backfill<'a> {
     pub enricher: Option<&'a Enricher>,
     /// Also publish every input whole to the raw archive topic.
     pub archive_raw: bool,
+    /// `[privacy]`: failure reports protected as they are found, and the
+    /// raw copies of failure-report emails (dead letters, the archive)
+    /// sealed or withheld.
+    pub privacy: dmarcflow_privacy::Privacy,
     /// Inputs acknowledged by earlier runs, one line each.
     pub state: PathBuf,
     /// Called once per input taken (a progress bar).
@@ -105,7 +109,10 @@ impl Backfill<'_> {
             .open(&self.state)
             .map_err(state_error)?;
         let reader = Reader {
-            source: FilesSource::default(),
+            source: FilesSource {
+                privacy: self.privacy.clone(),
+                ..FilesSource::default()
+            },
             inputs,
             next: AtomicUsize::new(0),
             done: &done,
@@ -228,9 +235,11 @@ impl<'a> Reader<'a> {
                     Found::Rejected(rejected) => {
                         self.counts.rejected.fetch_add(1, Ordering::Relaxed);
                         let raw = read_once(&mut raw, input).unwrap_or_default();
+                        let privacy = self.backfill.privacy.clone();
                         sends.push(self.runtime.spawn(async move {
                             let _permit = permit;
-                            publisher.dead_letter(&raw, &rejected, received_at).await
+                            let copy = privacy.raw_copy(&raw);
+                            publisher.dead_letter(&copy, &rejected, received_at).await
                         }));
                     }
                 }
@@ -243,9 +252,11 @@ impl<'a> Reader<'a> {
             })?;
             let origin = input.path.display().to_string();
             let publisher = self.backfill.publisher.clone();
+            let privacy = self.backfill.privacy.clone();
             sends.push(
-                self.runtime
-                    .spawn(async move { publisher.archive(&raw, &origin).await }),
+                self.runtime.spawn(async move {
+                    publisher.archive(&privacy.raw_copy(&raw), &origin).await
+                }),
             );
         }
         Ok(sends)

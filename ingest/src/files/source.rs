@@ -38,6 +38,10 @@ pub struct FilesSource {
     pub parts_threshold: usize,
     /// Records per part for streamed reports.
     pub part_records: usize,
+    /// `[privacy]`: what of a failure report's personal fields leaves
+    /// here (every report is found through [`Ctx::found`], which applies
+    /// it before anything else sees the report).
+    pub privacy: dmarcflow_privacy::Privacy,
 }
 
 impl Default for FilesSource {
@@ -48,6 +52,7 @@ impl Default for FilesSource {
             max_message_bytes: 64 << 20,
             parts_threshold: 8 << 20,
             part_records: 100_000,
+            privacy: dmarcflow_privacy::Privacy::clear(),
         }
     }
 }
@@ -65,6 +70,7 @@ impl FilesSource {
         let ctx = Ctx {
             path: &path,
             received_at,
+            privacy: &self.privacy,
         };
         let opened = match open(input, self.stream_threshold, self.max_message_bytes) {
             Ok(o) => o,
@@ -110,6 +116,7 @@ impl FilesSource {
         let ctx = Ctx {
             path: origin,
             received_at,
+            privacy: &self.privacy,
         };
         self.bytes(&ctx, data, origin, &mut emit)
     }
@@ -335,12 +342,27 @@ impl FoundStream {
 struct Ctx<'p> {
     path: &'p str,
     received_at: i64,
+    privacy: &'p dmarcflow_privacy::Privacy,
 }
 
 impl Ctx<'_> {
+    /// A report found: detached, and a failure report protected as
+    /// `[privacy]` says. A report that cannot be protected is rejected
+    /// (its raw copy is protected in turn), never passed on in clear.
     fn found(&self, origin: &str, report: Report<'_>) -> Found {
+        let mut report = report.into_owned();
+        if let Report::Failure(failure) = &mut report {
+            if let Err(e) = self.privacy.protect(failure) {
+                return Found::Rejected(Rejected {
+                    path: self.path.to_owned(),
+                    origin: origin.to_owned(),
+                    reason: "privacy",
+                    error: e.to_string(),
+                });
+            }
+        }
         Found::Report(Ingested {
-            report: report.into_owned(),
+            report,
             origin: origin.to_owned(),
             received_at: self.received_at,
             reporter: None,

@@ -203,7 +203,10 @@ async fn publish<P: Publish>(
         m.found.iter().map(move |f| async move {
             match f {
                 Found::Report(r) => publisher.publish(r).await,
-                Found::Rejected(r) => publisher.dead_letter(&m.data, r, received_at).await,
+                Found::Rejected(r) => {
+                    let copy = shared.source.privacy.raw_copy(&m.data);
+                    publisher.dead_letter(&copy, r, received_at).await
+                }
             }
         })
     });

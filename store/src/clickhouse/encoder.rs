@@ -145,6 +145,8 @@ pub struct FailureReportRow<'a> {
     pub reporter_dkim_domain: &'a str,
     pub reporter_spf: &'a str,
     pub reporter_authenticated: u8,
+    pub personal: &'a str,
+    pub sealed: &'a str,
 }
 
 #[derive(Debug, Row, Serialize)]
@@ -482,6 +484,8 @@ pub fn failure_report<'a>(r: &'a FailureReport<'_>, meta: Meta<'a>) -> FailureRe
         reporter_dkim_domain: auth.dkim_domain,
         reporter_spf: auth.spf,
         reporter_authenticated: auth.authenticated,
+        personal: r.personal.as_str(),
+        sealed: r.sealed.as_deref().unwrap_or(""),
     }
 }
 

@@ -76,4 +76,16 @@ impl SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    /// Overwrites what rows replaced since the file was opened leave
+    /// behind: the old text in free pages (`VACUUM` rebuilds the file) and
+    /// in the write-ahead log (checkpointed and truncated). After
+    /// `dmarcflow privacy apply`, no clear copy stays on disk.
+    pub fn forget_replaced(&mut self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "secure_delete", "ON")?;
+        self.conn.execute_batch("VACUUM")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
 }

@@ -249,6 +249,8 @@ fn failure(
         .with("sample", &text(&r.sample))
         .with("warnings", &json_array(r.warnings.iter()))
         .with("schema_version", &r.schema_version)
+        .with("personal", &r.personal.as_str())
+        .with("sealed", &text(&r.sealed))
         .source(&source)
         .ingest(meta)
         .insert(tx, "failure_reports")?;

@@ -7,6 +7,7 @@
 
 mod email;
 pub mod examples;
+pub mod failure;
 mod random;
 mod xml;
 
