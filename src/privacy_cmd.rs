@@ -109,7 +109,7 @@ pub fn ruf(config: &Config, command: &RufCommand) -> Result<()> {
             let plain = identities.open(row.sealed.as_bytes())?;
             let fields = PersonalFields::from_json(&plain)
                 .context("the sealed fields are not dmarcflow's JSON")?;
-            println!("{}", String::from_utf8_lossy(&fields.to_json()));
+            println!("{}", serde_json::to_string_pretty(&fields)?);
             Ok(())
         }
     }

@@ -866,3 +866,108 @@ fn openpgp_keys_seal_what_gpg_opens() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("age and OpenPGP keys mixed"), "{stderr}");
 }
+
+/// `dmarcflow run` as a service without Kafka, SMTP in, encrypt: the
+/// dead-letter file (the raw bytes in base64, decoded here), the store,
+/// the metrics and the log hold nothing personal; a sealed dead letter
+/// opens to the exact email.
+#[test]
+fn run_service_dead_letter_file_and_metrics_hold_no_personal_data() {
+    use base64::Engine;
+    if !common::have("age") || !common::have("swaks") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let Some(inputs) = inputs(dir.path()) else {
+        return;
+    };
+    let (keys, recipients) = age_keys(dir.path());
+    let service = dir.path().join("service");
+    std::fs::create_dir_all(&service).unwrap_or_else(|e| panic!("{e}"));
+    let (smtp, metrics) = (
+        dmarcflow_testkit::ports::free_port(),
+        dmarcflow_testkit::ports::free_port(),
+    );
+    let log = std::fs::File::create(service.join("service.log")).unwrap_or_else(|e| panic!("{e}"));
+    let err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let db = service.join("store.db");
+    let dead = service.join("dead-letters.jsonl");
+    let child = isolated(dir.path())
+        .env("DMARCFLOW_SMTP_LISTEN", format!("127.0.0.1:{smtp}"))
+        .env("DMARCFLOW_METRICS_LISTEN", format!("127.0.0.1:{metrics}"))
+        .env("DMARCFLOW_PRIVACY_RECIPIENTS", &recipients)
+        .env("DMARCFLOW_BATCH_MAX_AGE_MS", "100")
+        .env("RUST_LOG", "trace")
+        .args(["run", "--db"])
+        .arg(&db)
+        .arg("--rejects")
+        .arg(&dead)
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let child = Killed(child);
+    common::wait_for(smtp);
+    for file in &inputs.files {
+        let (ok, log) = common::swaks(smtp, file, false);
+        assert!(ok, "{}: {log}", file.display());
+    }
+    let stored = rows(dir.path(), &db, "SELECT count(*) FROM failure_reports");
+    assert_eq!(
+        stored[0][0],
+        inputs.truth.len().to_string(),
+        "stored once acknowledged"
+    );
+    let mut scrape =
+        std::net::TcpStream::connect(("127.0.0.1", metrics)).unwrap_or_else(|e| panic!("{e}"));
+    use std::io::{Read, Write};
+    scrape
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut text = Vec::new();
+    let _ = scrape.read_to_end(&mut text);
+    assert!(
+        String::from_utf8_lossy(&text).contains("dmarcflow_dead_letters_total"),
+        "metrics served"
+    );
+    assert_eq!(leaked(&text, &inputs), None, "in the metrics");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status();
+    drop(child);
+
+    assert_eq!(leaks_under(&service, &inputs), Vec::<String>::new());
+    let lines = std::fs::read_to_string(&dead).unwrap_or_else(|e| panic!("{e}"));
+    let mut opened = Vec::new();
+    for line in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(v["raw_base64"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(leaked(&raw, &inputs), None, "a dead letter");
+        assert!(
+            raw.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"),
+            "sealed whole"
+        );
+        opened.push(age_open(&keys[0], &raw, dir.path()));
+    }
+    assert!(
+        lines.lines().count() >= 2,
+        "the abuse reports are dead letters"
+    );
+    // Whole: the email as it came over SMTP (swaks ends DATA with its own
+    // line break).
+    for n in [100, 101] {
+        let email = abuse_email(n);
+        let heads: Vec<String> = opened
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o[..o.len().min(200)]).into_owned())
+            .collect();
+        assert!(
+            opened
+                .iter()
+                .any(|o| o.trim_ascii_end() == email.trim_ascii_end()),
+            "abuse email {n} opens whole: {heads:?}"
+        );
+    }
+}

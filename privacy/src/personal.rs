@@ -79,7 +79,7 @@ impl<'a> PersonalFields<'a> {
 
     pub fn to_json(&self) -> Vec<u8> {
         // Strings and lists of strings always serialise.
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+        serde_json::to_vec(self).unwrap_or_default()
     }
 
     pub fn from_json(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
