@@ -13,7 +13,7 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::{isolated, Killed, Rig};
@@ -81,11 +81,11 @@ fn inputs(root: &Path) -> Option<Inputs> {
         write(format!("corpus-{n:02}.eml"), &bytes);
     }
     // The truth: what each report held, parsed in clear.
-    let out = isolated(root)
-        .args(["parse", "--no-progress"])
-        .arg(&dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = dmarcflow(
+        root,
+        &[],
+        &["parse", "--no-progress", dir.to_str().unwrap_or_default()],
+    );
     let mut truth = HashMap::new();
     let mut generated = Vec::new();
     let mut corpus_strings = Vec::new();
@@ -248,6 +248,45 @@ fn assert_opens_to_truth(plain: &[u8], truth: &serde_json::Value) {
     );
 }
 
+/// The binary in `dir` under `env` (none of the environment's settings),
+/// run to its end.
+fn dmarcflow(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    isolated(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("dmarcflow {args:?}: {e}"))
+}
+
+/// `dmarcflow ruf show ID --identity KEY`: what it printed.
+fn ruf_show(dir: &Path, env: &[(&str, String)], id: &str, key: &Path) -> Vec<u8> {
+    let key = key.to_str().unwrap_or_default();
+    let out = dmarcflow(dir, env, &["ruf", "show", id, "--identity", key]);
+    assert!(
+        out.status.success(),
+        "ruf show: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// gpg on the key ring in `home`, without a passphrase or a pinentry.
+fn gpg(home: &Path, args: &[&str]) -> Output {
+    let out = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("gpg: {e}"));
+    assert!(
+        out.status.success(),
+        "gpg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// `dmarcflow run` of the inputs into `db`, under `env`; its output.
 fn run_into(dir: &Path, db: &Path, inputs: &Inputs, env: &[(&str, String)]) -> String {
     let out = isolated(dir)
@@ -271,11 +310,8 @@ fn run_into(dir: &Path, db: &Path, inputs: &Inputs, env: &[(&str, String)]) -> S
 /// One query's rows through `dmarcflow query` (newlines in cells sent as
 /// `|` and put back).
 fn rows(dir: &Path, db: &Path, sql: &str) -> Vec<Vec<String>> {
-    let out = isolated(dir)
-        .env("DMARCFLOW_SQLITE_PATH", db)
-        .args(["query", sql])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let sqlite = [("DMARCFLOW_SQLITE_PATH", db.display().to_string())];
+    let out = dmarcflow(dir, &sqlite, &["query", sql]);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .skip(1)
@@ -343,13 +379,9 @@ fn run_into_sqlite_keeps_no_personal_data_in_encrypt_and_redact_mode() {
     }
     // dmarcflow opens one too.
     let id = &inputs.generated[3];
-    let out = isolated(dir.path())
-        .env("DMARCFLOW_SQLITE_PATH", &db)
-        .args(["ruf", "show", id, "--identity"])
-        .arg(&keys[1])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_opens_to_truth(&out.stdout, &inputs.truth[id]);
+    let sqlite = [("DMARCFLOW_SQLITE_PATH", db.display().to_string())];
+    let shown = ruf_show(dir.path(), &sqlite, id, &keys[1]);
+    assert_opens_to_truth(&shown, &inputs.truth[id]);
 
     // redact, with the secret generated beside the store.
     let redacted = dir.path().join("redacted");
@@ -464,11 +496,7 @@ fn privacy_apply_protects_what_was_stored_in_clear_in_both_stores() {
         return;
     };
     let apply = |env: &[(&str, String)]| -> String {
-        let out = isolated(dir.path())
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .args(["privacy", "apply"])
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let out = dmarcflow(dir.path(), env, &["privacy", "apply"]);
         assert!(
             out.status.success(),
             "{}",
@@ -505,22 +533,14 @@ fn privacy_apply_protects_what_was_stored_in_clear_in_both_stores() {
         env.extend(more.iter().cloned());
         env
     };
-    let migrated = isolated(dir.path())
-        .envs(clickhouse(&[]))
-        .arg("migrate")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let migrated = dmarcflow(dir.path(), &clickhouse(&[]), &["migrate"]);
     assert!(
         migrated.status.success(),
         "{}",
         String::from_utf8_lossy(&migrated.stderr)
     );
-    let out = isolated(dir.path())
-        .envs(clickhouse(&clear))
-        .arg("run")
-        .arg(&inputs.dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let inputs_dir = inputs.dir.to_str().unwrap_or_default();
+    let out = dmarcflow(dir.path(), &clickhouse(&clear), &["run", inputs_dir]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -531,23 +551,18 @@ fn privacy_apply_protects_what_was_stored_in_clear_in_both_stores() {
     let sealing = clickhouse(&[("DMARCFLOW_PRIVACY_RECIPIENTS", recipients)]);
     assert_eq!(apply(&sealing), format!("{n} failure reports sealed"));
     assert_eq!(apply(&sealing), "0 failure reports sealed");
-    let dump = isolated(dir.path())
-        .envs(clickhouse(&[]))
-        .args(["query", "SELECT * FROM failure_reports"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let dump = dmarcflow(
+        dir.path(),
+        &clickhouse(&[]),
+        &["query", "SELECT * FROM failure_reports"],
+    );
     assert!(dump.stdout.len() > 10_000, "the rows are there");
     assert_eq!(leaked(&dump.stdout, &inputs), None);
     // The stored columns open (what `run` stored of each report: no
     // description or unknown fields).
     let id = &inputs.generated[0];
-    let out = isolated(dir.path())
-        .envs(clickhouse(&[]))
-        .args(["ruf", "show", id, "--identity"])
-        .arg(&keys[0])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let opened: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let shown = ruf_show(dir.path(), &clickhouse(&[]), id, &keys[0]);
+    let opened: serde_json::Value = serde_json::from_slice(&shown).unwrap_or_default();
     for field in [
         "original_mail_from",
         "original_rcpt_to",
@@ -556,10 +571,11 @@ fn privacy_apply_protects_what_was_stored_in_clear_in_both_stores() {
     ] {
         assert_eq!(opened[field], inputs.truth[id][field], "{field}");
     }
-    let _ = isolated(dir.path())
-        .envs(clickhouse(&[]))
-        .args(["query", &format!("DROP DATABASE {database}")])
-        .output();
+    dmarcflow(
+        dir.path(),
+        &clickhouse(&[]),
+        &["query", &format!("DROP DATABASE {database}")],
+    );
 }
 
 /// One mode through SMTP -> Kafka -> ClickHouse (and the same inputs
@@ -748,34 +764,26 @@ fn gpg_owner(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700));
     }
-    let gpg = |args: &[&str]| {
-        let out = Command::new("gpg")
-            .arg("--homedir")
-            .arg(&home)
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("gpg: {e}"));
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
     let uid = format!("{name} <{name}@owner.example>");
-    gpg(&[
-        "--quick-gen-key",
-        &uid,
-        "future-default",
-        "default",
-        "never",
-    ]);
+    gpg(
+        &home,
+        &[
+            "--quick-gen-key",
+            &uid,
+            "future-default",
+            "default",
+            "never",
+        ],
+    );
     let public = dir.join(format!("{name}.asc"));
-    std::fs::write(&public, gpg(&["--armor", "--export", &uid])).unwrap_or_else(|e| panic!("{e}"));
-    let secret = dir.join(format!("{name}.secret.asc"));
-    std::fs::write(&secret, gpg(&["--armor", "--export-secret-keys", &uid]))
+    std::fs::write(&public, gpg(&home, &["--armor", "--export", &uid]).stdout)
         .unwrap_or_else(|e| panic!("{e}"));
+    let secret = dir.join(format!("{name}.secret.asc"));
+    std::fs::write(
+        &secret,
+        gpg(&home, &["--armor", "--export-secret-keys", &uid]).stdout,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     (home, public)
 }
 
@@ -813,42 +821,21 @@ fn openpgp_keys_seal_what_gpg_opens() {
         assert!(blob.starts_with(b"-----BEGIN PGP MESSAGE-----"));
         std::fs::write(dir.path().join("blob.asc"), blob).unwrap_or_else(|e| panic!("{e}"));
         for home in [&home_1, &home_2] {
-            let out = Command::new("gpg")
-                .arg("--homedir")
-                .arg(home)
-                .args([
-                    "--batch",
-                    "--pinentry-mode",
-                    "loopback",
-                    "--passphrase",
-                    "",
-                    "--decrypt",
-                ])
-                .arg(dir.path().join("blob.asc"))
-                .output()
-                .unwrap_or_else(|e| panic!("gpg: {e}"));
-            assert!(
-                out.status.success(),
-                "gpg --decrypt: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let blob = dir.path().join("blob.asc");
+            let out = gpg(home, &["--decrypt", blob.to_str().unwrap_or_default()]);
             assert_opens_to_truth(&out.stdout, &inputs.truth[id]);
         }
     }
     // dmarcflow opens one with the exported secret key.
     let id = &inputs.generated[1];
-    let out = isolated(dir.path())
-        .env("DMARCFLOW_SQLITE_PATH", &db)
-        .args(["ruf", "show", id, "--identity"])
-        .arg(dir.path().join("owner2.secret.asc"))
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let sqlite = [("DMARCFLOW_SQLITE_PATH", db.display().to_string())];
+    let shown = ruf_show(
+        dir.path(),
+        &sqlite,
+        id,
+        &dir.path().join("owner2.secret.asc"),
     );
-    assert_opens_to_truth(&out.stdout, &inputs.truth[id]);
+    assert_opens_to_truth(&shown, &inputs.truth[id]);
 
     // age and OpenPGP keys together: one blob cannot be both.
     let (_, age_recipients) = age_keys(dir.path());
