@@ -118,6 +118,24 @@ fn inputs(root: &Path) -> Option<Inputs> {
     })
 }
 
+/// A working directory and the inputs in it, when `tools` are installed
+/// (a failure under CI when one is missing) and the corpus is there.
+fn setup(tools: &[&str]) -> Option<(tempfile::TempDir, Inputs)> {
+    if !tools.iter().all(|tool| common::have(tool)) {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let inputs = inputs(dir.path())?;
+    Some((dir, inputs))
+}
+
+/// `dir/name`, made.
+fn subdir(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
 /// Whole addresses (local part of 3 characters or more) and subjects (10
 /// or more) of a parsed report: what redaction must never leave.
 fn strings_of(v: &serde_json::Value) -> Vec<String> {
@@ -181,6 +199,12 @@ fn leaks_under(dir: &Path, inputs: &Inputs) -> Vec<String> {
             leaked(&bytes, inputs).map(|what| format!("{}: {what}", p.display()))
         })
         .collect()
+}
+
+/// Nothing personal in a command's `log` or in the files under `dir`.
+fn assert_clean(log: &str, dir: &Path, inputs: &Inputs) {
+    assert_eq!(leaked(log.as_bytes(), inputs), None, "in the log: {log}");
+    assert_eq!(leaks_under(dir, inputs), Vec::<String>::new());
 }
 
 /// Two age identities (Debian's `age-keygen`) and their recipients: the
@@ -321,17 +345,12 @@ fn rows(dir: &Path, db: &Path, sql: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn run_into_sqlite_keeps_no_personal_data_in_encrypt_and_redact_mode() {
-    if !common::have("age") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let Some(inputs) = inputs(dir.path()) else {
+    let Some((dir, inputs)) = setup(&["age"]) else {
         return;
     };
 
     // The control: kept in clear, the search finds the words.
-    let clear = dir.path().join("clear");
-    std::fs::create_dir_all(&clear).unwrap_or_else(|e| panic!("{e}"));
+    let clear = subdir(dir.path(), "clear");
     let log = run_into(
         dir.path(),
         &clear.join("store.db"),
@@ -349,8 +368,7 @@ fn run_into_sqlite_keeps_no_personal_data_in_encrypt_and_redact_mode() {
 
     // encrypt, to two owners' keys.
     let (keys, recipients) = age_keys(dir.path());
-    let sealed = dir.path().join("sealed");
-    std::fs::create_dir_all(&sealed).unwrap_or_else(|e| panic!("{e}"));
+    let sealed = subdir(dir.path(), "sealed");
     let db = sealed.join("store.db");
     let log = run_into(
         dir.path(),
@@ -358,8 +376,7 @@ fn run_into_sqlite_keeps_no_personal_data_in_encrypt_and_redact_mode() {
         &inputs,
         &[("DMARCFLOW_PRIVACY_RECIPIENTS", recipients)],
     );
-    assert_eq!(leaked(log.as_bytes(), &inputs), None, "in the log: {log}");
-    assert_eq!(leaks_under(&sealed, &inputs), Vec::<String>::new());
+    assert_clean(&log, &sealed, &inputs);
     let stored = rows(
         dir.path(),
         &db,
@@ -384,11 +401,9 @@ fn run_into_sqlite_keeps_no_personal_data_in_encrypt_and_redact_mode() {
     assert_opens_to_truth(&shown, &inputs.truth[id]);
 
     // redact, with the secret generated beside the store.
-    let redacted = dir.path().join("redacted");
-    std::fs::create_dir_all(&redacted).unwrap_or_else(|e| panic!("{e}"));
+    let redacted = subdir(dir.path(), "redacted");
     let log = run_into(dir.path(), &redacted.join("store.db"), &inputs, &[]);
-    assert_eq!(leaked(log.as_bytes(), &inputs), None, "in the log: {log}");
-    assert_eq!(leaks_under(&redacted, &inputs), Vec::<String>::new());
+    assert_clean(&log, &redacted, &inputs);
     assert!(redacted.join("dmarcflow-privacy.secret").is_file());
     let senders = |db: &Path| -> BTreeMap<String, usize> {
         let ids: Vec<String> = inputs.generated.iter().map(|i| format!("'{i}'")).collect();
@@ -419,8 +434,7 @@ fn run_into_sqlite_keeps_no_personal_data_in_encrypt_and_redact_mode() {
         );
     }
     // Another secret, other hashes.
-    let other = dir.path().join("other");
-    std::fs::create_dir_all(&other).unwrap_or_else(|e| panic!("{e}"));
+    let other = subdir(dir.path(), "other");
     let secret = dir.path().join("another.secret");
     std::fs::write(&secret, "another secret of enough length\n").unwrap_or_else(|e| panic!("{e}"));
     run_into(
@@ -488,11 +502,7 @@ fn a_bad_key_stops_the_command_at_start() {
 
 #[test]
 fn privacy_apply_protects_what_was_stored_in_clear_in_both_stores() {
-    if !common::have("age") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let Some(inputs) = inputs(dir.path()) else {
+    let Some((dir, inputs)) = setup(&["age"]) else {
         return;
     };
     let apply = |env: &[(&str, String)]| -> String {
@@ -506,8 +516,7 @@ fn privacy_apply_protects_what_was_stored_in_clear_in_both_stores() {
     };
 
     // SQLite: stored in clear, redacted after, nothing left in its pages.
-    let store = dir.path().join("sqlite");
-    std::fs::create_dir_all(&store).unwrap_or_else(|e| panic!("{e}"));
+    let store = subdir(dir.path(), "sqlite");
     let db = store.join("store.db");
     let clear = [("DMARCFLOW_PRIVACY_FAILURE_REPORTS", "clear".to_owned())];
     run_into(dir.path(), &db, &inputs, &clear);
@@ -789,17 +798,12 @@ fn gpg_owner(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 
 #[test]
 fn openpgp_keys_seal_what_gpg_opens() {
-    if !common::have("gpg") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let Some(inputs) = inputs(dir.path()) else {
+    let Some((dir, inputs)) = setup(&["gpg", "age"]) else {
         return;
     };
     let (home_1, key_1) = gpg_owner(dir.path(), "owner1");
     let (home_2, key_2) = gpg_owner(dir.path(), "owner2");
-    let store = dir.path().join("pgp");
-    std::fs::create_dir_all(&store).unwrap_or_else(|e| panic!("{e}"));
+    let store = subdir(dir.path(), "pgp");
     let db = store.join("store.db");
     let recipients = format!("{},{}", key_1.display(), key_2.display());
     let log = run_into(
@@ -808,8 +812,7 @@ fn openpgp_keys_seal_what_gpg_opens() {
         &inputs,
         &[("DMARCFLOW_PRIVACY_RECIPIENTS", recipients)],
     );
-    assert_eq!(leaked(log.as_bytes(), &inputs), None, "in the log: {log}");
-    assert_eq!(leaks_under(&store, &inputs), Vec::<String>::new());
+    assert_clean(&log, &store, &inputs);
     for id in inputs.generated.iter().take(3) {
         let row = rows(
             dir.path(),
@@ -861,16 +864,11 @@ fn openpgp_keys_seal_what_gpg_opens() {
 #[test]
 fn run_service_dead_letter_file_and_metrics_hold_no_personal_data() {
     use base64::Engine;
-    if !common::have("age") || !common::have("swaks") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let Some(inputs) = inputs(dir.path()) else {
+    let Some((dir, inputs)) = setup(&["age", "swaks"]) else {
         return;
     };
     let (keys, recipients) = age_keys(dir.path());
-    let service = dir.path().join("service");
-    std::fs::create_dir_all(&service).unwrap_or_else(|e| panic!("{e}"));
+    let service = subdir(dir.path(), "service");
     let (smtp, metrics) = (
         dmarcflow_testkit::ports::free_port(),
         dmarcflow_testkit::ports::free_port(),
