@@ -18,8 +18,8 @@
 -- The columns of 0007 come first (ADD COLUMN IF NOT EXISTS) and are part of
 -- every rebuilt table: on a server upgraded from one older than 22.2, 0007
 -- ran before this one, and the copy (SELECT *) needs the same columns on
--- both sides. So do those of 0010 (`source_identified_by`, last: ADD
--- COLUMN appends).
+-- both sides. So do those of 0010 (`source_identified_by`) and 0016
+-- (`personal`, `sealed`), last and in that order: ADD COLUMN appends.
 DROP VIEW IF EXISTS aggregate_by_source_daily_mv;
 DROP VIEW IF EXISTS aggregate_by_result_daily_mv;
 DROP VIEW IF EXISTS tlsrpt_success_daily_mv;
@@ -155,6 +155,8 @@ ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_dkim_domain String
 ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_spf String;
 ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS reporter_authenticated UInt8;
 ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS source_identified_by String;
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS personal String DEFAULT 'clear';
+ALTER TABLE failure_reports ADD COLUMN IF NOT EXISTS sealed String DEFAULT '';
 DROP TABLE IF EXISTS failure_reports__previous;
 DROP TABLE IF EXISTS failure_reports__current;
 CREATE TABLE failure_reports__current
@@ -208,7 +210,9 @@ CREATE TABLE failure_reports__current
     reporter_dkim_domain String,
     reporter_spf String,
     reporter_authenticated UInt8,
-    source_identified_by String
+    source_identified_by String,
+    personal String DEFAULT 'clear',
+    sealed String DEFAULT ''
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(arrival_date)

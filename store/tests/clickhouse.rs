@@ -578,3 +578,14 @@ async fn an_insert_whose_answer_is_lost_is_retried_once() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_stored(&Store::ClickHouse(Box::new(direct)), &expected).await;
 }
+
+#[tokio::test]
+async fn personal_columns_are_replaced_once() {
+    let Some(config) = fresh("personal").await else {
+        return;
+    };
+    let mut store = Store::open(&dmarcflow_store::StoreConfig::ClickHouse(config))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    support::personal_columns_are_replaced_once(&mut store).await;
+}

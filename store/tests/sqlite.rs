@@ -63,3 +63,13 @@ async fn parts_and_replays_are_stored_once() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(header.rows, [["2500"]]);
 }
+
+#[tokio::test]
+async fn personal_columns_are_replaced_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dmarcflow_store::StoreConfig::Sqlite {
+        path: dir.path().join("store.db"),
+    };
+    let mut store = Store::open(&config).await.unwrap_or_else(|e| panic!("{e}"));
+    support::personal_columns_are_replaced_once(&mut store).await;
+}

@@ -289,3 +289,91 @@ pub async fn assert_stored(store: &Store, t: &Totals) {
         .collect();
     assert_eq!(tls, t.tls_sessions, "tlsrpt_by_result_daily");
 }
+
+/// Two failure reports stored in clear, their personal columns read back,
+/// replaced by protected ones, and read back again: what `dmarcflow
+/// privacy apply` does, on either store.
+pub async fn personal_columns_are_replaced_once(store: &mut Store) {
+    use dmarcflow_schemas::failure::{FailureReport, FeedbackType, Personal};
+    use dmarcflow_store::PersonalRow;
+    use std::borrow::Cow;
+    let reports: Vec<Ingested<'static>> = (1..=2)
+        .map(|n| {
+            let mut r = FailureReport::new(FeedbackType::AuthFailure);
+            r.id = format!("failure-{n}");
+            r.reported_domain = vec![Cow::Borrowed("example.com")];
+            r.original_mail_from = Some(Cow::Owned(format!("alice{n}@example.com")));
+            r.original_rcpt_to = vec![
+                Cow::Borrowed("bob@example.net"),
+                Cow::Borrowed("carol@example.net"),
+            ];
+            r.original_subject = Some(Cow::Borrowed("It's a \"quoted\"\tsubject\\"));
+            r.sample = Some(Cow::Borrowed(
+                "Subject: x\r\nAuthentication-Results: mx; spf=fail\r\n\r\nbody\r\n",
+            ));
+            Ingested {
+                report: Report::Failure(r),
+                origin: "test".into(),
+                received_at: 1_700_000_000,
+                reporter: None,
+            }
+        })
+        .collect();
+    store
+        .write(&reports)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let clear = store
+        .clear_failure_reports(10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(clear.len(), 2);
+    assert_eq!(
+        clear[0].original_rcpt_to,
+        ["bob@example.net", "carol@example.net"]
+    );
+    assert_eq!(clear[0].original_subject, "It's a \"quoted\"\tsubject\\");
+    assert_eq!(clear[1].original_mail_from, "alice2@example.com");
+    assert_eq!(clear[0].personal, Personal::Clear);
+    let protected: Vec<PersonalRow> = clear
+        .iter()
+        .map(|row| PersonalRow {
+            original_mail_from: format!("0123456789abcdef@example.com ({})", row.report_id),
+            original_rcpt_to: vec!["fedcba9876543210@example.net".into()],
+            original_subject: String::new(),
+            sample: "Authentication-Results: mx; spf=fail\r\n".into(),
+            personal: Personal::Sealed,
+            sealed: "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n"
+                .into(),
+            ..row.clone()
+        })
+        .collect();
+    store
+        .replace_personal(&protected)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let left = store
+        .clear_failure_reports(10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(left.is_empty(), "{left:?}");
+    for row in &protected {
+        let read = store
+            .failure_report_personal(&row.report_id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.as_ref(), Some(row));
+    }
+    // Rows no longer clear are left alone.
+    let mut again = protected.clone();
+    again[0].original_mail_from = "changed@example.com".into();
+    store
+        .replace_personal(&again)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let read = store
+        .failure_report_personal(&protected[0].report_id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.as_ref(), Some(&protected[0]));
+}
