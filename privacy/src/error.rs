@@ -17,6 +17,8 @@ pub enum PrivacyError {
     Recipient { origin: String, reason: String },
     #[error("the redaction secret {path}: {reason}")]
     Secret { path: PathBuf, reason: String },
+    #[error("the redaction secret is not a usable key: {0}")]
+    SecretKey(String),
     #[error("the identity file {path}: {reason}")]
     Identity { path: PathBuf, reason: String },
     #[error("sealing: {0}")]

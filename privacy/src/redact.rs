@@ -41,11 +41,8 @@ pub struct Redactor {
 
 impl Redactor {
     pub fn new(secret: &[u8]) -> Result<Self, PrivacyError> {
-        let mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|e| PrivacyError::Secret {
-                path: "(in memory)".into(),
-                reason: e.to_string(),
-            })?;
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+            .map_err(|e| PrivacyError::SecretKey(e.to_string()))?;
         Ok(Self { mac })
     }
 
