@@ -53,7 +53,7 @@ fn loaded(name: &str) -> Option<(Rig, ReportIds)> {
 }
 
 /// A sink of the group with an instance id of its own; its log is
-/// `sink-<n>.log`.
+/// `sink-<n>.log`. The rig kills it if the test fails.
 fn sink(rig: &Rig, n: u32, env: &[(&str, &str)]) -> Child {
     let log = std::fs::File::create(rig.path().join(format!("sink-{n}.log")))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -67,7 +67,7 @@ fn sink(rig: &Rig, n: u32, env: &[(&str, &str)]) -> Child {
         .envs(env.iter().copied())
         .stdout(log)
         .stderr(err);
-    command.spawn().unwrap_or_else(|e| panic!("{e}"))
+    rig.spawn_command(command)
 }
 
 fn log(rig: &Rig, n: u32) -> String {

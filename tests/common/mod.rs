@@ -251,12 +251,15 @@ impl Rig {
             .open(self.dir.path().join(format!("{name}.log")))
             .unwrap_or_else(|e| panic!("{e}"));
         let err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
-        let child = self
-            .command(args)
-            .stdout(log)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut command = self.command(args);
+        command.stdout(log).stderr(err);
+        self.spawn_command(command)
+    }
+
+    /// Starts `command` (one of [`Rig::command`], adjusted) as a service
+    /// the rig kills if the test fails.
+    pub fn spawn_command(&self, mut command: Command) -> Child {
+        let child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
         if let Ok(mut spawned) = self.spawned.lock() {
             spawned.push(child.id());
         }
