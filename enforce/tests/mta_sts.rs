@@ -9,7 +9,7 @@ use dmarcflow_enforce::EnforcementConfig;
 use dmarcflow_schemas::{Ingested, Report};
 use dmarcflow_store::summary::Scope;
 use dmarcflow_store::{Store, StoreConfig};
-use dmarcflow_testkit::clickhouse::fresh;
+use dmarcflow_testkit::clickhouse::both_stores;
 
 /// One day's TLS report from `org` for `domain` (`day`: 1-30 of November
 /// 2026) under `mode`, with `ok` sessions and the failures given.
@@ -141,12 +141,7 @@ async fn check(config: &StoreConfig) {
 #[tokio::test]
 async fn readiness_on_sqlite_and_clickhouse() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::Sqlite {
-        path: dir.path().join("sts.db"),
-    })
-    .await;
-    let Some(clickhouse) = fresh("dmarcflow_test_mta_sts_readiness").await else {
-        return;
-    };
-    check(&clickhouse).await;
+    for store in both_stores(dir.path(), "mta_sts_readiness").await {
+        check(&store).await;
+    }
 }

@@ -11,7 +11,7 @@ use dmarcflow_schemas::Source;
 use dmarcflow_senders::SenderMap;
 use dmarcflow_store::summary::Scope;
 use dmarcflow_store::{Store, StoreConfig};
-use dmarcflow_testkit::clickhouse::fresh;
+use dmarcflow_testkit::clickhouse::both_stores;
 use dmarcflow_testkit::reports::ingested;
 
 fn named(name: &str, kind: &str) -> Option<Box<Source>> {
@@ -187,12 +187,7 @@ async fn check(config: &StoreConfig) {
 #[tokio::test]
 async fn sqlite_and_clickhouse_assess_alike() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::Sqlite {
-        path: dir.path().join("enforce.db"),
-    })
-    .await;
-    let Some(clickhouse) = fresh("dmarcflow_test_enforce").await else {
-        return;
-    };
-    check(&clickhouse).await;
+    for store in both_stores(dir.path(), "enforce").await {
+        check(&store).await;
+    }
 }

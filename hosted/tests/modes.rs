@@ -4,7 +4,7 @@
 
 use dmarcflow_hosted::mta_sts::{modes, Mode};
 use dmarcflow_store::{Store, StoreConfig};
-use dmarcflow_testkit::clickhouse::fresh;
+use dmarcflow_testkit::clickhouse::both_stores;
 
 async fn check(config: &StoreConfig) {
     let mut store = Store::open(config).await.unwrap_or_else(|e| panic!("{e}"));
@@ -32,12 +32,7 @@ async fn check(config: &StoreConfig) {
 #[tokio::test]
 async fn the_newest_mode_wins_in_sqlite_and_clickhouse() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::Sqlite {
-        path: dir.path().join("modes.db"),
-    })
-    .await;
-    let Some(clickhouse) = fresh("dmarcflow_test_mta_sts_modes").await else {
-        return;
-    };
-    check(&clickhouse).await;
+    for store in both_stores(dir.path(), "mta_sts_modes").await {
+        check(&store).await;
+    }
 }

@@ -25,3 +25,15 @@ pub async fn fresh(database: &str) -> Option<StoreConfig> {
         .unwrap_or_else(|e| panic!("{e}"));
     Some(StoreConfig::ClickHouse(config))
 }
+
+/// The stores a check that must hold on both runs against, in order: a
+/// SQLite file `<name>.db` in `dir`, then `dmarcflow_test_<name>` on the
+/// environment's ClickHouse, fresh and migrated (left out without a server
+/// outside CI, as [`fresh`]).
+pub async fn both_stores(dir: &std::path::Path, name: &str) -> Vec<StoreConfig> {
+    let mut stores = vec![StoreConfig::Sqlite {
+        path: dir.join(format!("{name}.db")),
+    }];
+    stores.extend(fresh(&format!("dmarcflow_test_{name}")).await);
+    stores
+}

@@ -20,7 +20,7 @@ use dmarcflow_schemas::aggregate::{
 };
 use dmarcflow_senders::SenderMap;
 use dmarcflow_store::{Store, StoreConfig};
-use dmarcflow_testkit::clickhouse::fresh;
+use dmarcflow_testkit::clickhouse::both_stores;
 use dmarcflow_testkit::reports::ingested;
 use dmarcflow_watch::{changes, latest, round, ChangeRule, WatchConfig};
 
@@ -212,12 +212,7 @@ async fn check(config: &StoreConfig) {
 #[tokio::test]
 async fn a_round_stored_and_compared_in_sqlite_and_clickhouse() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    check(&StoreConfig::Sqlite {
-        path: dir.path().join("watch.db"),
-    })
-    .await;
-    let Some(clickhouse) = fresh("dmarcflow_test_watch").await else {
-        return;
-    };
-    check(&clickhouse).await;
+    for store in both_stores(dir.path(), "watch").await {
+        check(&store).await;
+    }
 }
