@@ -42,10 +42,11 @@ pub use personal::PersonalFields;
 pub use redact::Redactor;
 pub use seal::{Identities, Sealer};
 
-/// The configured protection, shared by every source.
-#[derive(Clone)]
+/// The configured protection, shared by every source. The mode follows
+/// from the keys held: none is `clear`, a redactor alone `redact`, a
+/// redactor and a sealer `encrypt`.
+#[derive(Clone, Default)]
 pub struct Privacy {
-    mode: Mode,
     redactor: Option<Arc<Redactor>>,
     sealer: Option<Arc<Sealer>>,
 }
@@ -53,28 +54,18 @@ pub struct Privacy {
 impl std::fmt::Debug for Privacy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Privacy")
-            .field("mode", &self.mode)
+            .field("mode", &self.mode())
             .field("recipients", &self.sealer.as_ref().map_or(0, |s| s.len()))
             .finish()
     }
 }
 
-impl Default for Privacy {
-    /// Clear: what a library user gets without a configuration. The binary
-    /// always resolves `[privacy]`, whose default is `redact`.
-    fn default() -> Self {
-        Self::clear()
-    }
-}
-
 impl Privacy {
-    /// Reports kept as sent.
+    /// Reports kept as sent: what a library user gets without a
+    /// configuration (the binary always resolves `[privacy]`, whose
+    /// default is `redact`).
     pub fn clear() -> Self {
-        Self {
-            mode: Mode::Clear,
-            redactor: None,
-            sealer: None,
-        }
+        Self::default()
     }
 
     /// The configured mode: every key and secret read now, so a bad key
@@ -92,31 +83,26 @@ impl Privacy {
         let secret_file = config.hash_secret_file.as_deref().unwrap_or(default_secret);
         let redactor = Redactor::new(&secret::load_or_create(secret_file)?)?;
         let sealer = match mode {
-            Mode::Encrypt => Some(Arc::new(Sealer::from_recipients(&config.recipients)?)),
+            Mode::Encrypt => Some(Sealer::from_recipients(&config.recipients)?),
             _ => None,
         };
-        Ok(Self {
-            mode,
-            redactor: Some(Arc::new(redactor)),
-            sealer,
-        })
+        Ok(Self::with_keys(redactor, sealer))
     }
 
-    /// Redaction (and sealing) with keys in hand, for tests and benches.
+    /// Redaction, and sealing when a sealer is given, with keys in hand.
     pub fn with_keys(redactor: Redactor, sealer: Option<Sealer>) -> Self {
         Self {
-            mode: if sealer.is_some() {
-                Mode::Encrypt
-            } else {
-                Mode::Redact
-            },
             redactor: Some(Arc::new(redactor)),
             sealer: sealer.map(Arc::new),
         }
     }
 
     pub fn mode(&self) -> Mode {
-        self.mode
+        match (&self.redactor, &self.sealer) {
+            (None, _) => Mode::Clear,
+            (Some(_), None) => Mode::Redact,
+            (Some(_), Some(_)) => Mode::Encrypt,
+        }
     }
 
     /// Protects one failure report in place; a report already protected
