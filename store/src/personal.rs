@@ -131,11 +131,28 @@ impl PersonalRow {
         ]
     }
 
+    /// [`PersonalRow::texts`], to be filled.
+    fn texts_mut(&mut self) -> [&mut String; 10] {
+        [
+            &mut self.original_mail_from,
+            &mut self.original_envelope_id,
+            &mut self.dkim_identity,
+            &mut self.original_from,
+            &mut self.original_to,
+            &mut self.original_subject,
+            &mut self.original_message_id,
+            &mut self.report_subject,
+            &mut self.sample,
+            &mut self.sealed,
+        ]
+    }
+
     fn lists(&self) -> [&[String]; 2] {
         [&self.original_rcpt_to, &self.authentication_results]
     }
 
-    /// A row read back: texts then lists, as [`select`] lists them.
+    /// A row read back: the id, the texts, the lists, `personal`, as
+    /// [`select`] lists them.
     fn read(cells: &[String], backend: Backend) -> Result<Self, StoreError> {
         let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
         let list = |i: usize| -> Result<Vec<String>, StoreError> {
@@ -147,24 +164,20 @@ impl PersonalRow {
                 Backend::ClickHouse => Ok(text.split(ITEM_SEPARATOR).map(str::to_owned).collect()),
             }
         };
-        let personal = cell(13);
-        Ok(Self {
+        let lists = 1 + TEXT_COLUMNS.len();
+        let personal = cell(lists + LIST_COLUMNS.len());
+        let mut row = Self {
             report_id: cell(0),
-            original_mail_from: cell(1),
-            original_envelope_id: cell(2),
-            dkim_identity: cell(3),
-            original_from: cell(4),
-            original_to: cell(5),
-            original_subject: cell(6),
-            original_message_id: cell(7),
-            report_subject: cell(8),
-            sample: cell(9),
-            sealed: cell(10),
-            original_rcpt_to: list(11)?,
-            authentication_results: list(12)?,
+            original_rcpt_to: list(lists)?,
+            authentication_results: list(lists + 1)?,
             personal: Personal::from_stored(&personal)
                 .ok_or_else(|| StoreError::Encode(format!("personal = {personal:?}")))?,
-        })
+            ..Self::default()
+        };
+        for (slot, i) in row.texts_mut().into_iter().zip(1..) {
+            *slot = cell(i);
+        }
+        Ok(row)
     }
 }
 
