@@ -57,26 +57,6 @@ impl<'a> PersonalFields<'a> {
         }
     }
 
-    /// Puts the fields back into a report (`dmarcflow ruf show`).
-    pub fn restore(self, r: &mut FailureReport<'a>) {
-        r.original_mail_from = self.original_mail_from;
-        r.original_rcpt_to = self.original_rcpt_to;
-        r.original_envelope_id = self.original_envelope_id;
-        r.original_from = self.original_from;
-        r.original_to = self.original_to;
-        r.original_subject = self.original_subject;
-        r.original_message_id = self.original_message_id;
-        r.report_subject = self.report_subject;
-        r.description = self.description;
-        r.dkim_identity = self.dkim_identity;
-        r.dkim_canonicalized_header = self.dkim_canonicalized_header;
-        r.dkim_canonicalized_body = self.dkim_canonicalized_body;
-        r.authentication_results = self.authentication_results;
-        r.reported_uri = self.reported_uri;
-        r.other_fields = self.other_fields;
-        r.sample = self.sample;
-    }
-
     pub fn to_json(&self) -> Vec<u8> {
         // Strings and lists of strings always serialise.
         serde_json::to_vec(self).unwrap_or_default()
